@@ -1,0 +1,165 @@
+"""Clocks: the only place kms_mock learns what time it is.
+
+Nothing else reads the wall clock. A clock tells its listeners (the schedules
+of the mocks that use it) whenever it is moved, so that time-driven events
+happen at the moment the test moves time, dated on their scheduled dates.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+from ._errors import UsageError
+
+UTC = _dt.UTC
+
+TimeListener = Callable[[_dt.datetime], None]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """What a mock needs from a clock: the current time, and news of moves."""
+
+    def now(self) -> _dt.datetime:
+        """The current time, timezone-aware UTC."""
+
+    def subscribe(self, listener: TimeListener) -> None:
+        """Call ``listener(now)`` whenever the clock is moved."""
+
+    def unsubscribe(self, listener: TimeListener) -> None:
+        """Stop calling ``listener``; unknown listeners are ignored."""
+
+
+def parse_instant(value: _dt.datetime | str) -> _dt.datetime:
+    """A timezone-aware UTC datetime from a datetime or an ISO-8601 string.
+
+    Naive values are taken as UTC, as AWS timestamps always are.
+    """
+    if isinstance(value, str):
+        try:
+            value = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageError(
+                f"{value!r} is not an ISO-8601 date-time; "
+                "use a form such as '2025-01-01T00:00:00Z'."
+            ) from None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _as_timedelta(
+    delta: _dt.timedelta | None, days: float, hours: float, minutes: float, seconds: float
+) -> _dt.timedelta:
+    step = _dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if delta is not None:
+        step += delta
+    if step < _dt.timedelta(0):
+        raise UsageError(
+            f"cannot advance a clock by a negative amount ({step}); "
+            "time only moves forward in kms_mock, so start a new mock to go back."
+        )
+    return step
+
+
+class _Listeners:
+    """The listeners shared by both clocks; told in subscription order."""
+
+    def __init__(self) -> None:
+        self._listeners: list[TimeListener] = []
+
+    def subscribe(self, listener: TimeListener) -> None:
+        """Call ``listener(now)`` whenever the clock is moved."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: TimeListener) -> None:
+        """Stop calling ``listener``; unknown listeners are ignored."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _notify(self, now: _dt.datetime) -> None:
+        for listener in list(self._listeners):
+            listener(now)
+
+
+class FrozenClock(_Listeners):
+    """A clock that stands still until the test moves it.
+
+    ``FrozenClock("2025-01-01T00:00:00Z")``; ``advance(days=365)`` makes every
+    event due in that year happen, each on its scheduled date. Moving backwards
+    is a :class:`UsageError`.
+    """
+
+    def __init__(self, start: _dt.datetime | str = "2025-01-01T00:00:00Z") -> None:
+        super().__init__()
+        self._now = parse_instant(start)
+
+    def __repr__(self) -> str:
+        return f"FrozenClock({self._now.isoformat()!r})"
+
+    def now(self) -> _dt.datetime:
+        """The clock's current time (timezone-aware UTC)."""
+        return self._now
+
+    def advance(
+        self,
+        delta: _dt.timedelta | None = None,
+        *,
+        days: float = 0,
+        hours: float = 0,
+        minutes: float = 0,
+        seconds: float = 0,
+    ) -> _dt.datetime:
+        """Move forward by ``delta`` and/or the keyword amounts; returns the new time."""
+        self._now += _as_timedelta(delta, days, hours, minutes, seconds)
+        self._notify(self._now)
+        return self._now
+
+    def move_to(self, when: _dt.datetime | str) -> _dt.datetime:
+        """Move to ``when`` (a datetime or ISO-8601 string, not earlier than now)."""
+        target = parse_instant(when)
+        if target < self._now:
+            raise UsageError(
+                f"cannot move a FrozenClock backwards from {self._now.isoformat()} to "
+                f"{target.isoformat()}; time only moves forward in kms_mock, "
+                "so start a new mock (or a new FrozenClock) to go back."
+            )
+        self._now = target
+        self._notify(self._now)
+        return self._now
+
+
+class SystemClock(_Listeners):
+    """Real time, plus an offset that ``advance`` adds.
+
+    It reads ``datetime.now`` at every call, so freezegun and time-machine move
+    it too; their moves are seen the next time the mock reads the clock.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._offset = _dt.timedelta(0)
+
+    def __repr__(self) -> str:
+        return f"SystemClock(offset={self._offset})"
+
+    def now(self) -> _dt.datetime:
+        """Real (or frozen by freezegun / time-machine) UTC time plus the offset."""
+        return _dt.datetime.now(UTC) + self._offset
+
+    def advance(
+        self,
+        delta: _dt.timedelta | None = None,
+        *,
+        days: float = 0,
+        hours: float = 0,
+        minutes: float = 0,
+        seconds: float = 0,
+    ) -> _dt.datetime:
+        """Add to the offset on real time; returns the new time."""
+        self._offset += _as_timedelta(delta, days, hours, minutes, seconds)
+        now = self.now()
+        self._notify(now)
+        return now

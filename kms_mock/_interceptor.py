@@ -1,0 +1,135 @@
+"""The botocore hook: the only module that touches botocore's internals.
+
+At import, handlers are put first in botocore's built-in handler list, so
+every session created afterwards carries them (ahead of any other mock, such
+as moto's). They are inert while no mock is active: one list check.
+
+* ``before-call.kms`` (the fast path) hands the serialized request — the
+  X-Amz-Target header and JSON body, exactly what AWS would receive — to the
+  wire layer and returns ``(http_response, parsed)``, ``parsed`` coming from
+  botocore's own JSON parser, so modeled exceptions, blobs, timestamps and
+  ResponseMetadata are what botocore makes of a real answer. Nothing is signed
+  and no credentials are needed.
+* ``choose-signer.kms`` and ``before-send.kms`` serve a request that gets past
+  ``before-call`` (attempt by attempt, as botocore retries), unsigned.
+* A client made before ``kms_mock`` was imported carries none of these; its
+  KMS requests are refused at the network layer while a mock is active.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import botocore
+import botocore.endpoint
+import botocore.handlers
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.model import OperationModel
+from botocore.parsers import create_parser
+
+from ._active import active_backend
+from ._errors import KmsMockError
+from ._wire import WireResponse, handle
+
+_parser = create_parser("json")
+
+
+class _Body:
+    """The ``raw`` of an AWSResponse: botocore reads it through ``stream()``."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+def _http_response(url: str, answer: WireResponse) -> AWSResponse:
+    # AWSResponse wraps the headers in its case-insensitive HeadersDict itself.
+    headers: Any = answer.headers
+    return AWSResponse(url, answer.status, headers, _Body(answer.body))
+
+
+def parse(answer: WireResponse, model: OperationModel) -> dict[str, Any]:
+    """What botocore's endpoint makes of ``answer``: its parser, both passes."""
+    response_dict = {
+        "headers": answer.headers,
+        "status_code": answer.status,
+        "body": answer.body,
+        "context": {"operation_name": model.name},
+    }
+    parsed: dict[str, Any] = _parser.parse(response_dict, model.output_shape)  # type: ignore[arg-type]
+    if answer.status >= 300:
+        # botocore's second pass: members of the modeled error (e.g. "message").
+        code = parsed.get("Error", {}).get("Code")
+        error_shape = model.service_model.shape_for_error_code(code) if code else None
+        if error_shape is not None:
+            parsed.update(_parser.parse(response_dict, error_shape))
+    parsed["ResponseMetadata"]["RetryAttempts"] = 0
+    return parsed
+
+
+def _before_call(
+    model: OperationModel, params: dict[str, Any], context: dict[str, Any], **_: Any
+) -> tuple[AWSResponse, dict[str, Any]] | None:
+    backend = active_backend()
+    if backend is None:
+        return None
+    answer = handle(
+        backend, params["headers"].get("X-Amz-Target"), params["body"], context.get("client_region")
+    )
+    return _http_response(params["url"], answer), parse(answer, model)
+
+
+def _choose_signer(**_: Any) -> object | None:
+    return botocore.UNSIGNED if active_backend() is not None else None
+
+
+def _region_of(url: str) -> str | None:
+    # kms.<region>.amazonaws.com[.cn] (or a FIPS / custom endpoint: no region).
+    parts = (urlsplit(url).hostname or "").split(".")
+    return parts[1] if len(parts) > 2 and parts[0].startswith("kms") else None
+
+
+def _before_send(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
+    backend = active_backend()
+    if backend is None:
+        return None
+    body = request.body if isinstance(request.body, bytes | str) else b""
+    answer = handle(backend, request.headers.get("X-Amz-Target"), body, _region_of(request.url))
+    return _http_response(request.url, answer)
+
+
+def _refuse_unhooked_kms(send: Any) -> Any:
+    @functools.wraps(send)
+    def guarded_send(self: botocore.endpoint.Endpoint, request: AWSPreparedRequest) -> Any:
+        if active_backend() is not None and _region_of(request.url) is not None:
+            raise KmsMockError(
+                f"a KMS request to {request.url} reached the network while kms_mock is active: "
+                "its client was created before kms_mock was imported, so kms_mock cannot "
+                "serve it. Import kms_mock (or load its pytest plugin) before creating "
+                "the client."
+            )
+        return send(self, request)
+
+    return guarded_send
+
+
+HANDLERS = (
+    ("before-call.kms", _before_call, botocore.handlers.REGISTER_FIRST),
+    ("choose-signer.kms", _choose_signer, botocore.handlers.REGISTER_FIRST),
+    ("before-send.kms", _before_send, botocore.handlers.REGISTER_FIRST),
+)
+
+
+def install() -> None:
+    """Put the handlers first in botocore's built-in list (once per process)."""
+    builtins = botocore.handlers.BUILTIN_HANDLERS
+    if HANDLERS[0] in builtins:
+        return
+    builtins[:0] = HANDLERS
+    endpoint = botocore.endpoint.Endpoint
+    endpoint._send = _refuse_unhooked_kms(endpoint._send)  # type: ignore[attr-defined]

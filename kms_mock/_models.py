@@ -1,0 +1,109 @@
+"""The plain objects the store holds: keys, their versioned material, aliases.
+
+snake_case inside; AWS CamelCase appears only where operations turn these
+into response dicts.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Final
+
+from ._schedule import ScheduledEvent
+
+# Key states (spec §2.1).
+ENABLED: Final = "Enabled"
+DISABLED: Final = "Disabled"
+PENDING_DELETION: Final = "PendingDeletion"
+PENDING_IMPORT: Final = "PendingImport"
+
+# How a key material came to be (the handle's key_materials() reports it).
+ORIGINAL: Final = "ORIGINAL"
+AUTOMATIC: Final = "AUTOMATIC"
+ON_DEMAND: Final = "ON_DEMAND"
+IMPORTED: Final = "IMPORTED"
+
+CURRENT: Final = "CURRENT"
+NON_CURRENT: Final = "NON_CURRENT"
+
+
+@dataclass(eq=False, slots=True)
+class KeyMaterial:
+    """One version of a symmetric key's secret bits.
+
+    ``rotated_at`` is None for the first material (AWS shows no rotation date
+    for it); ``how`` is ORIGINAL, AUTOMATIC, ON_DEMAND or IMPORTED.
+    """
+
+    material_id: str
+    secret: bytes
+    created_at: _dt.datetime
+    how: str
+    state: str = CURRENT
+    rotated_at: _dt.datetime | None = None
+
+
+@dataclass(eq=False, slots=True)
+class Key:
+    """A KMS key: its identity, metadata, state and (symmetric) materials."""
+
+    key_id: str
+    arn: str
+    account_id: str
+    region: str
+    created_at: _dt.datetime
+    key_spec: str
+    key_usage: str
+    origin: str
+    policy: str
+    description: str = ""
+    key_manager: str = "CUSTOMER"
+    multi_region: bool = False
+    state: str = ENABLED
+    tags: dict[str, str] = field(default_factory=dict)
+    # Versioned material, by id, oldest first: O(1) lookup for Decrypt.
+    materials: dict[str, KeyMaterial] = field(default_factory=dict)
+    current_material_id: str | None = None
+    deletion_date: _dt.datetime | None = None
+    pending_window_days: int | None = None
+    deletion_event: ScheduledEvent | None = None
+    # (operation, timestamp, request id) of the last tracked cryptographic use.
+    last_usage: tuple[str, _dt.datetime, str] | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """KeyMetadata.Enabled: true exactly when the state is Enabled."""
+        return self.state == ENABLED
+
+    @property
+    def is_aws_managed(self) -> bool:
+        """Whether AWS (not the customer) manages this key."""
+        return self.key_manager == "AWS"
+
+    @property
+    def current_material(self) -> KeyMaterial | None:
+        """The material Encrypt uses now, if the key has versioned material."""
+        if self.current_material_id is None:
+            return None
+        return self.materials[self.current_material_id]
+
+    def add_material(self, material: KeyMaterial) -> None:
+        """Make ``material`` CURRENT; the previous current one becomes NON_CURRENT."""
+        previous = self.current_material
+        if previous is not None:
+            previous.state = NON_CURRENT
+        material.state = CURRENT
+        self.materials[material.material_id] = material
+        self.current_material_id = material.material_id
+
+
+@dataclass(eq=False, slots=True)
+class Alias:
+    """An alias name pointing at a key of the same account and region."""
+
+    name: str
+    arn: str
+    target_key_id: str
+    created_at: _dt.datetime
+    last_updated_at: _dt.datetime

@@ -1,0 +1,66 @@
+"""Key policy checks shared by CreateKey and PutKeyPolicy (spec §4.4, §4.11).
+
+The mock stores policies verbatim and does not evaluate IAM. It checks what
+AWS checks before storing one: that it is a JSON policy document, and the
+policy lockout safety check — unless BypassPolicyLockoutSafetyCheck is set,
+the caller (the account's root principal) must keep kms:PutKeyPolicy.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from typing import Any
+
+from .._errors import MalformedPolicyDocumentException
+
+LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key policy in the future."
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _allows_put_key_policy(action: Any) -> bool:
+    return any(
+        isinstance(pattern, str) and fnmatch.fnmatchcase("kms:putkeypolicy", pattern.lower())
+        for pattern in _as_list(action)
+    )
+
+
+def _names_account(principal: Any, account_id: str) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    accepted = {"*", account_id, f"arn:aws:iam::{account_id}:root"}
+    return any(
+        isinstance(value, str) and (value in accepted or value.endswith(f"::{account_id}:root"))
+        for value in _as_list(principal.get("AWS", []))
+    )
+
+
+def _statements(policy: str) -> list[Any]:
+    try:
+        document = json.loads(policy)
+    except ValueError:
+        raise MalformedPolicyDocumentException("Policy contains invalid JSON.") from None
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    if not statements or not all(isinstance(s, dict) for s in _as_list(statements)):
+        raise MalformedPolicyDocumentException("Policy contains a statement with no Statement.")
+    return _as_list(statements)
+
+
+def check_policy(policy: str, account_id: str, *, bypass_lockout_check: bool) -> None:
+    """Raise MalformedPolicyDocumentException as AWS would for ``policy``."""
+    statements = _statements(policy)
+    if bypass_lockout_check:
+        return
+    keeps_control = any(
+        s.get("Effect") == "Allow"
+        and _names_account(s.get("Principal"), account_id)
+        and _allows_put_key_policy(s.get("Action"))
+        for s in statements
+    )
+    if not keeps_control:
+        raise MalformedPolicyDocumentException(LOCKOUT_MESSAGE)

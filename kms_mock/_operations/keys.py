@@ -1,0 +1,234 @@
+"""Key lifecycle: CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey,
+UpdateKeyDescription, ScheduleKeyDeletion, CancelKeyDeletion, GetKeyLastUsage.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from .._dispatch import Params, Request, Response, operation
+from .._errors import (
+    AccessDeniedException,
+    CustomKeyStoreNotFoundException,
+    KMSInvalidStateException,
+    ValidationException,
+)
+from .._keyfactory import add_key
+from .._keyspecs import ALGORITHM_MEMBER, KEY_SPECS, LEGACY_SPECS, SYMMETRIC_DEFAULT
+from .._models import DISABLED, ENABLED, PENDING_DELETION, Key
+from .._resolve import (
+    find_key,
+    require_enable_disable_allowed,
+    require_not_pending_deletion,
+)
+from .._store import Backend, partition_for
+from ._pagination import paginate
+from ._policy_check import check_policy
+from ._tag_rules import merged_tags
+
+DEFAULT_PENDING_WINDOW_DAYS = 30
+
+
+def key_metadata(key: Key) -> dict[str, Any]:
+    """KeyMetadata as AWS returns it, with each optional member only where AWS has it."""
+    metadata: dict[str, Any] = {
+        "AWSAccountId": key.account_id,
+        "KeyId": key.key_id,
+        "Arn": key.arn,
+        "CreationDate": key.created_at,
+        "Enabled": key.enabled,
+        "Description": key.description,
+        "KeyUsage": key.key_usage,
+        "KeyState": key.state,
+        "Origin": key.origin,
+        "KeyManager": key.key_manager,
+        "KeySpec": key.key_spec,
+        ALGORITHM_MEMBER[key.key_usage]: list(KEY_SPECS[key.key_spec].algorithms[key.key_usage]),
+        "MultiRegion": key.multi_region,
+    }
+    if key.key_spec in LEGACY_SPECS:
+        metadata["CustomerMasterKeySpec"] = key.key_spec
+    if key.deletion_date is not None:
+        metadata["DeletionDate"] = key.deletion_date
+    if key.current_material_id is not None:
+        metadata["CurrentKeyMaterialId"] = key.current_material_id
+    if key.multi_region:
+        metadata["MultiRegionConfiguration"] = {
+            "MultiRegionKeyType": "PRIMARY",
+            "PrimaryKey": {"Arn": key.arn, "Region": key.region},
+            "ReplicaKeys": [],
+        }
+    return metadata
+
+
+def deny_aws_managed(request: Request, key: Key) -> None:
+    """AWS managed keys' policies deny changes to the account (spec §1.9)."""
+    if key.is_aws_managed:
+        action = f"kms:{request.operation}"
+        root = f"arn:{partition_for(request.region)}:iam::{request.account_id}:root"
+        raise AccessDeniedException(
+            f"User: {root} is not authorized to perform: {action} on resource: {key.arn} "
+            f"because no resource-based policy allows the {action} action"
+        )
+
+
+def _key_spec_and_usage(params: Params) -> tuple[str, str]:
+    if "KeySpec" in params and "CustomerMasterKeySpec" in params:
+        raise ValidationException(
+            "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. "
+            "CustomerMasterKeySpec is deprecated."
+        )
+    spec_name = params.get("KeySpec") or params.get("CustomerMasterKeySpec") or SYMMETRIC_DEFAULT
+    spec = KEY_SPECS[spec_name]
+    usage = params.get("KeyUsage") or spec.default_usage
+    if usage is None:
+        raise ValidationException(
+            "You must specify a KeyUsage value for all KMS keys except for symmetric "
+            "encryption keys."
+        )
+    if usage not in spec.usages:
+        raise ValidationException(f"KeyUsage {usage} is not compatible with KeySpec {spec.name}")
+    return spec.name, usage
+
+
+@operation("CreateKey")
+def create_key(request: Request, params: Params) -> Response:
+    """Create a customer managed key; symmetric keys get their first material now."""
+    key_spec, key_usage = _key_spec_and_usage(params)
+    if "CustomKeyStoreId" in params:
+        store_id = params["CustomKeyStoreId"]
+        raise CustomKeyStoreNotFoundException(f"Custom key store {store_id} does not exist.")
+    policy = params.get("Policy")
+    if policy is not None:
+        check_policy(
+            policy,
+            request.account_id,
+            bypass_lockout_check=params.get("BypassPolicyLockoutSafetyCheck", False),
+        )
+    tags = merged_tags({}, params.get("Tags", []))
+    key = add_key(
+        request.backend,
+        request.store,
+        request.now,
+        key_spec=key_spec,
+        key_usage=key_usage,
+        origin=params.get("Origin", "AWS_KMS"),
+        policy=policy,
+        description=params.get("Description", ""),
+        multi_region=params.get("MultiRegion", False),
+        tags=tags,
+    )
+    return {"KeyMetadata": key_metadata(key)}
+
+
+@operation("DescribeKey")
+def describe_key(request: Request, params: Params) -> Response:
+    """Metadata of a key named by id, ARN, alias name or alias ARN, in any state."""
+    return {"KeyMetadata": key_metadata(find_key(request, params["KeyId"], aliases=True))}
+
+
+@operation("ListKeys")
+def list_keys(request: Request, params: Params) -> Response:
+    """Every key of the caller's account and region, in creation order, paged."""
+    keys = list(request.store.keys.values())
+    page, paging = paginate(request.operation, keys, params, default_limit=100, max_limit=1000)
+    return {"Keys": [{"KeyId": key.key_id, "KeyArn": key.arn} for key in page], **paging}
+
+
+@operation("EnableKey")
+def enable_key(request: Request, params: Params) -> Response:
+    """Enabled from Disabled (idempotent)."""
+    key = find_key(request, params["KeyId"])
+    deny_aws_managed(request, key)
+    require_enable_disable_allowed(key)
+    key.state = ENABLED
+    return {}
+
+
+@operation("DisableKey")
+def disable_key(request: Request, params: Params) -> Response:
+    """Disabled from Enabled (idempotent)."""
+    key = find_key(request, params["KeyId"])
+    deny_aws_managed(request, key)
+    require_enable_disable_allowed(key)
+    key.state = DISABLED
+    return {}
+
+
+@operation("UpdateKeyDescription")
+def update_key_description(request: Request, params: Params) -> Response:
+    """Replace the description of a key not pending deletion."""
+    key = find_key(request, params["KeyId"])
+    deny_aws_managed(request, key)
+    require_not_pending_deletion(key)
+    key.description = params["Description"]
+    return {}
+
+
+def _pending_window(params: Params) -> int:
+    days: int = params.get("PendingWindowInDays", DEFAULT_PENDING_WINDOW_DAYS)
+    if not 7 <= days <= 30:
+        raise ValidationException(
+            f"1 validation error detected: Value '{days}' at 'PendingWindowInDays' failed to "
+            "satisfy constraint: Member must have minimum value of 7 and maximum value of 30."
+        )
+    return days
+
+
+def _delete_key(backend: Backend, key: Key) -> None:
+    """What the clock does when a key's waiting period ends: the key and its aliases go."""
+    store = backend.region(key.account_id, key.region)
+    for alias in store.aliases_of(key.key_id):
+        del store.aliases[alias.name]
+    del store.keys[key.key_id]
+
+
+@operation("ScheduleKeyDeletion")
+def schedule_key_deletion(request: Request, params: Params) -> Response:
+    """PendingDeletion now; the clock deletes the key when the window ends."""
+    days = _pending_window(params)
+    key = find_key(request, params["KeyId"])
+    deny_aws_managed(request, key)
+    require_not_pending_deletion(key)
+    key.state = PENDING_DELETION
+    key.pending_window_days = days
+    key.deletion_date = request.now + _dt.timedelta(days=days)
+    key.deletion_event = request.backend.schedule.add(
+        key.deletion_date, lambda _when: _delete_key(request.backend, key)
+    )
+    return {
+        "KeyId": key.arn,
+        "DeletionDate": key.deletion_date,
+        "KeyState": key.state,
+        "PendingWindowInDays": days,
+    }
+
+
+@operation("CancelKeyDeletion")
+def cancel_key_deletion(request: Request, params: Params) -> Response:
+    """Back from PendingDeletion to Disabled; the scheduled deletion never happens."""
+    key = find_key(request, params["KeyId"])
+    if key.state != PENDING_DELETION:
+        raise KMSInvalidStateException(f"{key.arn} is not pending deletion.")
+    if key.deletion_event is not None:
+        key.deletion_event.cancel()
+    key.state = DISABLED
+    key.deletion_date = key.deletion_event = key.pending_window_days = None
+    return {"KeyId": key.arn}
+
+
+@operation("GetKeyLastUsage")
+def get_key_last_usage(request: Request, params: Params) -> Response:
+    """When the key was last used cryptographically (tracked since its creation)."""
+    key = find_key(request, params["KeyId"])
+    usage: dict[str, Any] = {}
+    if key.last_usage is not None:
+        operation_name, when, request_id = key.last_usage
+        usage = {"Operation": operation_name, "Timestamp": when, "KmsRequestId": request_id}
+    return {
+        "KeyId": key.arn,
+        "KeyLastUsage": usage,
+        "TrackingStartDate": key.created_at,
+        "KeyCreationDate": key.created_at,
+    }

@@ -1,0 +1,114 @@
+"""Turning a KeyId parameter into a key, and the key-state rules (spec §2.3, §2.4).
+
+AWS accepts key ids and key ARNs everywhere, and alias names and alias ARNs
+only in DescribeKey and the cryptographic operations; the messages for a
+malformed or missing identifier are recorded from real AWS and reproduced here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from ._aws_managed import aws_managed_key_for
+from ._errors import DisabledException, KMSInvalidStateException, NotFoundException
+from ._models import DISABLED, PENDING_DELETION, PENDING_IMPORT, Key
+from ._store import arn
+
+if TYPE_CHECKING:
+    from ._dispatch import Request
+
+_KEY_ID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|mrk-[0-9a-fA-F]{32}"
+)
+
+
+def is_key_id(value: str) -> bool:
+    """Whether ``value`` has the shape of a key id (UUID, or ``mrk-`` + 32 hex)."""
+    return _KEY_ID.fullmatch(value) is not None
+
+
+def alias_arn(request: Request, alias_name: str) -> str:
+    """The ARN of ``alias_name`` in the caller's account and region."""
+    return arn(request.region, request.account_id, alias_name)
+
+
+def _parse_arn(value: str) -> tuple[str, str, str] | None:
+    """(region, account, resource) of a KMS ARN, or None if it is not one."""
+    parts = value.split(":", 5)
+    if len(parts) != 6 or parts[2] != "kms":
+        return None
+    return parts[3], parts[4], parts[5]
+
+
+def find_key(request: Request, key_id: str, *, aliases: bool = False) -> Key:
+    """The key ``key_id`` names; ``aliases`` says whether alias names/ARNs are accepted.
+
+    Raises NotFoundException with AWS's messages: ``Invalid keyId '<input>'``,
+    ``Invalid arn <region>``, ``Key '<arn>' does not exist`` and
+    ``Alias <alias arn> is not found.``.
+    """
+    account, region, resource = request.account_id, request.region, key_id
+    if key_id.startswith("arn:"):
+        parsed = _parse_arn(key_id)
+        if parsed is None:
+            raise NotFoundException(f"Invalid keyId '{key_id}'")
+        arn_region, account, resource = parsed
+        if arn_region != request.region:
+            raise NotFoundException(f"Invalid arn {arn_region}")
+        if resource.startswith("key/"):
+            resource = resource[4:]
+        elif not resource.startswith("alias/"):
+            raise NotFoundException(f"Invalid keyId '{key_id}'")
+    if resource.startswith("alias/"):
+        if not aliases:
+            raise NotFoundException(f"Invalid keyId '{key_id}'")
+        return _key_of_alias(request, account, resource)
+    if not is_key_id(resource):
+        raise NotFoundException(f"Invalid keyId '{key_id}'")
+    key = request.backend.region(account, region).keys.get(resource)
+    if key is None:
+        raise NotFoundException(f"Key '{arn(region, account, 'key/' + resource)}' does not exist")
+    return key
+
+
+def _key_of_alias(request: Request, account: str, alias_name: str) -> Key:
+    store = request.backend.region(account, request.region)
+    alias = store.aliases.get(alias_name)
+    if alias is None:
+        key = aws_managed_key_for(request, store, alias_name)
+        if key is not None:
+            return key
+        raise NotFoundException(f"Alias {arn(request.region, account, alias_name)} is not found.")
+    return store.keys[alias.target_key_id]
+
+
+def _state_error(key: Key, *, disabled: bool) -> Exception | None:
+    if key.state == DISABLED and disabled:
+        return DisabledException(f"{key.arn} is disabled.")
+    if key.state == PENDING_DELETION:
+        return KMSInvalidStateException(f"{key.arn} is pending deletion.")
+    if key.state == PENDING_IMPORT:
+        return KMSInvalidStateException(f"{key.arn} is pending import.")
+    return None
+
+
+def require_usable(key: Key) -> None:
+    """Key-state rule of cryptographic operations: only Enabled keys work."""
+    error = _state_error(key, disabled=True)
+    if error is not None:
+        raise error
+
+
+def require_not_pending_deletion(key: Key) -> None:
+    """Key-state rule of management operations (aliases, tags, description)."""
+    if key.state == PENDING_DELETION:
+        raise KMSInvalidStateException(f"{key.arn} is pending deletion.")
+
+
+def require_enable_disable_allowed(key: Key) -> None:
+    """Key-state rule of EnableKey and DisableKey: not pending deletion or import."""
+    error = _state_error(key, disabled=False)
+    if error is not None:
+        raise error

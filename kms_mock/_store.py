@@ -1,0 +1,97 @@
+"""The backend of one mock activation: accounts -> regions -> keys and aliases.
+
+One re-entrant lock guards everything (requests from many threads are safe);
+the schedule of time-driven events lives here too, so that catching up with
+the clock and serving a request never interleave.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from ._clock import Clock
+from ._entropy import Entropy
+from ._models import Alias, Key
+from ._schedule import Schedule
+
+
+def partition_for(region: str) -> str:
+    """The ARN partition of a region (``aws``, ``aws-cn``, ``aws-us-gov``, ...)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("us-iso-"):
+        return "aws-iso"
+    if region.startswith("us-isob-"):
+        return "aws-iso-b"
+    return "aws"
+
+
+def arn(region: str, account_id: str, resource: str) -> str:
+    """A KMS ARN, such as ``arn:aws:kms:us-east-1:123456789012:key/<id>``."""
+    return f"arn:{partition_for(region)}:kms:{region}:{account_id}:{resource}"
+
+
+@dataclass(slots=True)
+class RegionStore:
+    """What one account holds in one region; dicts keep creation order."""
+
+    account_id: str
+    region: str
+    keys: dict[str, Key] = field(default_factory=dict)
+    aliases: dict[str, Alias] = field(default_factory=dict)
+
+    def aliases_of(self, key_id: str) -> list[Alias]:
+        """Every alias that points at ``key_id``."""
+        return [alias for alias in self.aliases.values() if alias.target_key_id == key_id]
+
+
+class Backend:
+    """All state of one activation of the mock, plus its clock and schedule."""
+
+    def __init__(
+        self, *, clock: Clock, default_region: str, account_id: str, seed: int | None
+    ) -> None:
+        self.clock = clock
+        self.default_region = default_region
+        self.account_id = account_id
+        self.entropy = Entropy(seed)
+        # Salt of KeyMaterialIds: ids reveal nothing about the material.
+        self.material_id_salt = self.entropy.token_bytes(32)
+        self.schedule = Schedule()
+        self.lock = threading.RLock()
+        self._regions: dict[tuple[str, str], RegionStore] = {}
+
+    def region(self, account_id: str, region: str) -> RegionStore:
+        """The store of ``account_id`` in ``region`` (made empty on first use)."""
+        store = self._regions.get((account_id, region))
+        if store is None:
+            store = self._regions[(account_id, region)] = RegionStore(account_id, region)
+        return store
+
+    def regions(self) -> list[RegionStore]:
+        """Every account/region store that has been touched."""
+        return list(self._regions.values())
+
+    def catch_up(self, now: _dt.datetime | None = None) -> _dt.datetime:
+        """Apply every scheduled event due by ``now`` (default: the clock); return now."""
+        with self.lock:
+            if now is None:
+                now = self.clock.now()
+            self.schedule.run_until(now)
+            return now
+
+    def on_time_moved(self, now: _dt.datetime) -> None:
+        """Clock listener: the clock was moved to ``now``; apply what fell due."""
+        self.catch_up(now)
+
+    @contextmanager
+    def transaction(self) -> Iterator[_dt.datetime]:
+        """Hold the lock with the store caught up to the clock; yields now."""
+        with self.lock:
+            yield self.catch_up()

@@ -1,0 +1,207 @@
+"""Model-driven validation, with AWS's (Coral) message grammar.
+
+botocore checks only required members, types and ``min`` on the client; AWS
+checks ``max``, enums and patterns on the server. This walks the operation's
+shape in botocore's own KMS model, decodes the wire forms (base64 blobs, epoch
+timestamps) into Python values, and collects every violation into one
+``ValidationException`` worded as AWS words it::
+
+    1 validation error detected: Value '1025' at 'numberOfBytes' failed to
+    satisfy constraint: Member must have value less than or equal to 1024
+
+The same walker checks our responses against the output shapes in tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+import functools
+import re
+from typing import Any
+
+from botocore.loaders import create_loader
+from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
+
+from ._errors import SerializationException, ValidationException
+
+UTC = _dt.UTC
+
+
+@functools.cache
+def service_model() -> ServiceModel:
+    """botocore's KMS service model (loaded once, on first use)."""
+    loader = create_loader()
+    return ServiceModel(loader.load_service_model("kms", "service-2"), "kms")
+
+
+@functools.cache
+def operation_model(name: str) -> OperationModel:
+    """The model of one KMS operation, by its AWS name."""
+    return service_model().operation_model(name)
+
+
+@functools.cache
+def _pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _lower_camel(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+class _Walk:
+    """One validation pass: collects violations while decoding values."""
+
+    def __init__(self, *, decode: bool) -> None:
+        self.decode = decode
+        self.errors: list[str] = []
+
+    def fail(self, value: Any, path: str, constraint: str, *, show_value: bool = True) -> None:
+        shown = f"Value '{value}' at" if show_value else "Value at"
+        if value is None:
+            shown = "Value null at"
+        self.errors.append(f"{shown} '{path}' failed to satisfy constraint: {constraint}")
+
+    def value(self, shape: Shape, value: Any, path: str) -> Any:
+        kind = shape.type_name
+        if kind == "structure":
+            return self.structure(shape, value, path)  # type: ignore[arg-type]
+        if kind == "list":
+            return self.list(shape, value, path)
+        if kind == "map":
+            return self.map(shape, value, path)
+        if kind == "string":
+            return self.string(shape, value, path)
+        if kind == "blob":
+            return self.blob(shape, value, path)
+        if kind in ("integer", "long"):
+            return self.integer(shape, value, path)
+        if kind == "timestamp":
+            return self.timestamp(value)
+        if kind == "boolean" and not isinstance(value, bool):
+            raise SerializationException(None)
+        return value
+
+    def structure(self, shape: StructureShape, value: Any, path: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise SerializationException(None)
+        members = shape.members
+        out: dict[str, Any] = {}
+        prefix = f"{path}." if path else ""
+        for name in shape.required_members:
+            if value.get(name) is None:
+                self.fail(None, prefix + _lower_camel(name), "Member must not be null")
+        for name, item in value.items():
+            member = members.get(name)
+            if member is None and not self.decode:
+                self.errors.append(f"'{prefix}{name}' is not a member of {shape.name}")
+            if member is None or item is None:
+                continue  # AWS ignores request members it does not know
+            out[name] = self.value(member, item, prefix + _lower_camel(name))
+        return out
+
+    def length(self, shape: Shape, value: Any, size: int, path: str, *, show: bool) -> None:
+        meta = shape.metadata
+        low, high = meta.get("min"), meta.get("max")
+        if high is not None and size > high:
+            constraint = f"Member must have length less than or equal to {high}"
+            self.fail(value, path, constraint, show_value=show)
+        elif low is not None and size < low:
+            constraint = f"Member must have length greater than or equal to {low}"
+            self.fail(value, path, constraint, show_value=show)
+
+    def list(self, shape: Shape, value: Any, path: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise SerializationException(None)
+        self.length(shape, value, len(value), path, show=True)
+        member = shape.member  # type: ignore[attr-defined]
+        return [self.value(member, item, f"{path}.{i}.member") for i, item in enumerate(value, 1)]
+
+    def map(self, shape: Shape, value: Any, path: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise SerializationException(None)
+        key_shape, value_shape = shape.key, shape.value  # type: ignore[attr-defined]
+        return {
+            self.value(key_shape, k, f"{path}.key"): self.value(value_shape, v, f"{path}.value")
+            for k, v in value.items()
+        }
+
+    def string(self, shape: Shape, value: Any, path: str) -> str:
+        if not isinstance(value, str):
+            raise SerializationException(None)
+        self.length(shape, value, len(value), path, show=True)
+        pattern = shape.metadata.get("pattern")
+        if pattern is not None and _pattern(pattern).fullmatch(value) is None:
+            constraint = f"Member must satisfy regular expression pattern: {pattern}"
+            self.fail(value, path, constraint)
+        enum: list[str] = shape.metadata.get("enum", [])
+        if enum and value not in enum:
+            self.fail(value, path, f"Member must satisfy enum value set: [{', '.join(enum)}]")
+        return value
+
+    def blob(self, shape: Shape, value: Any, path: str) -> bytes:
+        if self.decode:
+            if not isinstance(value, str):
+                raise SerializationException(None)
+            try:
+                value = base64.b64decode(value, validate=True)
+            except (binascii.Error, ValueError):
+                raise SerializationException(None) from None
+        if not isinstance(value, bytes):
+            raise SerializationException(None)
+        self.length(shape, value, len(value), path, show=False)
+        return value
+
+    def integer(self, shape: Shape, value: Any, path: str) -> int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise SerializationException(None)
+        meta = shape.metadata
+        low, high = meta.get("min"), meta.get("max")
+        if high is not None and value > high:
+            self.fail(value, path, f"Member must have value less than or equal to {high}")
+        elif low is not None and value < low:
+            self.fail(value, path, f"Member must have value greater than or equal to {low}")
+        return value
+
+    def timestamp(self, value: Any) -> _dt.datetime:
+        if self.decode and isinstance(value, int | float) and not isinstance(value, bool):
+            return _dt.datetime.fromtimestamp(value, UTC)
+        if not isinstance(value, _dt.datetime):
+            raise SerializationException(None)
+        return value
+
+    def raise_if_failed(self) -> None:
+        if self.errors:
+            count = len(self.errors)
+            noun = "error" if count == 1 else "errors"
+            detail = "; ".join(self.errors)
+            raise ValidationException(f"{count} validation {noun} detected: {detail}")
+
+
+def decode_request(operation: str, params: Any) -> dict[str, Any]:
+    """The validated request of ``operation`` with blobs and timestamps decoded.
+
+    Raises ``ValidationException`` (AWS wording) listing every violation.
+    """
+    shape = operation_model(operation).input_shape
+    if shape is None:
+        return {}
+    walk = _Walk(decode=True)
+    decoded = walk.structure(shape, params, "")
+    walk.raise_if_failed()
+    return decoded
+
+
+def check_response(operation: str, response: dict[str, Any]) -> list[str]:
+    """Every way ``response`` violates the operation's output shape (tests use it)."""
+    shape = operation_model(operation).output_shape
+    walk = _Walk(decode=False)
+    if shape is None:
+        return [] if not response else [f"unexpected members {sorted(response)}"]
+    try:
+        walk.structure(shape, response, "")
+    except SerializationException:
+        walk.errors.append("a value has the wrong type")
+    return walk.errors

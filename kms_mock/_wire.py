@@ -1,0 +1,80 @@
+"""The JSON 1.1 wire layer: X-Amz-Target + body in, status + headers + body out.
+
+Exactly what AWS receives and sends, so every transport (the botocore hook,
+the HTTP server) shares one request -> response function and stays thin.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ._dispatch import dispatch
+from ._errors import SerializationException, ServiceError, UnknownOperationException
+from ._store import Backend
+
+TARGET_PREFIX = "TrentService."
+CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+@dataclass(frozen=True, slots=True)
+class WireResponse:
+    """An HTTP answer as AWS would send it."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def _encode(value: object) -> object:
+    # json.dumps calls this only for what JSON cannot hold natively.
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, _dt.datetime):
+        return value.timestamp()
+    raise TypeError(f"cannot put {type(value).__name__} on the wire")
+
+
+def encode_body(members: dict[str, Any]) -> bytes:
+    """JSON body of a response: blobs as base64, timestamps as epoch seconds."""
+    return json.dumps(members, default=_encode, separators=(",", ":")).encode()
+
+
+def error_body(error: ServiceError) -> bytes:
+    """``{"__type": code, "message": text}``; no message member when AWS sends none."""
+    document = {"__type": error.code}
+    if error.message is not None:
+        document["message"] = error.message
+    return json.dumps(document).encode()
+
+
+def operation_of(target: str | None) -> str:
+    """The operation name in an ``X-Amz-Target`` header (``TrentService.<Name>``)."""
+    if target is None or not target.startswith(TARGET_PREFIX):
+        raise UnknownOperationException(None)
+    return target[len(TARGET_PREFIX) :]
+
+
+def handle(
+    backend: Backend, target: str | None, body: bytes | str, region: str | None
+) -> WireResponse:
+    """Serve one KMS request against ``backend``; every failure is an AWS error answer."""
+    request_id = backend.entropy.uuid4()
+    try:
+        operation = operation_of(target)
+        try:
+            params = json.loads(body or b"{}")
+        except ValueError:
+            raise SerializationException(None) from None
+        status, payload = 200, encode_body(dispatch(backend, operation, params, region, request_id))
+    except ServiceError as error:
+        status, payload = error.status, error_body(error)
+    headers = {
+        "x-amzn-RequestId": request_id,
+        "Content-Type": CONTENT_TYPE,
+        "Content-Length": str(len(payload)),
+    }
+    return WireResponse(status, headers, payload)
