@@ -14,6 +14,10 @@ as moto's). They are inert while no mock is active: one list check.
   ``before-call`` (attempt by attempt, as botocore retries), unsigned.
 * A client made before ``kms_mock`` was imported carries none of these; its
   KMS requests are refused at the network layer while a mock is active.
+* Creating a client resolves credentials, and with none configured botocore
+  asks the EC2 instance metadata service over the network. While a mock is
+  active, a provider put first in every credential chain answers instead with
+  placeholder credentials (a session keeps what it resolved first).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import botocore
+import botocore.credentials
 import botocore.endpoint
 import botocore.handlers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
@@ -118,6 +123,30 @@ def _refuse_unhooked_kms(send: Any) -> Any:
     return guarded_send
 
 
+class _PlaceholderCredentials(botocore.credentials.CredentialProvider):
+    """First in every credential chain; answers only while a mock is active."""
+
+    METHOD = "kms-mock"
+    CANONICAL_NAME = "KmsMock"
+
+    def load(self) -> botocore.credentials.Credentials | None:
+        if active_backend() is None:
+            return None
+        return botocore.credentials.Credentials(
+            "KMSMOCKPLACEHOLDER", "kms-mock-placeholder-secret", method=self.METHOD
+        )
+
+
+def _with_placeholder_credentials(create_resolver: Any) -> Any:
+    @functools.wraps(create_resolver)
+    def create(*args: Any, **kwargs: Any) -> Any:
+        resolver = create_resolver(*args, **kwargs)
+        resolver.providers.insert(0, _PlaceholderCredentials())
+        return resolver
+
+    return create
+
+
 HANDLERS = (
     ("before-call.kms", _before_call, botocore.handlers.REGISTER_FIRST),
     ("choose-signer.kms", _choose_signer, botocore.handlers.REGISTER_FIRST),
@@ -133,3 +162,7 @@ def install() -> None:
     builtins[:0] = HANDLERS
     endpoint = botocore.endpoint.Endpoint
     endpoint._send = _refuse_unhooked_kms(endpoint._send)  # type: ignore[attr-defined]
+    credentials = botocore.credentials
+    credentials.create_credential_resolver = _with_placeholder_credentials(
+        credentials.create_credential_resolver
+    )

@@ -1,5 +1,5 @@
 """The KMS operations, one module per family; importing this registers them all."""
 
-from . import keys
+from . import aliases, keys, policies, randomness, tags
 
-__all__ = ["keys"]
+__all__ = ["aliases", "keys", "policies", "randomness", "tags"]

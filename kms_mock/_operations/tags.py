@@ -1,0 +1,3 @@
+"""(Being written.)"""
+
+from __future__ import annotations
