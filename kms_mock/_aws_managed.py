@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import _rotation
 from ._keyfactory import add_key, jackson_json
 from ._keyspecs import ENCRYPT_DECRYPT, SYMMETRIC_DEFAULT
 from ._models import Alias, Key
@@ -102,6 +103,7 @@ def aws_managed_key_for(request: Request, store: RegionStore, alias_name: str) -
         "defined",
         key_manager="AWS",
     )
+    _rotation.start_aws_managed(request.backend, key)
     store.aliases[alias_name] = Alias(
         name=alias_name,
         arn=arn(store.region, store.account_id, alias_name),

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from ._errors import NotImplementedByMock, UnknownOperationException
+from ._errors import NotImplementedByMock, ServiceError, UnknownOperationException
 from ._store import Backend, RegionStore
 from ._validation import decode_request, service_model
 
@@ -39,7 +39,11 @@ def operation(name: str) -> Callable[[Handler], Handler]:
 
 @dataclass(slots=True)
 class Request:
-    """One call as the service layer sees it: who, where, when, and which operation."""
+    """One call as the service layer sees it: who, where, when, and which operation.
+
+    Operations note what the audit log should show: the keys they touched
+    (``touch``) and the key material a cryptographic call used.
+    """
 
     backend: Backend
     operation: str
@@ -47,27 +51,54 @@ class Request:
     account_id: str
     now: _dt.datetime
     request_id: str
+    resources: list[str] = field(default_factory=list)
+    key_material_id: str | None = None
 
     @property
     def store(self) -> RegionStore:
         """The caller's account/region store."""
         return self.backend.region(self.account_id, self.region)
 
+    def touch(self, key_arn: str) -> None:
+        """Note that this call acted on the key ``key_arn`` (for the audit log)."""
+        if key_arn not in self.resources:
+            self.resources.append(key_arn)
+
+
+def _serve(request: Request, params: Any) -> Response:
+    handler = OPERATIONS.get(request.operation)
+    if handler is None:
+        if request.operation in service_model().operation_names:
+            raise NotImplementedByMock(request.operation)
+        raise UnknownOperationException(None)
+    return handler(request, decode_request(request.operation, params))
+
+
+def _audit(
+    request: Request, params: Any, response: Response | None, error: ServiceError | None
+) -> None:
+    request.backend.audit.api_call(
+        event_name=request.operation,
+        when=request.now,
+        region=request.region,
+        account_id=request.account_id,
+        request_id=request.request_id,
+        request=params if isinstance(params, dict) else None,
+        response=response,
+        error=None if error is None else (error.code, error.message),
+        resources=tuple(request.resources),
+        key_material_id=request.key_material_id,
+    )
+
 
 def dispatch(
     backend: Backend, operation_name: str, params: Any, region: str | None, request_id: str
 ) -> Response:
-    """Validate ``params`` and run ``operation_name`` against ``backend``.
+    """Validate ``params``, run ``operation_name`` against ``backend``, audit the call.
 
     The whole call holds the backend's lock, after catching up with the clock,
     so every request sees the events due by its own moment.
     """
-    handler = OPERATIONS.get(operation_name)
-    if handler is None:
-        if operation_name in service_model().operation_names:
-            raise NotImplementedByMock(operation_name)
-        raise UnknownOperationException(None)
-    decoded = decode_request(operation_name, params)
     with backend.transaction() as now:
         request = Request(
             backend=backend,
@@ -77,4 +108,10 @@ def dispatch(
             now=now,
             request_id=request_id,
         )
-        return handler(request, decoded)
+        try:
+            response = _serve(request, params)
+        except ServiceError as error:
+            _audit(request, params, None, error)
+            raise
+        _audit(request, params, response, None)
+        return response

@@ -35,36 +35,145 @@ class ServiceError(Exception):
         return f"{self.code}({self.message!r})"
 
 
-def _error(code: str, status: int = 400) -> type[ServiceError]:
-    return type(code, (ServiceError,), {"code": code, "status": status, "__module__": __name__})
-
-
 # Client errors (HTTP 400), named exactly as AWS names them.
-AccessDeniedException = _error("AccessDeniedException")
-AlreadyExistsException = _error("AlreadyExistsException")
-ConflictException = _error("ConflictException")
-CustomKeyStoreNotFoundException = _error("CustomKeyStoreNotFoundException")
-DisabledException = _error("DisabledException")
-DryRunOperationException = _error("DryRunOperationException")
-IncorrectKeyException = _error("IncorrectKeyException")
-InvalidAliasNameException = _error("InvalidAliasNameException")
-InvalidArnException = _error("InvalidArnException")
-InvalidCiphertextException = _error("InvalidCiphertextException")
-InvalidKeyUsageException = _error("InvalidKeyUsageException")
-InvalidMarkerException = _error("InvalidMarkerException")
-KMSInvalidStateException = _error("KMSInvalidStateException")
-LimitExceededException = _error("LimitExceededException")
-MalformedPolicyDocumentException = _error("MalformedPolicyDocumentException")
-NotAuthorizedException = _error("NotAuthorizedException")
-NotFoundException = _error("NotFoundException")
-TagException = _error("TagException")
-UnsupportedOperationException = _error("UnsupportedOperationException")
-ValidationException = _error("ValidationException")
-UnknownOperationException = _error("UnknownOperationException")
-SerializationException = _error("SerializationException")
+class AccessDeniedException(ServiceError):
+    """AWS error ``AccessDeniedException``."""
+
+    code = "AccessDeniedException"
+
+
+class AlreadyExistsException(ServiceError):
+    """AWS error ``AlreadyExistsException``."""
+
+    code = "AlreadyExistsException"
+
+
+class ConflictException(ServiceError):
+    """AWS error ``ConflictException``."""
+
+    code = "ConflictException"
+
+
+class CustomKeyStoreNotFoundException(ServiceError):
+    """AWS error ``CustomKeyStoreNotFoundException``."""
+
+    code = "CustomKeyStoreNotFoundException"
+
+
+class DisabledException(ServiceError):
+    """AWS error ``DisabledException``."""
+
+    code = "DisabledException"
+
+
+class DryRunOperationException(ServiceError):
+    """AWS error ``DryRunOperationException``."""
+
+    code = "DryRunOperationException"
+
+
+class IncorrectKeyException(ServiceError):
+    """AWS error ``IncorrectKeyException``."""
+
+    code = "IncorrectKeyException"
+
+
+class InvalidAliasNameException(ServiceError):
+    """AWS error ``InvalidAliasNameException``."""
+
+    code = "InvalidAliasNameException"
+
+
+class InvalidArnException(ServiceError):
+    """AWS error ``InvalidArnException``."""
+
+    code = "InvalidArnException"
+
+
+class InvalidCiphertextException(ServiceError):
+    """AWS error ``InvalidCiphertextException``."""
+
+    code = "InvalidCiphertextException"
+
+
+class InvalidKeyUsageException(ServiceError):
+    """AWS error ``InvalidKeyUsageException``."""
+
+    code = "InvalidKeyUsageException"
+
+
+class InvalidMarkerException(ServiceError):
+    """AWS error ``InvalidMarkerException``."""
+
+    code = "InvalidMarkerException"
+
+
+class KMSInvalidStateException(ServiceError):
+    """AWS error ``KMSInvalidStateException``."""
+
+    code = "KMSInvalidStateException"
+
+
+class LimitExceededException(ServiceError):
+    """AWS error ``LimitExceededException``."""
+
+    code = "LimitExceededException"
+
+
+class MalformedPolicyDocumentException(ServiceError):
+    """AWS error ``MalformedPolicyDocumentException``."""
+
+    code = "MalformedPolicyDocumentException"
+
+
+class NotAuthorizedException(ServiceError):
+    """AWS error ``NotAuthorizedException``."""
+
+    code = "NotAuthorizedException"
+
+
+class NotFoundException(ServiceError):
+    """AWS error ``NotFoundException``."""
+
+    code = "NotFoundException"
+
+
+class TagException(ServiceError):
+    """AWS error ``TagException``."""
+
+    code = "TagException"
+
+
+class UnsupportedOperationException(ServiceError):
+    """AWS error ``UnsupportedOperationException``."""
+
+    code = "UnsupportedOperationException"
+
+
+class ValidationException(ServiceError):
+    """AWS error ``ValidationException``."""
+
+    code = "ValidationException"
+
+
+class UnknownOperationException(ServiceError):
+    """AWS error ``UnknownOperationException``."""
+
+    code = "UnknownOperationException"
+
+
+class SerializationException(ServiceError):
+    """AWS error ``SerializationException``."""
+
+    code = "SerializationException"
+
 
 # Server faults (modeled with "fault": true).
-KMSInternalException = _error("KMSInternalException", 500)
+class KMSInternalException(ServiceError):
+    """AWS error ``KMSInternalException``."""
+
+    code = "KMSInternalException"
+    status = 500
 
 
 class NotImplementedByMock(ServiceError):

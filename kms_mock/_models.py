@@ -70,6 +70,14 @@ class Key:
     deletion_event: ScheduledEvent | None = None
     # (operation, timestamp, request id) of the last tracked cryptographic use.
     last_usage: tuple[str, _dt.datetime, str] | None = None
+    # Automatic rotation: the anchor is the last automatic rotation (or the
+    # enable date); on-demand rotations never move it (spec §1.3, §1.6).
+    rotation_enabled: bool = False
+    rotation_period_days: int | None = None
+    rotation_anchor: _dt.datetime | None = None
+    next_rotation_at: _dt.datetime | None = None
+    rotation_event: ScheduledEvent | None = None
+    on_demand_rotations: int = 0
 
     @property
     def enabled(self) -> bool:

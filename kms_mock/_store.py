@@ -13,28 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from ._arns import arn, partition_for
+from ._audit import AuditLog
 from ._clock import Clock
 from ._entropy import Entropy
 from ._models import Alias, Key
 from ._schedule import Schedule
-
-
-def partition_for(region: str) -> str:
-    """The ARN partition of a region (``aws``, ``aws-cn``, ``aws-us-gov``, ...)."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if region.startswith("us-iso-"):
-        return "aws-iso"
-    if region.startswith("us-isob-"):
-        return "aws-iso-b"
-    return "aws"
-
-
-def arn(region: str, account_id: str, resource: str) -> str:
-    """A KMS ARN, such as ``arn:aws:kms:us-east-1:123456789012:key/<id>``."""
-    return f"arn:{partition_for(region)}:kms:{region}:{account_id}:{resource}"
 
 
 @dataclass(slots=True)
@@ -64,6 +48,9 @@ class Backend:
         # Salt of KeyMaterialIds: ids reveal nothing about the material.
         self.material_id_salt = self.entropy.token_bytes(32)
         self.schedule = Schedule()
+        self.audit = AuditLog(self.entropy)
+        # AWS allows 25 on-demand rotations per key (10 until 2025): a setting.
+        self.on_demand_rotation_limit = 25
         self.lock = threading.RLock()
         self._regions: dict[tuple[str, str], RegionStore] = {}
 
@@ -95,3 +82,6 @@ class Backend:
         """Hold the lock with the store caught up to the clock; yields now."""
         with self.lock:
             yield self.catch_up()
+
+
+__all__ = ["Backend", "RegionStore", "arn", "partition_for"]

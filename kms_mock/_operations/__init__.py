@@ -1,5 +1,5 @@
 """The KMS operations, one module per family; importing this registers them all."""
 
-from . import aliases, keys, policies, randomness, tags
+from . import aliases, crypto, keys, policies, randomness, rotation, tags
 
-__all__ = ["aliases", "keys", "policies", "randomness", "tags"]
+__all__ = ["aliases", "crypto", "keys", "policies", "randomness", "rotation", "tags"]

@@ -1,0 +1,121 @@
+"""Rotation: EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus,
+RotateKeyOnDemand, ListKeyRotations (spec §1).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from .. import _rotation
+from .._dispatch import Params, Request, Response, operation
+from .._errors import ConflictException, LimitExceededException, UnsupportedOperationException
+from .._keyspecs import is_symmetric_encryption
+from .._models import ON_DEMAND, PENDING_DELETION, PENDING_IMPORT, Key, KeyMaterial
+from .._resolve import find_key, require_usable
+from ._pagination import paginate
+from .keys import deny_aws_managed
+
+# "an automatic rotation ... is scheduled to begin within the next 20 minutes"
+CONFLICT_WINDOW = _dt.timedelta(minutes=20)
+
+
+def _origin_error(key: Key) -> UnsupportedOperationException:
+    return UnsupportedOperationException(
+        f"{key.arn} origin is EXTERNAL which is not valid for this operation."
+    )
+
+
+def _require_symmetric(key: Key) -> None:
+    # AWS sends no message for asymmetric and HMAC keys (recorded).
+    if not is_symmetric_encryption(key.key_spec):
+        raise UnsupportedOperationException(None)
+
+
+def _require_automatic_rotation_allowed(request: Request, key: Key) -> None:
+    """Enable/DisableKeyRotation: access, imported material, state, then key type."""
+    deny_aws_managed(request, key)
+    if key.origin == "EXTERNAL":
+        raise _origin_error(key)
+    require_usable(key)
+    _require_symmetric(key)
+
+
+@operation("EnableKeyRotation")
+def enable_key_rotation(request: Request, params: Params) -> Response:
+    """Rotate automatically every RotationPeriodInDays (90-2560, default 365)."""
+    key = find_key(request, params["KeyId"])
+    _require_automatic_rotation_allowed(request, key)
+    _rotation.enable(request.backend, key, params.get("RotationPeriodInDays"), request.now)
+    return {}
+
+
+@operation("DisableKeyRotation")
+def disable_key_rotation(request: Request, params: Params) -> Response:
+    """Stop automatic rotation (on-demand rotation still works)."""
+    key = find_key(request, params["KeyId"])
+    _require_automatic_rotation_allowed(request, key)
+    _rotation.disable(request.backend, key, request.now)
+    return {}
+
+
+@operation("GetKeyRotationStatus")
+def get_key_rotation_status(request: Request, params: Params) -> Response:
+    """Whether the key rotates automatically and, if so, when next."""
+    key = find_key(request, params["KeyId"])
+    if key.state == PENDING_IMPORT:
+        raise _origin_error(key)
+    status: dict[str, Any] = {"KeyId": key.arn, "KeyRotationEnabled": False}
+    if key.rotation_enabled and key.state != PENDING_DELETION:
+        status["KeyRotationEnabled"] = True
+        status["RotationPeriodInDays"] = key.rotation_period_days
+        status["NextRotationDate"] = key.next_rotation_at
+    return status
+
+
+@operation("RotateKeyOnDemand")
+def rotate_key_on_demand(request: Request, params: Params) -> Response:
+    """New material now; the automatic schedule does not move."""
+    key = find_key(request, params["KeyId"])
+    deny_aws_managed(request, key)
+    require_usable(key)  # before the key type: a disabled RSA key is "disabled" (recorded)
+    _require_symmetric(key)
+    if key.on_demand_rotations >= request.backend.on_demand_rotation_limit:
+        raise LimitExceededException(
+            "The on-demand rotations limit has been reached for the given keyId. "
+            f"No more on-demand rotations can be performed for this key: {key.arn}"
+        )
+    due = key.next_rotation_at
+    if key.rotation_enabled and due is not None and due < request.now + CONFLICT_WINDOW:
+        raise ConflictException(
+            "The request was rejected because an automatic rotation of this key is currently "
+            "in progress or scheduled to begin within the next 20 minutes."
+        )
+    key.on_demand_rotations += 1
+    _rotation.rotate(request.backend, key, ON_DEMAND, request.now)
+    return {"KeyId": key.arn}
+
+
+def _rotation_entry(key: Key, material: KeyMaterial) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "KeyId": key.arn,
+        "KeyMaterialId": material.material_id,
+        "KeyMaterialState": material.state,
+    }
+    if material.rotated_at is not None:
+        entry["RotationDate"] = material.rotated_at
+        entry["RotationType"] = material.how
+    return entry
+
+
+@operation("ListKeyRotations")
+def list_key_rotations(request: Request, params: Params) -> Response:
+    """Key materials oldest first: rotations only, or every material (ALL_KEY_MATERIAL)."""
+    key = find_key(request, params["KeyId"])
+    if not is_symmetric_encryption(key.key_spec):
+        raise UnsupportedOperationException(None)
+    materials = list(key.materials.values())
+    if params.get("IncludeKeyMaterial", "ROTATIONS_ONLY") == "ROTATIONS_ONLY":
+        materials = [material for material in materials if material.rotated_at is not None]
+    page, paging = paginate(request.operation, materials, params, default_limit=100, max_limit=1000)
+    return {"Rotations": [_rotation_entry(key, material) for material in page], **paging}

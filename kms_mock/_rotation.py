@@ -1,0 +1,103 @@
+"""Rotation mechanics: new material on schedule, on demand, and on re-enable.
+
+The one rule that keeps the schedule right is :func:`refresh`: whenever a
+key's state or rotation settings change, it makes the schedule agree with
+them — an event at ``next_rotation_at`` while the key is Enabled with
+rotation on, no event otherwise (idle and disabled keys cost nothing), and
+an immediate rotation when the key is found overdue (re-enabled after its
+date, or a period shortened into the past). DESIGN.md §4 decides the cases
+AWS leaves open.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+from ._keyfactory import new_material
+from ._models import AUTOMATIC, ENABLED, Key
+from ._schedule import EventAction
+from ._store import Backend
+
+DEFAULT_PERIOD_DAYS = 365
+AWS_MANAGED_PERIOD_DAYS = 365
+
+
+def rotate(backend: Backend, key: Key, how: str, when: _dt.datetime) -> None:
+    """Give ``key`` new CURRENT material dated ``when``, and log a RotateKey event."""
+    previous = key.current_material_id
+    key.add_material(new_material(backend, key, how, when))
+    backend.audit.service_event(
+        "RotateKey",
+        when,
+        region=key.region,
+        account_id=key.account_id,
+        key_arn=key.arn,
+        details={
+            "keyId": key.key_id,
+            "rotationType": how,
+            "keyOrigin": key.origin,
+            "previousKeyMaterialId": previous,
+            "currentKeyMaterialId": key.current_material_id,
+        },
+    )
+
+
+def _rotate_automatically(backend: Backend, key: Key, when: _dt.datetime) -> None:
+    assert key.rotation_period_days is not None
+    rotate(backend, key, AUTOMATIC, when)
+    key.rotation_anchor = when
+    key.next_rotation_at = when + _dt.timedelta(days=key.rotation_period_days)
+
+
+def _on_due(backend: Backend, key: Key) -> EventAction:
+    def due(when: _dt.datetime) -> None:
+        key.rotation_event = None
+        _rotate_automatically(backend, key, when)
+        refresh(backend, key, when)
+
+    return due
+
+
+def refresh(backend: Backend, key: Key, now: _dt.datetime) -> None:
+    """Make the schedule agree with ``key``'s state and rotation settings at ``now``."""
+    if key.rotation_event is not None:
+        key.rotation_event.cancel()
+        key.rotation_event = None
+    if not (key.rotation_enabled and key.state == ENABLED):
+        return
+    assert key.next_rotation_at is not None
+    if key.next_rotation_at <= now:
+        # Overdue when it becomes rotatable again: one rotation now, then
+        # every period from now — no catch-up for the time it could not rotate.
+        _rotate_automatically(backend, key, now)
+    key.rotation_event = backend.schedule.add(key.next_rotation_at, _on_due(backend, key))
+
+
+def enable(backend: Backend, key: Key, period_days: int | None, now: _dt.datetime) -> None:
+    """EnableKeyRotation: start from now, or change the period of a rotating key."""
+    if not key.rotation_enabled:
+        key.rotation_enabled = True
+        key.rotation_anchor = now
+        key.rotation_period_days = period_days or DEFAULT_PERIOD_DAYS
+    elif period_days is not None:
+        key.rotation_period_days = period_days
+    assert key.rotation_anchor is not None
+    assert key.rotation_period_days is not None
+    key.next_rotation_at = key.rotation_anchor + _dt.timedelta(days=key.rotation_period_days)
+    refresh(backend, key, now)
+
+
+def disable(backend: Backend, key: Key, now: _dt.datetime) -> None:
+    """DisableKeyRotation: no more automatic rotation until enabled again."""
+    key.rotation_enabled = False
+    key.rotation_period_days = key.rotation_anchor = key.next_rotation_at = None
+    refresh(backend, key, now)
+
+
+def start_aws_managed(backend: Backend, key: Key) -> None:
+    """AWS managed keys rotate every year from their creation, always."""
+    key.rotation_enabled = True
+    key.rotation_anchor = key.created_at
+    key.rotation_period_days = AWS_MANAGED_PERIOD_DAYS
+    key.next_rotation_at = key.created_at + _dt.timedelta(days=AWS_MANAGED_PERIOD_DAYS)
+    refresh(backend, key, key.created_at)
