@@ -1,23 +1,37 @@
-"""Tag rules shared by CreateKey and TagResource (spec §4.12, messages recorded).
+"""Tag rules shared by CreateKey, TagResource and UntagResource (spec §4.12).
 
 Lengths are checked by the model-driven validator (``tags.1.member.tagKey``);
-these are the TagException rules AWS applies after it.
+these are the TagException rules AWS applies after it. Messages are recorded
+from real AWS, except that UntagResource's reserved-prefix error reuses
+TagResource's text (⚠ not recorded).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .._errors import TagException
 
 MAX_TAGS_PER_KEY = 50
+RESERVED_MESSAGE = "Tags beginning with aws: are reserved"
+
+
+def _require_not_reserved(keys: Iterable[str]) -> None:
+    # AWS rejects the prefix in any case: "aws:" and "AWS:" alike (recorded).
+    if any(key.lower().startswith("aws:") for key in keys):
+        raise TagException(RESERVED_MESSAGE)
 
 
 def merged_tags(existing: dict[str, str], new_tags: list[dict[str, Any]]) -> dict[str, str]:
-    """``existing`` updated with ``new_tags`` (a new dict), or the TagException AWS gives."""
+    """``existing`` updated with ``new_tags`` (a new dict), or the TagException AWS gives.
+
+    A key already present keeps its place and takes the new value, so listings
+    stay in insertion order. ``existing`` is never modified: a failed call
+    leaves the key's tags as they were.
+    """
     keys = [tag["TagKey"] for tag in new_tags]
-    if any(key.lower().startswith("aws:") for key in keys):
-        raise TagException("Tags beginning with aws: are reserved")
+    _require_not_reserved(keys)
     if len(set(keys)) != len(keys):
         raise TagException("Duplicate tag keys")
     merged = dict(existing)
@@ -25,3 +39,15 @@ def merged_tags(existing: dict[str, str], new_tags: list[dict[str, Any]]) -> dic
     if len(merged) > MAX_TAGS_PER_KEY:
         raise TagException("Too many tags")
     return merged
+
+
+def without_tags(existing: dict[str, str], tag_keys: list[str]) -> dict[str, str]:
+    """``existing`` minus ``tag_keys`` (a new dict); absent keys are ignored, as AWS does."""
+    _require_not_reserved(tag_keys)
+    removed = set(tag_keys)
+    return {key: value for key, value in existing.items() if key not in removed}
+
+
+def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    """Tags as AWS lists them: ``[{"TagKey": ..., "TagValue": ...}, ...]``."""
+    return [{"TagKey": key, "TagValue": value} for key, value in tags.items()]
