@@ -150,22 +150,27 @@ def _open(
     return key, material, plaintext
 
 
-def _dry_run_ignoring_ciphertext(request: Request, params: Params) -> Response:
-    """DryRun + IGNORE_CIPHERTEXT: authorize against KeyId without reading the blob."""
-    if "KeyId" not in params:
+def _ignores_ciphertext(params: Params) -> bool:
+    """DryRun with IGNORE_CIPHERTEXT: authorize the key only, never read the blob."""
+    return bool(params.get("DryRun")) and "IGNORE_CIPHERTEXT" in params.get("DryRunModifiers", [])
+
+
+def _check_named_source(request: Request, params: Params, key_member: str, algorithm: str) -> None:
+    """IGNORE_CIPHERTEXT: the key named by ``key_member`` must be able to decrypt."""
+    if key_member not in params:
         raise ValidationException(
-            "KeyId is required when DryRunModifiers includes IGNORE_CIPHERTEXT."
+            f"{key_member} is required when DryRunModifiers includes IGNORE_CIPHERTEXT."
         )
-    key = find_key(request, params["KeyId"], aliases=True)
-    _require_encryption_key(request, key, params.get("EncryptionAlgorithm", SYMMETRIC_DEFAULT))
-    raise DryRunOperationException(_DRY_RUN)
+    key = find_key(request, params[key_member], aliases=True)
+    _require_encryption_key(request, key, params.get(algorithm, SYMMETRIC_DEFAULT))
 
 
 @operation("Decrypt")
 def decrypt(request: Request, params: Params) -> Response:
     """Open a ciphertext with whichever material made it (KeyId optional)."""
-    if params.get("DryRun") and "IGNORE_CIPHERTEXT" in params.get("DryRunModifiers", []):
-        return _dry_run_ignoring_ciphertext(request, params)
+    if _ignores_ciphertext(params):
+        _check_named_source(request, params, "KeyId", "EncryptionAlgorithm")
+        raise DryRunOperationException(_DRY_RUN)
     if "CiphertextBlob" not in params:
         # Only DryRun with IGNORE_CIPHERTEXT may omit it (the model cannot say so).
         raise ValidationException("CiphertextBlob is required.")
@@ -190,6 +195,12 @@ def decrypt(request: Request, params: Params) -> Response:
 @operation("ReEncrypt")
 def re_encrypt(request: Request, params: Params) -> Response:
     """Decrypt, then encrypt under the destination key's current material."""
+    if _ignores_ciphertext(params):
+        _check_named_source(request, params, "SourceKeyId", "SourceEncryptionAlgorithm")
+        destination = find_key(request, params["DestinationKeyId"], aliases=True)
+        algorithm = params.get("DestinationEncryptionAlgorithm", SYMMETRIC_DEFAULT)
+        _require_encryption_key(request, destination, algorithm)
+        raise DryRunOperationException(_DRY_RUN)
     if "CiphertextBlob" not in params:
         raise ValidationException("CiphertextBlob is required.")
     source, source_material, plaintext = _open(
