@@ -11,13 +11,16 @@ as moto's). They are inert while no mock is active: one list check.
   ResponseMetadata are what botocore makes of a real answer. Nothing is signed
   and no credentials are needed.
 * ``choose-signer.kms`` and ``before-send.kms`` serve a request that gets past
-  ``before-call`` (attempt by attempt, as botocore retries), unsigned.
+  ``before-call`` (attempt by attempt, as botocore retries), unsigned. The
+  answered request is then marked so that later before-send handlers (moto's)
+  leave it alone.
 * A client made before ``kms_mock`` was imported carries none of these; its
   KMS requests are refused at the network layer while a mock is active.
 * Creating a client resolves credentials, and with none configured botocore
   asks the EC2 instance metadata service over the network. While a mock is
-  active, a provider put first in every credential chain answers instead with
-  placeholder credentials (a session keeps what it resolved first).
+  active, a provider put just before that one in every credential chain
+  answers instead with placeholder credentials; configured credentials still
+  win, so other services keep them (a session keeps what it resolved first).
 """
 
 from __future__ import annotations
@@ -32,12 +35,13 @@ import botocore.credentials
 import botocore.endpoint
 import botocore.handlers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.endpoint import convert_to_response_dict
 from botocore.model import OperationModel
 from botocore.parsers import create_parser
 
 from ._active import active_backend
 from ._errors import KmsMockError
-from ._wire import WireResponse, handle
+from ._wire import TARGET_PREFIX, WireResponse, handle
 
 _parser = create_parser("json")
 
@@ -58,16 +62,15 @@ def _http_response(url: str, answer: WireResponse) -> AWSResponse:
     return AWSResponse(url, answer.status, headers, _Body(answer.body))
 
 
-def parse(answer: WireResponse, model: OperationModel) -> dict[str, Any]:
-    """What botocore's endpoint makes of ``answer``: its parser, both passes."""
-    response_dict = {
-        "headers": answer.headers,
-        "status_code": answer.status,
-        "body": answer.body,
-        "context": {"operation_name": model.name},
-    }
+def parse(http_response: AWSResponse, model: OperationModel) -> dict[str, Any]:
+    """What botocore's endpoint makes of ``http_response``: its parser, both passes."""
+    # The same response dict as botocore's endpoint builds, whose headers are
+    # case-insensitive: the parser reads "x-amzn-requestid" for the RequestId.
+    response_dict = convert_to_response_dict(http_response, model)
+    # An operation without output (EnableKey) has no output shape; botocore's
+    # endpoint passes None as well and the parser accepts it.
     parsed: dict[str, Any] = _parser.parse(response_dict, model.output_shape)  # type: ignore[arg-type]
-    if answer.status >= 300:
+    if http_response.status_code >= 300:
         # botocore's second pass: members of the modeled error (e.g. "message").
         code = parsed.get("Error", {}).get("Code")
         error_shape = model.service_model.shape_for_error_code(code) if code else None
@@ -86,7 +89,8 @@ def _before_call(
     answer = handle(
         backend, params["headers"].get("X-Amz-Target"), params["body"], context.get("client_region")
     )
-    return _http_response(params["url"], answer), parse(answer, model)
+    http_response = _http_response(params["url"], answer)
+    return http_response, parse(http_response, model)
 
 
 def _choose_signer(**_: Any) -> object | None:
@@ -99,19 +103,38 @@ def _region_of(url: str) -> str | None:
     return parts[1] if len(parts) > 2 and parts[0].startswith("kms") else None
 
 
+# What a request answered at before-send becomes for the handlers after ours.
+_ANSWERED_SCHEME = "kms-mock+"
+
+
 def _before_send(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
     backend = active_backend()
     if backend is None:
         return None
     body = request.body if isinstance(request.body, bytes | str) else b""
     answer = handle(backend, request.headers.get("X-Amz-Target"), body, _region_of(request.url))
-    return _http_response(request.url, answer)
+    response = _http_response(request.url, answer)
+    # botocore calls every before-send handler and keeps the first answer, so a
+    # later one (moto's, registered for all services) would serve the request
+    # too: create keys in its own backend, or raise for an operation it lacks.
+    # Under a scheme no one serves, the answered request is left alone. botocore
+    # itself reads the request no more (a retry prepares a new one).
+    request.url = _ANSWERED_SCHEME + request.url
+    return response
+
+
+def _is_kms(request: AWSPreparedRequest) -> bool:
+    # Header values of a prepared request are bytes, whatever the stubs say.
+    target: str | bytes = request.headers.get("X-Amz-Target") or ""
+    if isinstance(target, bytes):
+        target = target.decode("latin-1")
+    return target.startswith(TARGET_PREFIX) or _region_of(request.url) is not None
 
 
 def _refuse_unhooked_kms(send: Any) -> Any:
     @functools.wraps(send)
     def guarded_send(self: botocore.endpoint.Endpoint, request: AWSPreparedRequest) -> Any:
-        if active_backend() is not None and _region_of(request.url) is not None:
+        if active_backend() is not None and _is_kms(request):
             raise KmsMockError(
                 f"a KMS request to {request.url} reached the network while kms_mock is active: "
                 "its client was created before kms_mock was imported, so kms_mock cannot "
@@ -124,7 +147,7 @@ def _refuse_unhooked_kms(send: Any) -> Any:
 
 
 class _PlaceholderCredentials(botocore.credentials.CredentialProvider):
-    """First in every credential chain; answers only while a mock is active."""
+    """Before the instance-metadata probe in every chain; only while a mock is active."""
 
     METHOD = "kms-mock"
     CANONICAL_NAME = "KmsMock"
@@ -137,11 +160,19 @@ class _PlaceholderCredentials(botocore.credentials.CredentialProvider):
         )
 
 
+_IMDS = botocore.credentials.InstanceMetadataProvider.METHOD
+
+
 def _with_placeholder_credentials(create_resolver: Any) -> Any:
     @functools.wraps(create_resolver)
     def create(*args: Any, **kwargs: Any) -> Any:
         resolver = create_resolver(*args, **kwargs)
-        resolver.providers.insert(0, _PlaceholderCredentials())
+        # After every provider that reads configuration, so that other services
+        # (and moto's) keep the credentials they would have without kms_mock;
+        # before the one that probes the instance-metadata service over the network.
+        names = [provider.METHOD for provider in resolver.providers]
+        position = names.index(_IMDS) if _IMDS in names else len(names)
+        resolver.providers.insert(position, _PlaceholderCredentials())
         return resolver
 
     return create

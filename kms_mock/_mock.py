@@ -13,7 +13,7 @@ import re
 import unittest
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar, overload
 
 from . import _active
 from ._clock import Clock, SystemClock
@@ -22,6 +22,8 @@ from ._interceptor import install
 from ._store import Backend
 
 _T = TypeVar("_T")
+_R = TypeVar("_R")
+_P = ParamSpec("_P")
 _REGION = re.compile(r"([a-z]+-){2,3}\d+")
 _ACCOUNT = re.compile(r"\d{12}")
 
@@ -129,7 +131,7 @@ class MockKMS:
     def __call__(self, target: type[_T]) -> type[_T]: ...
 
     @overload
-    def __call__(self, target: Callable[..., _T]) -> Callable[..., _T]: ...
+    def __call__(self, target: Callable[_P, _R]) -> Callable[_P, _R]: ...
 
     def __call__(self, target: Any) -> Any:
         """Decorate a function (sync or async) or a test class."""
@@ -144,19 +146,17 @@ class MockKMS:
             "function or a class, or use it as a context manager."
         )
 
-    def _decorate_function(self, func: Callable[..., _T]) -> Callable[..., _T]:
+    def _decorate_function(self, func: Callable[_P, _R]) -> Callable[_P, _R]:
         @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> _T:
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             with self._fresh():
                 return func(*args, **kwargs)
 
         return wrapper
 
-    def _decorate_coroutine(
-        self, func: Callable[..., Awaitable[_T]]
-    ) -> Callable[..., Awaitable[_T]]:
+    def _decorate_coroutine(self, func: Callable[_P, Awaitable[_R]]) -> Callable[_P, Awaitable[_R]]:
         @functools.wraps(func)
-        async def wrapper(*args: Any, **kwargs: Any) -> _T:
+        async def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             with self._fresh():
                 return await func(*args, **kwargs)
 
@@ -176,10 +176,39 @@ class MockKMS:
 
             cls.setUp = setUp  # type: ignore[method-assign,assignment]
             return cls
-        for name, member in list(vars(cls).items()):
-            if name.startswith("test") and callable(member):
+        # dir() includes test methods inherited from undecorated base classes;
+        # the wrappers go on ``cls`` itself, so the base classes stay unchanged.
+        for name in dir(cls):
+            if not name.startswith("test"):
+                continue
+            member = inspect.getattr_static(cls, name)
+            if isinstance(member, staticmethod | classmethod):
+                # Keep the descriptor: a bare wrapper would be bound as a method.
+                if inspect.isfunction(member.__func__):
+                    setattr(cls, name, type(member)(self(member.__func__)))
+            elif inspect.isfunction(member):
                 setattr(cls, name, self(member))
         return cls
+
+
+@overload
+def mock_kms(func: type[_T], /) -> type[_T]: ...
+
+
+@overload
+def mock_kms(func: Callable[_P, _R], /) -> Callable[_P, _R]: ...
+
+
+@overload
+def mock_kms(
+    func: None = None,
+    /,
+    *,
+    region: str = "us-east-1",
+    account_id: str = "123456789012",
+    clock: Clock | None = None,
+    seed: int | None = None,
+) -> MockKMS: ...
 
 
 def mock_kms(

@@ -51,15 +51,18 @@ def error_body(error: ServiceError) -> bytes:
     return json.dumps(document).encode()
 
 
-def operation_of(target: str | None) -> str:
+def operation_of(target: str | bytes | None) -> str:
     """The operation name in an ``X-Amz-Target`` header (``TrentService.<Name>``)."""
+    if isinstance(target, bytes):
+        # A prepared botocore request (the before-send path) holds header values as bytes.
+        target = target.decode("latin-1")
     if target is None or not target.startswith(TARGET_PREFIX):
         raise UnknownOperationException(None)
     return target[len(TARGET_PREFIX) :]
 
 
 def handle(
-    backend: Backend, target: str | None, body: bytes | str, region: str | None
+    backend: Backend, target: str | bytes | None, body: bytes | str, region: str | None
 ) -> WireResponse:
     """Serve one KMS request against ``backend``; every failure is an AWS error answer."""
     request_id = backend.entropy.uuid4()

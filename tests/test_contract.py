@@ -1,0 +1,102 @@
+"""Contract: every served operation's response is valid against botocore's output shape.
+
+A spy on dispatch records each successful response as the service layer
+produced it (bytes and datetimes, before the wire), and the model-driven
+validator checks it — types, required members, lengths, enums and patterns.
+The scenario must exercise every registered operation, so a new operation
+cannot land without being checked here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from kms_mock import FrozenClock, MockKMS, _dispatch
+from kms_mock._validation import check_response
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
+
+
+@pytest.fixture
+def responses(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    seen: list[tuple[str, dict[str, Any]]] = []
+    serve = _dispatch._serve
+
+    def spy(request: _dispatch.Request, params: Any) -> dict[str, Any]:
+        response = serve(request, params)
+        seen.append((request.operation, response))
+        return response
+
+    monkeypatch.setattr(_dispatch, "_serve", spy)
+    return seen
+
+
+def _exercise_every_operation(client: KMSClient, clock: FrozenClock) -> None:
+    key = client.create_key(
+        Description="contract", Tags=[{"TagKey": "team", "TagValue": "kms"}]
+    )["KeyMetadata"]
+    key_id = key["KeyId"]
+    client.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY", MultiRegion=True)
+    client.describe_key(KeyId="alias/aws/s3")
+    client.describe_key(KeyId=key_id)
+    client.list_keys(Limit=1)
+    client.update_key_description(KeyId=key_id, Description="changed")
+    client.disable_key(KeyId=key_id)
+    client.enable_key(KeyId=key_id)
+    client.create_alias(AliasName="alias/contract", TargetKeyId=key_id)
+    other = client.create_key()["KeyMetadata"]["KeyId"]
+    client.update_alias(AliasName="alias/contract", TargetKeyId=other)
+    client.list_aliases()
+    client.list_aliases(KeyId=other)
+    client.delete_alias(AliasName="alias/contract")
+    client.tag_resource(KeyId=key_id, Tags=[{"TagKey": "env", "TagValue": "test"}])
+    client.untag_resource(KeyId=key_id, TagKeys=["env"])
+    client.list_resource_tags(KeyId=key_id)
+    policy = client.get_key_policy(KeyId=key_id)["Policy"]
+    client.put_key_policy(KeyId=key_id, Policy=policy)
+    client.list_key_policies(KeyId=key_id)
+    client.generate_random(NumberOfBytes=16)
+    blob = client.encrypt(KeyId=key_id, Plaintext=b"x", EncryptionContext={"a": "b"})[
+        "CiphertextBlob"
+    ]
+    client.decrypt(CiphertextBlob=blob, EncryptionContext={"a": "b"})
+    client.re_encrypt(
+        CiphertextBlob=blob, SourceEncryptionContext={"a": "b"}, DestinationKeyId=other
+    )
+    client.generate_data_key(KeyId=key_id, KeySpec="AES_256")
+    client.generate_data_key_without_plaintext(KeyId=key_id, NumberOfBytes=64)
+    client.get_key_last_usage(KeyId=key_id)
+    client.get_key_rotation_status(KeyId=key_id)
+    client.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
+    client.get_key_rotation_status(KeyId=key_id)
+    client.rotate_key_on_demand(KeyId=key_id)
+    clock.advance(days=91)
+    client.list_key_rotations(KeyId=key_id, IncludeKeyMaterial="ALL_KEY_MATERIAL")
+    client.disable_key_rotation(KeyId=key_id)
+    client.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    client.cancel_key_deletion(KeyId=key_id)
+
+
+def test_every_served_operation_answers_in_its_output_shape(
+    kms: MockKMS,
+    client: KMSClient,
+    clock: FrozenClock,
+    responses: list[tuple[str, dict[str, Any]]],
+) -> None:
+    _exercise_every_operation(client, clock)
+    violations = {
+        operation: problems
+        for operation, response in responses
+        if (problems := check_response(operation, response))
+    }
+    assert violations == {}
+    assert {operation for operation, _ in responses} == set(_dispatch.OPERATIONS)
+
+
+def test_the_checker_catches_a_malformed_response() -> None:
+    assert check_response("ListKeys", {"Keys": [{"KeyId": ""}], "Truncated": "no"}) != []
+    assert check_response("DescribeKey", {"KeyMetadata": {"KeyId": "k", "KeyState": "Odd"}}) != []
+    assert check_response("GenerateRandom", {"Unknown": 1}) != []
