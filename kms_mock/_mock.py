@@ -15,11 +15,12 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
-from . import _active
+from . import _active, _inspect
 from ._clock import Clock, SystemClock
 from ._errors import UsageError
+from ._inspect import CiphertextInfo, KeyMaterialInfo
 from ._interceptor import install
-from ._store import Backend
+from ._store import DEFAULT_ON_DEMAND_ROTATION_LIMIT, Backend
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -58,6 +59,7 @@ class MockKMS:
         self._given_clock = clock
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._backend: Backend | None = None
+        self._on_demand_rotation_limit = DEFAULT_ON_DEMAND_ROTATION_LIMIT
 
     def __repr__(self) -> str:
         state = "active" if self._backend is not None else "inactive"
@@ -94,6 +96,7 @@ class MockKMS:
             default_region=self.region,
             account_id=self.account_id,
             seed=self.seed,
+            on_demand_rotation_limit=self._on_demand_rotation_limit,
         )
         self.clock.subscribe(backend.on_time_moved)
         _active.push(backend)
@@ -118,6 +121,40 @@ class MockKMS:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+    # -- inspection -------------------------------------------------------
+
+    def key_materials(self, key_id: str) -> list[KeyMaterialInfo]:
+        """Every material version of a key (id or ARN), oldest first.
+
+        Each entry has the KeyMaterialId, its date (creation, or rotation date),
+        how it came (ORIGINAL, AUTOMATIC, ON_DEMAND, IMPORTED) and its state.
+        """
+        return _inspect.key_materials(self.backend, key_id)
+
+    def inspect_ciphertext(self, blob: bytes) -> CiphertextInfo:
+        """Which key ARN and KeyMaterialId made ``blob`` (and its context digest)."""
+        return _inspect.inspect_ciphertext(blob)
+
+    @property
+    def audit_log(self) -> list[dict[str, Any]]:
+        """CloudTrail-shaped events of every call and service event, oldest first."""
+        backend = self.backend
+        with backend.transaction():
+            return backend.audit.events()
+
+    @property
+    def on_demand_rotation_limit(self) -> int:
+        """RotateKeyOnDemand calls allowed per key (AWS: 25; 10 before mid-2025)."""
+        return self._on_demand_rotation_limit
+
+    @on_demand_rotation_limit.setter
+    def on_demand_rotation_limit(self, limit: int) -> None:
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+            raise UsageError(f"on_demand_rotation_limit={limit!r} must be an int >= 0.")
+        self._on_demand_rotation_limit = limit
+        if self._backend is not None:
+            self._backend.on_demand_rotation_limit = limit
 
     # -- decoration -------------------------------------------------------
 

@@ -73,6 +73,12 @@ def refresh(backend: Backend, key: Key, now: _dt.datetime) -> None:
     key.rotation_event = backend.schedule.add(key.next_rotation_at, _on_due(backend, key))
 
 
+def set_state(backend: Backend, key: Key, state: str, now: _dt.datetime) -> None:
+    """Change ``key``'s state; its rotation schedule follows (see :func:`refresh`)."""
+    key.state = state
+    refresh(backend, key, now)
+
+
 def enable(backend: Backend, key: Key, period_days: int | None, now: _dt.datetime) -> None:
     """EnableKeyRotation: start from now, or change the period of a rotating key."""
     if not key.rotation_enabled:

@@ -20,6 +20,8 @@ from ._entropy import Entropy
 from ._models import Alias, Key
 from ._schedule import Schedule
 
+DEFAULT_ON_DEMAND_ROTATION_LIMIT = 25
+
 
 @dataclass(slots=True)
 class RegionStore:
@@ -39,7 +41,13 @@ class Backend:
     """All state of one activation of the mock, plus its clock and schedule."""
 
     def __init__(
-        self, *, clock: Clock, default_region: str, account_id: str, seed: int | None
+        self,
+        *,
+        clock: Clock,
+        default_region: str,
+        account_id: str,
+        seed: int | None,
+        on_demand_rotation_limit: int = DEFAULT_ON_DEMAND_ROTATION_LIMIT,
     ) -> None:
         self.clock = clock
         self.default_region = default_region
@@ -50,7 +58,7 @@ class Backend:
         self.schedule = Schedule()
         self.audit = AuditLog(self.entropy)
         # AWS allows 25 on-demand rotations per key (10 until 2025): a setting.
-        self.on_demand_rotation_limit = 25
+        self.on_demand_rotation_limit = on_demand_rotation_limit
         self.lock = threading.RLock()
         self._regions: dict[tuple[str, str], RegionStore] = {}
 

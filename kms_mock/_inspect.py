@@ -1,0 +1,92 @@
+"""What the handle shows a test beyond the API: material versions, ciphertext headers.
+
+``kms.key_materials(key_id)`` and ``kms.inspect_ciphertext(blob)`` answer
+questions real AWS cannot (which material made this blob?) without going
+through a client; they read the backend under its lock, after catching up
+with the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+
+from . import _ciphertext
+from ._arns import arn
+from ._errors import UsageError
+from ._keyspecs import SYMMETRIC_DEFAULT
+from ._models import Key
+from ._store import Backend
+
+
+@dataclass(frozen=True, slots=True)
+class KeyMaterialInfo:
+    """One version of a key's material, as ``MockKMS.key_materials`` reports it.
+
+    ``how`` is ``ORIGINAL`` (made with the key), ``AUTOMATIC``, ``ON_DEMAND``
+    or ``IMPORTED``; ``date`` is when it was made (its rotation date for
+    rotations); ``state`` is ``CURRENT`` or ``NON_CURRENT``.
+    """
+
+    key_material_id: str
+    date: _dt.datetime
+    how: str
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class CiphertextInfo:
+    """What a kms_mock ciphertext says about itself (``MockKMS.inspect_ciphertext``)."""
+
+    key_arn: str
+    key_material_id: str
+    encryption_algorithm: str
+    encryption_context_digest: str
+
+
+def _find(backend: Backend, key_id: str) -> Key:
+    if key_id.startswith("arn:"):
+        parts = key_id.split(":", 5)
+        if len(parts) == 6 and parts[5].startswith("key/"):
+            key = backend.region(parts[4], parts[3]).keys.get(parts[5][4:])
+            if key is not None:
+                return key
+    for store in backend.regions():
+        if key_id in store.keys:
+            return store.keys[key_id]
+    raise UsageError(
+        f"no key {key_id!r} exists in this mock (it may never have been created, or its "
+        "scheduled deletion has happened); pass a key id or key ARN returned by CreateKey."
+    )
+
+
+def key_materials(backend: Backend, key_id: str) -> list[KeyMaterialInfo]:
+    """Every material version of ``key_id`` (id or ARN), oldest first."""
+    with backend.transaction():
+        key = _find(backend, key_id)
+        return [
+            KeyMaterialInfo(
+                key_material_id=material.material_id,
+                date=material.rotated_at or material.created_at,
+                how=material.how,
+                state=material.state,
+            )
+            for material in key.materials.values()
+        ]
+
+
+def inspect_ciphertext(blob: bytes) -> CiphertextInfo:
+    """The key ARN, material id, algorithm and context digest of a kms_mock ciphertext."""
+    try:
+        envelope = _ciphertext.parse(blob)
+    except _ciphertext.MalformedCiphertext:
+        raise UsageError(
+            "these bytes are not a kms_mock ciphertext: pass the CiphertextBlob returned by "
+            "Encrypt, GenerateDataKey or ReEncrypt under kms_mock."
+        ) from None
+    return CiphertextInfo(
+        key_arn=arn(envelope.region, envelope.account_id, f"key/{envelope.key_id}"),
+        key_material_id=envelope.material_id,
+        encryption_algorithm=SYMMETRIC_DEFAULT,
+        encryption_context_digest=envelope.context_digest,
+    )
