@@ -45,6 +45,11 @@ def parse_instant(value: _dt.datetime | str) -> _dt.datetime:
                 f"{value!r} is not an ISO-8601 date-time; "
                 "use a form such as '2025-01-01T00:00:00Z'."
             ) from None
+    if not isinstance(value, _dt.datetime):
+        raise UsageError(
+            f"{value!r} is not a date-time; pass a datetime.datetime or an ISO-8601 "
+            "string such as '2025-01-01T00:00:00Z'."
+        )
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
@@ -53,6 +58,11 @@ def parse_instant(value: _dt.datetime | str) -> _dt.datetime:
 def _as_timedelta(
     delta: _dt.timedelta | None, days: float, hours: float, minutes: float, seconds: float
 ) -> _dt.timedelta:
+    if delta is not None and not isinstance(delta, _dt.timedelta):
+        raise UsageError(
+            f"advance({delta!r}) does not say which unit it means; pass a "
+            "datetime.timedelta, or days=, hours=, minutes= or seconds=."
+        )
     step = _dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
     if delta is not None:
         step += delta

@@ -47,8 +47,14 @@ def find_key(request: Request, key_id: str, *, aliases: bool = False) -> Key:
 
     Raises NotFoundException with AWS's messages: ``Invalid keyId '<input>'``,
     ``Invalid arn <region>``, ``Key '<arn>' does not exist`` and
-    ``Alias <alias arn> is not found.``.
+    ``Alias <alias arn> is not found.``. The key is noted for the audit log.
     """
+    key = _lookup(request, key_id, aliases=aliases)
+    request.touch(key.arn)
+    return key
+
+
+def _lookup(request: Request, key_id: str, *, aliases: bool) -> Key:
     account, region, resource = request.account_id, request.region, key_id
     if key_id.startswith("arn:"):
         parsed = _parse_arn(key_id)
@@ -77,9 +83,12 @@ def _key_of_alias(request: Request, account: str, alias_name: str) -> Key:
     store = request.backend.region(account, request.region)
     alias = store.aliases.get(alias_name)
     if alias is None:
-        key = aws_managed_key_for(request, store, alias_name)
-        if key is not None:
-            return key
+        # Only the caller's own predefined aliases conjure up an AWS managed
+        # key: naming another account's alias/aws/... must not create one there.
+        if account == request.account_id:
+            key = aws_managed_key_for(request, store, alias_name)
+            if key is not None:
+                return key
         raise NotFoundException(f"Alias {arn(request.region, account, alias_name)} is not found.")
     return store.keys[alias.target_key_id]
 

@@ -44,7 +44,9 @@ def operation_model(name: str) -> OperationModel:
 
 @functools.cache
 def _pattern(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+    # AWS matches with Java regexes, whose \w, \d and \s are ASCII-only: so
+    # 'é' is not a word character and an Arabic-Indic digit is not a digit.
+    return re.compile(pattern, re.ASCII)
 
 
 def _lower_camel(name: str) -> str:

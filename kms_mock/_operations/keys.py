@@ -16,18 +16,22 @@ from .._errors import (
 )
 from .._keyfactory import add_key
 from .._keyspecs import ALGORITHM_MEMBER, KEY_SPECS, LEGACY_SPECS, SYMMETRIC_DEFAULT
-from .._models import DISABLED, ENABLED, PENDING_DELETION, Key
+from .._models import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, Key
 from .._resolve import (
     find_key,
     require_enable_disable_allowed,
     require_not_pending_deletion,
 )
+from .._rotation import set_state
 from .._store import Backend, partition_for
 from ._pagination import paginate
 from ._policy_check import check_policy
 from ._tag_rules import merged_tags
 
 DEFAULT_PENDING_WINDOW_DAYS = 30
+
+# Origins whose key material lives in a custom key store (spec §4.4).
+CUSTOM_KEY_STORE_ORIGINS = frozenset({"AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"})
 
 
 def key_metadata(key: Key) -> dict[str, Any]:
@@ -92,13 +96,27 @@ def _key_spec_and_usage(params: Params) -> tuple[str, str]:
     return spec.name, usage
 
 
+def _check_origin(params: Params) -> str:
+    """The key's Origin, after the rules that tie it to CustomKeyStoreId and XksKeyId."""
+    origin: str = params.get("Origin", "AWS_KMS")
+    if origin in CUSTOM_KEY_STORE_ORIGINS and "CustomKeyStoreId" not in params:
+        raise ValidationException(
+            f"You must specify a CustomKeyStoreId value for KMS keys with Origin {origin}."
+        )
+    if "XksKeyId" in params and origin != "EXTERNAL_KEY_STORE":
+        raise ValidationException(f"XksKeyId is not valid for KMS keys with Origin {origin}.")
+    if "CustomKeyStoreId" in params:
+        # kms_mock has no custom key stores, so every store id names a missing one.
+        store_id = params["CustomKeyStoreId"]
+        raise CustomKeyStoreNotFoundException(f"Custom key store {store_id} does not exist.")
+    return origin
+
+
 @operation("CreateKey")
 def create_key(request: Request, params: Params) -> Response:
     """Create a customer managed key; symmetric keys get their first material now."""
     key_spec, key_usage = _key_spec_and_usage(params)
-    if "CustomKeyStoreId" in params:
-        store_id = params["CustomKeyStoreId"]
-        raise CustomKeyStoreNotFoundException(f"Custom key store {store_id} does not exist.")
+    origin = _check_origin(params)
     policy = params.get("Policy")
     if policy is not None:
         check_policy(
@@ -113,7 +131,7 @@ def create_key(request: Request, params: Params) -> Response:
         request.now,
         key_spec=key_spec,
         key_usage=key_usage,
-        origin=params.get("Origin", "AWS_KMS"),
+        origin=origin,
         policy=policy,
         description=params.get("Description", ""),
         multi_region=params.get("MultiRegion", False),
@@ -142,7 +160,8 @@ def enable_key(request: Request, params: Params) -> Response:
     key = find_key(request, params["KeyId"])
     deny_aws_managed(request, key)
     require_enable_disable_allowed(key)
-    key.state = ENABLED
+    # Through the rotation rules: an overdue key rotates now (DESIGN §4).
+    set_state(request.backend, key, ENABLED, request.now)
     return {}
 
 
@@ -152,7 +171,7 @@ def disable_key(request: Request, params: Params) -> Response:
     key = find_key(request, params["KeyId"])
     deny_aws_managed(request, key)
     require_enable_disable_allowed(key)
-    key.state = DISABLED
+    set_state(request.backend, key, DISABLED, request.now)
     return {}
 
 
@@ -176,12 +195,19 @@ def _pending_window(params: Params) -> int:
     return days
 
 
-def _delete_key(backend: Backend, key: Key) -> None:
-    """What the clock does when a key's waiting period ends: the key and its aliases go."""
+def _delete_key(backend: Backend, key: Key, when: _dt.datetime) -> None:
+    """What the clock does when a key's waiting period ends: the key and its aliases go.
+
+    ``when`` is the scheduled deletion date, however late the clock got there:
+    the date the deletion is recorded with (spec §3.1, DESIGN §1).
+    """
     store = backend.region(key.account_id, key.region)
     for alias in store.aliases_of(key.key_id):
         del store.aliases[alias.name]
     del store.keys[key.key_id]
+    backend.audit.service_event(
+        "DeleteKey", when, region=key.region, account_id=key.account_id, key_arn=key.arn
+    )
 
 
 @operation("ScheduleKeyDeletion")
@@ -191,11 +217,11 @@ def schedule_key_deletion(request: Request, params: Params) -> Response:
     key = find_key(request, params["KeyId"])
     deny_aws_managed(request, key)
     require_not_pending_deletion(key)
-    key.state = PENDING_DELETION
+    set_state(request.backend, key, PENDING_DELETION, request.now)
     key.pending_window_days = days
     key.deletion_date = request.now + _dt.timedelta(days=days)
     key.deletion_event = request.backend.schedule.add(
-        key.deletion_date, lambda _when: _delete_key(request.backend, key)
+        key.deletion_date, lambda when: _delete_key(request.backend, key, when)
     )
     return {
         "KeyId": key.arn,
@@ -205,15 +231,28 @@ def schedule_key_deletion(request: Request, params: Params) -> Response:
     }
 
 
+def _state_after_cancel(key: Key) -> str:
+    """Disabled, except that a key with no key material has nothing to enable.
+
+    AWS documents Disabled; an EXTERNAL key whose material was never imported
+    returns to PendingImport instead, or EnableKey would make a key without
+    material Enabled (spec §2.2 ⚠ inference).
+    """
+    if key.origin == "EXTERNAL" and key.current_material is None:
+        return PENDING_IMPORT
+    return DISABLED
+
+
 @operation("CancelKeyDeletion")
 def cancel_key_deletion(request: Request, params: Params) -> Response:
     """Back from PendingDeletion to Disabled; the scheduled deletion never happens."""
     key = find_key(request, params["KeyId"])
+    deny_aws_managed(request, key)
     if key.state != PENDING_DELETION:
         raise KMSInvalidStateException(f"{key.arn} is not pending deletion.")
     if key.deletion_event is not None:
         key.deletion_event.cancel()
-    key.state = DISABLED
+    set_state(request.backend, key, _state_after_cancel(key), request.now)
     key.deletion_date = key.deletion_event = key.pending_window_days = None
     return {"KeyId": key.arn}
 
