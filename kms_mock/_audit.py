@@ -12,8 +12,11 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.model import ListShape, MapShape, Shape, StructureShape
+
 from ._arns import partition_for
 from ._entropy import Entropy
+from ._validation import operation_model, service_model
 
 EVENT_VERSION = "1.11"
 EVENT_SOURCE = "kms.amazonaws.com"
@@ -58,16 +61,47 @@ def _iso(when: _dt.datetime) -> str:
     return when.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _elements(members: dict[str, Any]) -> dict[str, Any]:
-    """lowerCamel members as CloudTrail shows them, without secrets or blobs."""
-    shown: dict[str, Any] = {}
-    for name, value in members.items():
-        if name in _SECRET_MEMBERS or isinstance(value, bytes):
-            continue
-        shown[name[:1].lower() + name[1:]] = (
-            _iso(value) if isinstance(value, _dt.datetime) else value
-        )
-    return shown
+def _shape_of(operation: str, direction: str) -> Shape | None:
+    """The input or output shape of ``operation`` in botocore's model, if it has one."""
+    if operation not in service_model().operation_names:
+        return None
+    model = operation_model(operation)
+    return model.input_shape if direction == "input" else model.output_shape
+
+
+def _shown(shape: Shape | None, value: Any) -> Any:
+    """``value`` as CloudTrail shows it, guided by its shape in the model.
+
+    Structure members become lowerCamel (at every depth, as CloudTrail's
+    ``keyMetadata.keyId``), map keys stay as given (an encryption context is
+    shown verbatim), blobs and secrets are left out, timestamps (datetimes, or
+    epoch numbers in a raw request) become ISO-8601. The result is plain JSON.
+    """
+    kind = None if shape is None else shape.type_name
+    if isinstance(value, dict):
+        if kind == "map":
+            assert isinstance(shape, MapShape)
+            return {name: _shown(shape.value, item) for name, item in value.items()}
+        members = shape.members if isinstance(shape, StructureShape) else {}
+        shown: dict[str, Any] = {}
+        for name, item in value.items():
+            member = members.get(name)
+            if (
+                name in _SECRET_MEMBERS
+                or isinstance(item, bytes)
+                or (member is not None and member.type_name == "blob")
+            ):
+                continue
+            shown[name[:1].lower() + name[1:]] = _shown(member, item)
+        return shown
+    if isinstance(value, list):
+        item_shape = shape.member if isinstance(shape, ListShape) else None
+        return [_shown(item_shape, item) for item in value if not isinstance(item, bytes)]
+    if isinstance(value, _dt.datetime):
+        return _iso(value)
+    if kind == "timestamp" and isinstance(value, int | float) and not isinstance(value, bool):
+        return _iso(_dt.datetime.fromtimestamp(value, _dt.UTC))
+    return value
 
 
 @dataclass(slots=True)
@@ -145,12 +179,18 @@ class AuditRecord:
         )
 
     def _request_parameters(self) -> dict[str, Any] | None:
-        return None if self.request is None else _elements(self.request)
+        if self.request is None:
+            return None
+        shown: dict[str, Any] = _shown(_shape_of(self.event_name, "input"), self.request)
+        if self.event_name == "Decrypt":
+            # CloudTrail names the algorithm of every Decrypt, given or not (spec §5.1).
+            shown.setdefault("encryptionAlgorithm", "SYMMETRIC_DEFAULT")
+        return shown
 
     def _response_elements(self) -> dict[str, Any] | None:
         if self.response is None or self.error is not None or self._read_only():
             return None
-        shown = _elements(self.response)
+        shown: dict[str, Any] = _shown(_shape_of(self.event_name, "output"), self.response)
         if not shown and self.resources:
             # CloudTrail names the key even where the API response is empty.
             shown = {"keyId": self.resources[0]}
@@ -164,9 +204,13 @@ class AuditLog:
         self._entropy = entropy
         self.records: list[AuditRecord] = []
 
+    def new_event_id(self) -> str:
+        """A fresh eventID (a call learns its own before it is recorded)."""
+        return self._entropy.uuid4()
+
     def api_call(self, **fields: Any) -> AuditRecord:
-        """Record one API call (successful or not)."""
-        record = AuditRecord(event_id=self._entropy.uuid4(), **fields)
+        """Record one API call (successful or not); ``event_id`` comes from new_event_id."""
+        record = AuditRecord(**fields)
         self.records.append(record)
         return record
 

@@ -51,6 +51,7 @@ class Request:
     account_id: str
     now: _dt.datetime
     request_id: str
+    event_id: str
     resources: list[str] = field(default_factory=list)
     key_material_id: str | None = None
 
@@ -83,6 +84,7 @@ def _audit(
         region=request.region,
         account_id=request.account_id,
         request_id=request.request_id,
+        event_id=request.event_id,
         request=params if isinstance(params, dict) else None,
         response=response,
         error=None if error is None else (error.code, error.message),
@@ -107,6 +109,7 @@ def dispatch(
             account_id=backend.account_id,
             now=now,
             request_id=request_id,
+            event_id=backend.audit.new_event_id(),
         )
         try:
             response = _serve(request, params)

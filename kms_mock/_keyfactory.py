@@ -110,6 +110,7 @@ def add_key(
         origin=origin,
         policy=policy or default_key_policy(store.account_id, store.region),
         description=description,
+        sequence=backend.next_key_sequence(),
         key_manager=key_manager,
         multi_region=multi_region,
         state=ENABLED if origin != "EXTERNAL" else "PendingImport",

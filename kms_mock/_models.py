@@ -44,6 +44,16 @@ class KeyMaterial:
     rotated_at: _dt.datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class KeyUsage:
+    """One cryptographic use of a key: which operation, when, and its ids."""
+
+    operation: str
+    timestamp: _dt.datetime
+    request_id: str
+    event_id: str
+
+
 @dataclass(eq=False, slots=True)
 class Key:
     """A KMS key: its identity, metadata, state and (symmetric) materials."""
@@ -58,6 +68,7 @@ class Key:
     origin: str
     policy: str
     description: str = ""
+    sequence: int = 0  # creation order: ListKeys pages by it
     key_manager: str = "CUSTOMER"
     multi_region: bool = False
     state: str = ENABLED
@@ -68,8 +79,8 @@ class Key:
     deletion_date: _dt.datetime | None = None
     pending_window_days: int | None = None
     deletion_event: ScheduledEvent | None = None
-    # (operation, timestamp, request id) of the last tracked cryptographic use.
-    last_usage: tuple[str, _dt.datetime, str] | None = None
+    # The last tracked cryptographic use: GetKeyLastUsage reports it.
+    last_usage: KeyUsage | None = None
     # Automatic rotation: the anchor is the last automatic rotation (or the
     # enable date); on-demand rotations never move it (spec §1.3, §1.6).
     rotation_enabled: bool = False

@@ -8,6 +8,7 @@ the clock and serving a request never interleave.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,6 +62,7 @@ class Backend:
         self.on_demand_rotation_limit = on_demand_rotation_limit
         self.lock = threading.RLock()
         self._regions: dict[tuple[str, str], RegionStore] = {}
+        self._key_sequence = itertools.count(1)
 
     def region(self, account_id: str, region: str) -> RegionStore:
         """The store of ``account_id`` in ``region`` (made empty on first use)."""
@@ -68,6 +70,10 @@ class Backend:
         if store is None:
             store = self._regions[(account_id, region)] = RegionStore(account_id, region)
         return store
+
+    def next_key_sequence(self) -> int:
+        """The creation number of the next key (ListKeys pages in this order)."""
+        return next(self._key_sequence)
 
     def regions(self) -> list[RegionStore]:
         """Every account/region store that has been touched."""

@@ -817,13 +817,21 @@ def test_get_key_last_usage_of_unused_key(client: KMSClient, clock: FrozenClock)
     }
 
 
-def test_get_key_last_usage_reports_recorded_use(client: KMSClient, kms: MockKMS) -> None:
-    # Cryptographic operations record usage on the key; this reads it back.
+def test_get_key_last_usage_reports_the_last_encrypt(
+    client: KMSClient, kms: MockKMS, clock: FrozenClock
+) -> None:
     key = client.create_key()["KeyMetadata"]
-    used_at = START + _dt.timedelta(hours=1)
-    stored_key(kms, key["KeyId"]).last_usage = ("Encrypt", used_at, "req-123")
+    clock.advance(hours=1)
+    request_id = client.encrypt(KeyId=key["KeyId"], Plaintext=b"x")["ResponseMetadata"]["RequestId"]
+    encrypt_event = kms.audit_log[-1]
     usage = client.get_key_last_usage(KeyId=key["Arn"])["KeyLastUsage"]
-    assert usage == {"Operation": "Encrypt", "Timestamp": used_at, "KmsRequestId": "req-123"}
+    assert usage == {
+        "Operation": "Encrypt",
+        "Timestamp": START + _dt.timedelta(hours=1),
+        "CloudTrailEventId": encrypt_event["eventID"],
+        "KmsRequestId": request_id,
+    }
+    assert encrypt_event["requestID"] == request_id
 
 
 def test_get_key_last_usage_rejects_aliases(client: KMSClient) -> None:

@@ -1,15 +1,19 @@
 """Limit / Marker / Truncated / NextMarker, as every KMS List* operation pages.
 
 Markers are opaque to callers (AWS: "Do not attempt to construct this value"):
-here a urlsafe-base64 of the operation name and the offset of the next item,
-so a marker from another operation, or one made up, is an InvalidMarkerException.
+here a urlsafe-base64 of the sort token of the last item returned, with a
+check digest of it and the operation's name. The next page starts after that
+token, so deleting an item between pages skips nothing; a marker from another
+operation, or one made up, is an InvalidMarkerException.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+import bisect
+import hashlib
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from .._errors import InvalidMarkerException
@@ -17,18 +21,29 @@ from .._errors import InvalidMarkerException
 _T = TypeVar("_T")
 
 
-def _encode_marker(operation: str, offset: int) -> str:
-    return base64.urlsafe_b64encode(f"{operation}:{offset}".encode()).decode("ascii")
+def _check(operation: str, token: str) -> str:
+    return hashlib.sha256(f"{operation}:{token}".encode()).hexdigest()[:8]
 
 
-def _decode_marker(operation: str, marker: str) -> int:
+def _encode_marker(operation: str, token: str) -> str:
+    text = f"{_check(operation, token)}:{token}"
+    return base64.urlsafe_b64encode(text.encode()).decode("ascii")
+
+
+def _decode_marker(operation: str, marker: str) -> str:
     try:
-        name, _, offset = base64.urlsafe_b64decode(marker.encode("ascii")).decode().partition(":")
-        if name == operation and offset.isdigit():
-            return int(offset)
+        text = base64.urlsafe_b64decode(marker.encode("ascii")).decode()
     except (binascii.Error, UnicodeError, ValueError):
-        pass
-    raise InvalidMarkerException("Invalid marker")
+        text = ""
+    check, _, token = text.partition(":")
+    if check != _check(operation, token):
+        raise InvalidMarkerException("Invalid marker")
+    return token
+
+
+def positional(items: Sequence[Any]) -> list[str]:
+    """Tokens for lists whose items are never removed mid-listing: their positions."""
+    return [f"{index:010d}" for index in range(len(items))]
 
 
 def paginate(
@@ -38,17 +53,20 @@ def paginate(
     *,
     default_limit: int,
     max_limit: int,
+    token: Callable[[_T], str] | None = None,
 ) -> tuple[Sequence[_T], dict[str, Any]]:
     """One page of ``items`` and the Truncated/NextMarker members for the response.
 
+    ``items`` must be in ascending ``token`` order (default: by position).
     ``Limit`` above the documented maximum is capped to it (the model allows up
     to 1000 everywhere, AWS's documentation less for some operations).
     """
+    tokens = positional(items) if token is None else [token(item) for item in items]
     limit = min(params.get("Limit", default_limit), max_limit)
     marker = params.get("Marker")
-    start = 0 if marker is None else _decode_marker(operation, marker)
+    start = 0 if marker is None else bisect.bisect_right(tokens, _decode_marker(operation, marker))
     end = start + limit
     members: dict[str, Any] = {"Truncated": end < len(items)}
     if members["Truncated"]:
-        members["NextMarker"] = _encode_marker(operation, end)
+        members["NextMarker"] = _encode_marker(operation, tokens[end - 1])
     return items[start:end], members

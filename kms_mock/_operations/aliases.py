@@ -189,5 +189,12 @@ def list_aliases(request: Request, params: Params) -> Response:
         key_id = find_key(request, params["KeyId"], aliases=False).key_id
         aliases = request.store.aliases_of(key_id)
     ordered = sorted(aliases, key=lambda alias: alias.name)
-    page, paging = paginate(request.operation, ordered, params, default_limit=50, max_limit=100)
+    page, paging = paginate(
+        request.operation,
+        ordered,
+        params,
+        default_limit=50,
+        max_limit=100,
+        token=lambda alias: alias.name,
+    )
     return {"Aliases": [_list_entry(alias) for alias in page], **paging}

@@ -23,7 +23,7 @@ from .._errors import (
     ValidationException,
 )
 from .._keyspecs import ENCRYPT_DECRYPT, KEY_SPECS, SYMMETRIC_DEFAULT, is_symmetric_encryption
-from .._models import Key, KeyMaterial
+from .._models import Key, KeyMaterial, KeyUsage
 from .._resolve import find_key, require_usable
 
 DATA_KEY_BYTES = {"AES_256": 32, "AES_128": 16}
@@ -73,7 +73,7 @@ def _dry_run_stop(params: Params) -> None:
 
 def _track(request: Request, key: Key) -> None:
     """GetKeyLastUsage: this key was just used by this request."""
-    key.last_usage = (request.operation, request.now, request.request_id)
+    key.last_usage = KeyUsage(request.operation, request.now, request.request_id, request.event_id)
 
 
 def _seal(request: Request, key: Key, plaintext: bytes, context: Mapping[str, str] | None) -> bytes:

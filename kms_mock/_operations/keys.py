@@ -150,7 +150,14 @@ def describe_key(request: Request, params: Params) -> Response:
 def list_keys(request: Request, params: Params) -> Response:
     """Every key of the caller's account and region, in creation order, paged."""
     keys = list(request.store.keys.values())
-    page, paging = paginate(request.operation, keys, params, default_limit=100, max_limit=1000)
+    page, paging = paginate(
+        request.operation,
+        keys,
+        params,
+        default_limit=100,
+        max_limit=1000,
+        token=lambda key: f"{key.sequence:012d}",
+    )
     return {"Keys": [{"KeyId": key.key_id, "KeyArn": key.arn} for key in page], **paging}
 
 
@@ -263,8 +270,13 @@ def get_key_last_usage(request: Request, params: Params) -> Response:
     key = find_key(request, params["KeyId"])
     usage: dict[str, Any] = {}
     if key.last_usage is not None:
-        operation_name, when, request_id = key.last_usage
-        usage = {"Operation": operation_name, "Timestamp": when, "KmsRequestId": request_id}
+        last = key.last_usage
+        usage = {
+            "Operation": last.operation,
+            "Timestamp": last.timestamp,
+            "CloudTrailEventId": last.event_id,
+            "KmsRequestId": last.request_id,
+        }
     return {
         "KeyId": key.arn,
         "KeyLastUsage": usage,
