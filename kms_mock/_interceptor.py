@@ -16,6 +16,8 @@ as moto's). They are inert while no mock is active: one list check.
   leave it alone.
 * A client made before ``kms_mock`` was imported carries none of these; its
   KMS requests are refused at the network layer while a mock is active.
+* A client created inside a mock with no region configured gets the mock's
+  region (last in botocore's region chain), as ``mock_kms(region=...)`` says.
 * Creating a client resolves credentials, and with none configured botocore
   asks the EC2 instance metadata service over the network. While a mock is
   active, a provider put just before that one in every credential chain
@@ -31,9 +33,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import botocore
+import botocore.configprovider
 import botocore.credentials
 import botocore.endpoint
 import botocore.handlers
+import botocore.session
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.endpoint import convert_to_response_dict
 from botocore.model import OperationModel
@@ -185,6 +189,26 @@ HANDLERS = (
 )
 
 
+class _MockRegion(botocore.configprovider.BaseProvider):
+    """Last in the region chain: the active mock's region, when nothing else names one."""
+
+    def provide(self) -> str | None:
+        backend = active_backend()
+        return None if backend is None else backend.default_region
+
+
+def _with_mock_region(create_mapping: Any) -> Any:
+    @functools.wraps(create_mapping)
+    def create(*args: Any, **kwargs: Any) -> Any:
+        mapping = create_mapping(*args, **kwargs)
+        mapping["region"] = botocore.configprovider.ChainProvider(
+            providers=[mapping["region"], _MockRegion()]
+        )
+        return mapping
+
+    return create
+
+
 def install() -> None:
     """Put the handlers first in botocore's built-in list (once per process)."""
     builtins = botocore.handlers.BUILTIN_HANDLERS
@@ -196,4 +220,9 @@ def install() -> None:
     credentials = botocore.credentials
     credentials.create_credential_resolver = _with_placeholder_credentials(
         credentials.create_credential_resolver
+    )
+    # botocore.session imported the function by name: patch its reference.
+    session = botocore.session
+    session.create_botocore_default_config_mapping = _with_mock_region(
+        session.create_botocore_default_config_mapping
     )

@@ -489,3 +489,23 @@ def test_threads_share_one_client_and_backend(kms: MockKMS, client: KMSClient) -
     listed = client.list_keys(Limit=1000)["Keys"]
     assert sorted(key["KeyId"] for key in listed) == sorted(created)
     assert sorted(kms.backend.region(ACCOUNT, "us-east-1").keys) == sorted(created)
+
+
+def test_a_client_created_inside_a_mock_without_a_region_uses_the_mocks_region() -> None:
+    with mock_kms(region="eu-west-2"):
+        client = boto3.client("kms")
+        arn = client.create_key()["KeyMetadata"]["Arn"]
+    assert client.meta.region_name == "eu-west-2"
+    assert arn.startswith("arn:aws:kms:eu-west-2:123456789012:key/")
+
+
+def test_an_explicit_region_wins_over_the_mocks_region() -> None:
+    with mock_kms(region="eu-west-2"):
+        client = boto3.client("kms", region_name="ap-south-1")
+        arn = client.create_key()["KeyMetadata"]["Arn"]
+    assert arn.startswith("arn:aws:kms:ap-south-1:")
+
+
+def test_outside_a_mock_a_client_without_a_region_is_refused_as_botocore_does() -> None:
+    with pytest.raises(botocore.exceptions.NoRegionError):
+        boto3.client("kms")
