@@ -45,6 +45,21 @@ PREDEFINED_SERVICES = frozenset(
 )
 
 
+# What AWS's descriptions say each service's key protects (as seen in public
+# DescribeKey output); other services get "<service> data".
+_PROTECTED = {
+    "acm": "ACM private keys",
+    "backup": "Backup data",
+    "dynamodb": "DynamoDB data",
+    "ebs": "EBS volumes",
+    "elasticfilesystem": "EFS filesystems",
+    "lambda": "Lambda functions",
+    "rds": "RDS database volumes",
+    "s3": "S3 objects",
+    "ssm": "SSM parameters",
+}
+
+
 def aws_managed_policy(service: str, account_id: str, region: str) -> str:
     """The key policy of the AWS managed key of ``service``."""
     root = f"arn:{partition_for(region)}:iam::{account_id}:root"
@@ -99,8 +114,8 @@ def aws_managed_key_for(request: Request, store: RegionStore, alias_name: str) -
         key_usage=ENCRYPT_DECRYPT,
         origin="AWS_KMS",
         policy=aws_managed_policy(service, store.account_id, store.region),
-        description=f"Default key that protects my {service} resources when no other key is "
-        "defined",
+        description=f"Default key that protects my {_PROTECTED.get(service, service + ' data')} "
+        "when no other key is defined",
         key_manager="AWS",
     )
     _rotation.start_aws_managed(request.backend, key)
