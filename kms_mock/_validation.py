@@ -49,6 +49,7 @@ def _pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.ASCII)
 
 
+@functools.cache
 def _lower_camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 

@@ -27,6 +27,9 @@ class WireResponse:
     status: int
     headers: dict[str, str]
     body: bytes
+    # The response members ``body`` encodes (successes only), for transports
+    # that can hand them on without decoding the JSON again.
+    members: dict[str, Any] | None = None
 
 
 def _encode(value: object) -> object:
@@ -72,12 +75,13 @@ def handle(
             params = json.loads(body or b"{}")
         except ValueError:
             raise SerializationException(None) from None
-        status, payload = 200, encode_body(dispatch(backend, operation, params, region, request_id))
+        members = dispatch(backend, operation, params, region, request_id)
+        status, payload = 200, encode_body(members)
     except ServiceError as error:
-        status, payload = error.status, error_body(error)
+        members, status, payload = None, error.status, error_body(error)
     headers = {
         "x-amzn-RequestId": request_id,
         "Content-Type": CONTENT_TYPE,
         "Content-Length": str(len(payload)),
     }
-    return WireResponse(status, headers, payload)
+    return WireResponse(status, headers, payload, members)

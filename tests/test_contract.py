@@ -9,12 +9,15 @@ cannot land without being checked here.
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from kms_mock import FrozenClock, MockKMS, _dispatch
-from kms_mock._validation import check_response
+from kms_mock._interceptor import _http_response, parse, parse_success
+from kms_mock._validation import check_response, operation_model
+from kms_mock._wire import CONTENT_TYPE, WireResponse, encode_body
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -35,9 +38,9 @@ def responses(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]
 
 
 def _exercise_every_operation(client: KMSClient, clock: FrozenClock) -> None:
-    key = client.create_key(
-        Description="contract", Tags=[{"TagKey": "team", "TagValue": "kms"}]
-    )["KeyMetadata"]
+    key = client.create_key(Description="contract", Tags=[{"TagKey": "team", "TagValue": "kms"}])[
+        "KeyMetadata"
+    ]
     key_id = key["KeyId"]
     client.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY", MultiRegion=True)
     client.describe_key(KeyId="alias/aws/s3")
@@ -94,6 +97,41 @@ def test_every_served_operation_answers_in_its_output_shape(
     }
     assert violations == {}
     assert {operation for operation, _ in responses} == set(_dispatch.OPERATIONS)
+
+
+def test_the_direct_success_path_equals_botocores_parser_for_every_operation(
+    kms: MockKMS,
+    client: KMSClient,
+    clock: FrozenClock,
+    responses: list[tuple[str, dict[str, Any]]],
+) -> None:
+    _exercise_every_operation(client, clock)
+    for operation, members in responses:
+        body = encode_body(members)
+        headers = {
+            "x-amzn-RequestId": "req-1",
+            "Content-Type": CONTENT_TYPE,
+            "Content-Length": str(len(body)),
+        }
+        answer = WireResponse(200, headers, body, members)
+        http_response = _http_response("https://kms.us-east-1.amazonaws.com/", answer)
+        via_parser = parse(http_response, operation_model(operation))
+        direct = parse_success(answer)
+        assert direct == via_parser, operation
+        assert _same_types(direct, via_parser), operation
+
+
+def _same_types(left: Any, right: Any) -> bool:
+    """Equal values of equal types, tzinfo included, at every depth."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, dict):
+        return left.keys() == right.keys() and all(_same_types(left[k], right[k]) for k in left)
+    if isinstance(left, list):
+        return len(left) == len(right) and all(map(_same_types, left, right))
+    if isinstance(left, _dt.datetime):
+        return left == right and type(left.tzinfo) is type(right.tzinfo)
+    return bool(left == right)
 
 
 def test_the_checker_catches_a_malformed_response() -> None:
