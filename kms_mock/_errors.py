@@ -186,8 +186,8 @@ class NotImplementedByMock(ServiceError):
     code = "NotImplementedByKmsMock"
     status = 501
 
-    def __init__(self, operation: str) -> None:
+    def __init__(self, what: str) -> None:
         super().__init__(
-            f"not implemented by kms_mock: {operation}. kms_mock does not serve this "
-            "KMS operation yet; see the README's list of supported operations."
+            f"not implemented by kms_mock: {what}. kms_mock does not serve this yet; "
+            "see the README's list of supported operations."
         )

@@ -128,8 +128,8 @@ def test_modeled_operation_not_served_yet(backend: Backend) -> None:
     assert isinstance(error, NotImplementedByMock)
     assert (error.code, error.status) == ("NotImplementedByKmsMock", 501)
     assert error.message == (
-        "not implemented by kms_mock: UpdateCustomKeyStore. kms_mock does not serve this KMS "
-        "operation yet; see the README's list of supported operations."
+        "not implemented by kms_mock: UpdateCustomKeyStore. kms_mock does not serve this "
+        "yet; see the README's list of supported operations."
     )
 
 

@@ -835,3 +835,20 @@ def test_get_key_last_usage_rejects_aliases(client: KMSClient) -> None:
     with pytest.raises(ClientError) as excinfo:
         client.get_key_last_usage(KeyId="alias/aws/s3")
     assert error_of(excinfo) == ("NotFoundException", "Invalid keyId 'alias/aws/s3'", 400)
+
+
+def test_a_key_spec_newer_than_kms_mock_is_refused_clearly(
+    client: KMSClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A newer botocore model can name key specs kms_mock has no table row for.
+    from kms_mock import _keyspecs
+
+    monkeypatch.delitem(_keyspecs.KEY_SPECS, "RSA_2048")
+    with pytest.raises(ClientError) as excinfo:
+        client.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
+    assert error_of(excinfo) == (
+        "NotImplementedByKmsMock",
+        "not implemented by kms_mock: CreateKey with KeySpec RSA_2048. kms_mock does not "
+        "serve this yet; see the README's list of supported operations.",
+        501,
+    )

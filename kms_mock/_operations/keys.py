@@ -12,6 +12,7 @@ from .._errors import (
     AccessDeniedException,
     CustomKeyStoreNotFoundException,
     KMSInvalidStateException,
+    NotImplementedByMock,
     ValidationException,
 )
 from .._keyfactory import add_key
@@ -84,7 +85,9 @@ def _key_spec_and_usage(params: Params) -> tuple[str, str]:
             "CustomerMasterKeySpec is deprecated."
         )
     spec_name = params.get("KeySpec") or params.get("CustomerMasterKeySpec") or SYMMETRIC_DEFAULT
-    spec = KEY_SPECS[spec_name]
+    spec = KEY_SPECS.get(spec_name)
+    if spec is None:  # a key spec of a newer botocore model than kms_mock knows
+        raise NotImplementedByMock(f"CreateKey with KeySpec {spec_name}")
     usage = params.get("KeyUsage") or spec.default_usage
     if usage is None:
         raise ValidationException(
