@@ -48,7 +48,7 @@ def _find(backend: Backend, key_id: str) -> Key:
     if key_id.startswith("arn:"):
         parts = key_id.split(":", 5)
         if len(parts) == 6 and parts[5].startswith("key/"):
-            key = backend.region(parts[4], parts[3]).keys.get(parts[5][4:])
+            key = backend.key(parts[4], parts[3], parts[5][4:])
             if key is not None:
                 return key
     for store in backend.regions():

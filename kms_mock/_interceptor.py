@@ -179,9 +179,10 @@ def _refuse_unhooked_kms(send: Any) -> Any:
         if active_backend() is not None and _is_kms(request):
             raise KmsMockError(
                 f"a KMS request to {request.url} reached the network while kms_mock is active: "
-                "its client was created before kms_mock was imported, so kms_mock cannot "
+                "its client comes from a botocore session created before kms_mock was "
+                "imported (boto3's default session too, once used), so kms_mock cannot "
                 "serve it. Import kms_mock (or load its pytest plugin) before creating "
-                "the client."
+                "any boto3 client or session."
             )
         return send(self, request)
 

@@ -73,7 +73,7 @@ def _lookup(request: Request, key_id: str, *, aliases: bool) -> Key:
         return _key_of_alias(request, account, resource)
     if not is_key_id(resource):
         raise NotFoundException(f"Invalid keyId '{key_id}'")
-    key = request.backend.region(account, region).keys.get(resource)
+    key = request.backend.key(account, region, resource)
     if key is None:
         raise NotFoundException(f"Key '{arn(region, account, 'key/' + resource)}' does not exist")
     return key

@@ -75,6 +75,11 @@ class Backend:
         """The creation number of the next key (ListKeys pages in this order)."""
         return next(self._key_sequence)
 
+    def key(self, account_id: str, region: str, key_id: str) -> Key | None:
+        """The key, if it exists (a lookup never creates an account/region store)."""
+        store = self._regions.get((account_id, region))
+        return None if store is None else store.keys.get(key_id)
+
     def regions(self) -> list[RegionStore]:
         """Every account/region store that has been touched."""
         return list(self._regions.values())

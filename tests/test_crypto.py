@@ -953,3 +953,14 @@ def test_seeded_mocks_make_identical_ciphertexts() -> None:
 
 def test_unseeded_mocks_make_different_ciphertexts() -> None:
     assert _encrypt_in_a_fresh_mock(None) != _encrypt_in_a_fresh_mock(None)
+
+
+def test_a_blob_naming_another_account_leaves_the_backend_unchanged(
+    client: KMSClient, kms: MockKMS
+) -> None:
+    blob = encrypt(client, make_key(client)["KeyId"])
+    foreign = blob.replace(b"123456789012", b"999999999999")
+    stores_before = [(s.account_id, s.region) for s in kms.backend.regions()]
+    excinfo = raises(lambda: client.decrypt(CiphertextBlob=foreign))
+    assert error_of(excinfo)[0] == "AccessDeniedException"
+    assert [(s.account_id, s.region) for s in kms.backend.regions()] == stores_before

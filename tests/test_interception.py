@@ -132,9 +132,10 @@ def test_client_of_a_session_without_the_hooks_is_refused(
             client.list_keys()
     assert str(excinfo.value) == (
         "a KMS request to https://kms.eu-west-1.amazonaws.com/ reached the network while "
-        "kms_mock is active: its client was created before kms_mock was imported, so "
-        "kms_mock cannot serve it. Import kms_mock (or load its pytest plugin) before "
-        "creating the client."
+        "kms_mock is active: its client comes from a botocore session created before "
+        "kms_mock was imported (boto3's default session too, once used), so kms_mock "
+        "cannot serve it. Import kms_mock (or load its pytest plugin) before creating "
+        "any boto3 client or session."
     )
     assert sent == []
 

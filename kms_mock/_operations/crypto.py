@@ -133,7 +133,7 @@ def _open(
             raise IncorrectKeyException(_INCORRECT_KEY)
     if envelope.region != request.region:
         raise AccessDeniedException(_NO_SUCH_KEY)
-    key = request.backend.region(envelope.account_id, envelope.region).keys.get(envelope.key_id)
+    key = request.backend.key(envelope.account_id, envelope.region, envelope.key_id)
     if key is None:
         raise AccessDeniedException(_NO_SUCH_KEY)
     request.touch(key.arn)
