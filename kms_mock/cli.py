@@ -1,9 +1,11 @@
 """The ``kms-mock`` console script (also ``python -m kms_mock``).
 
 ``demo`` tells kms_mock's stories step by step, each step with its wall time,
-through a real boto3 client inside ``mock_kms`` on a :class:`FrozenClock`.
-A story is a function of :class:`Narrator`; :data:`STORIES` lists them in the
-order the demo tells them, so a new story is one function and one entry.
+through a real boto3 client. Each story runs in a fresh ``mock_kms`` on its
+own :class:`FrozenClock` starting at :data:`DEMO_START`, so every story's
+dates read the same however many stories come before it. A story is a
+function of :class:`Narrator`; :data:`STORIES` lists them in the order the
+demo tells them, so a new story is one function and one entry.
 
 ``serve`` (the HTTP endpoint for non-Python clients) is not built yet: it says
 so and exits with status 2.
@@ -24,7 +26,7 @@ from botocore.exceptions import ClientError
 
 from . import __version__
 from ._clock import FrozenClock
-from ._mock import mock_kms
+from ._mock import MockKMS, mock_kms
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -32,8 +34,14 @@ if TYPE_CHECKING:
 DEMO_START = "2025-01-01T00:00:00Z"
 DEMO_REGION = "us-east-1"
 DEMO_ALIAS = "alias/kms-mock-demo"
-# Reproducible key ids, so that two runs of the demo print the same story.
+# Reproducible key ids and material ids, so that two runs of the demo print the
+# same story. Story number i (from 0) uses DEMO_SEED + i: each story its own keys.
 DEMO_SEED = 2025
+# The rotation story: a decade of the default yearly rotation, in one advance.
+DECADE_DAYS = 3650
+DEMO_PLAINTEXT = b"written on 2025-01-01"
+# ListKeyRotations is read through boto3's paginator, a few entries per page.
+ROTATIONS_PAGE_SIZE = 4
 
 SERVE_NOT_IMPLEMENTED = (
     "kms-mock serve: the HTTP server mode is not implemented yet.\n"
@@ -53,10 +61,11 @@ def _error(error: ClientError) -> str:
 
 
 class Narrator:
-    """What a story gets: the client, the clock, and a way to tell each step."""
+    """What a story gets: the client, the mock's handle and clock, and a way to tell each step."""
 
-    def __init__(self, client: KMSClient, clock: FrozenClock, out: TextIO) -> None:
+    def __init__(self, client: KMSClient, kms: MockKMS, clock: FrozenClock, out: TextIO) -> None:
         self.client = client
+        self.kms = kms
         self.clock = clock
         self._out = out
 
@@ -95,10 +104,83 @@ class Narrator:
             line += f", DeletionDate {_utc(metadata['DeletionDate'])}"
         return line
 
-    def advance(self, days: int) -> None:
-        """Move the clock forward, as a timed step."""
-        with self.step(f"clock.advance(days={days})") as lines:
-            lines.append(f"now {_utc(self.clock.advance(days=days))}")
+    def advance(self, days: int) -> float:
+        """Move the clock forward, as a timed step; returns its wall time in ms."""
+        started = time.perf_counter()
+        now = self.clock.advance(days=days)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        self.timed(elapsed_ms, f"clock.advance(days={days})")
+        self.say(f"-> now {_utc(now)}")
+        return elapsed_ms
+
+
+def rotation_story(story: Narrator) -> None:
+    """A key rotating yearly for ten years in one clock move; its old ciphertext still opens."""
+    story.title("Key rotation on the clock: a decade of yearly rotations in one advance")
+    story.say(f"clock: FrozenClock({DEMO_START!r}), now {_utc(story.clock.now())}")
+    client, kms = story.client, story.kms
+    with story.step("CreateKey (the first call also loads botocore's KMS model)") as lines:
+        key = client.create_key(Description="kms_mock rotation demo key")["KeyMetadata"]
+        key_id = key["KeyId"]
+        original = key["CurrentKeyMaterialId"]
+        lines.append(f"KeyId {key_id}")
+        lines.append(f"CurrentKeyMaterialId {original}")
+    with story.step("EnableKeyRotation (RotationPeriodInDays: the default, 365)"):
+        client.enable_key_rotation(KeyId=key_id)
+    with story.step("GetKeyRotationStatus") as lines:
+        status = client.get_key_rotation_status(KeyId=key_id)
+        lines.append(
+            f"KeyRotationEnabled {status['KeyRotationEnabled']}, "
+            f"RotationPeriodInDays {status['RotationPeriodInDays']}, "
+            f"NextRotationDate {_utc(status['NextRotationDate'])}"
+        )
+    with story.step(f"Encrypt Plaintext={DEMO_PLAINTEXT!r}") as lines:
+        blob = client.encrypt(KeyId=key_id, Plaintext=DEMO_PLAINTEXT)["CiphertextBlob"]
+        made_with = kms.inspect_ciphertext(blob).key_material_id
+        lines.append(f"CiphertextBlob of {len(blob)} bytes")
+        lines.append(f"kms.inspect_ciphertext(blob).key_material_id {made_with}")
+    decade_ms = story.advance(DECADE_DAYS)
+    with story.step("Decrypt the ten-year-old CiphertextBlob") as lines:
+        decrypted = client.decrypt(CiphertextBlob=blob)
+        first = kms.key_materials(key_id)[0]
+        lines.append(f"Plaintext {decrypted['Plaintext']!r}")
+        lines.append(f"KeyMaterialId {decrypted['KeyMaterialId']}")
+        same = first.key_material_id == decrypted["KeyMaterialId"]
+        lines.append(
+            f"kms.key_materials(key_id)[0]: the {first.how} material of {_utc(first.date)}, "
+            + ("the same id" if same else "ANOTHER id")
+        )
+    action = (
+        f"ListKeyRotations via boto3's paginator, PageSize={ROTATIONS_PAGE_SIZE} "
+        "(its first use loads the paginator model)"
+    )
+    with story.step(action) as lines:
+        pages = client.get_paginator("list_key_rotations").paginate(
+            KeyId=key_id, PaginationConfig={"PageSize": ROTATIONS_PAGE_SIZE}
+        )
+        page_count, entries = 0, []
+        for page in pages:
+            page_count += 1
+            entries.extend(page["Rotations"])
+        lines.append(f"{len(entries)} rotations in {page_count} pages, oldest first:")
+        lines.extend(
+            f"{_utc(entry['RotationDate'])}  {entry['RotationType']}  "
+            f"{entry['KeyMaterialState']:<11}  {entry['KeyMaterialId'][:16]}..."
+            for entry in entries
+        )
+    story.say(
+        "Each dated on its schedule, every 365 days from the enable date "
+        "(leap years pull the calendar date back a day)."
+    )
+    with story.step("DescribeKey") as lines:
+        metadata = client.describe_key(KeyId=key_id)["KeyMetadata"]
+        lines.append(f"KeyId {metadata['KeyId']} (unchanged)")
+        lines.append(f"CurrentKeyMaterialId {metadata['CurrentKeyMaterialId']}")
+    automatic = sum(entry["RotationType"] == "AUTOMATIC" for entry in entries)
+    story.say(
+        f"A simulated decade ({DECADE_DAYS} days, {automatic} automatic rotations) "
+        f"took {decade_ms:.2f} ms of wall time."
+    )
 
 
 def lifecycle_story(story: Narrator) -> None:
@@ -106,7 +188,7 @@ def lifecycle_story(story: Narrator) -> None:
     story.title("The key lifecycle: a 7-day deletion window, executed by the clock")
     story.say(f"clock: FrozenClock({DEMO_START!r}), now {_utc(story.clock.now())}")
     client = story.client
-    with story.step("CreateKey (the first call also loads botocore's KMS model)") as lines:
+    with story.step("CreateKey") as lines:
         key = client.create_key(Description="kms_mock demo key")["KeyMetadata"]
         key_id = key["KeyId"]
         lines.append(f"KeyId {key_id}")
@@ -132,39 +214,42 @@ def lifecycle_story(story: Narrator) -> None:
 
 Story = Callable[[Narrator], None]
 
-# The demo tells these in order; the rotation story joins them when rotation lands.
-STORIES: tuple[Story, ...] = (lifecycle_story,)
+# The demo tells these in order, each on a fresh mock and clock.
+STORIES: tuple[Story, ...] = (rotation_story, lifecycle_story)
 
 
 def demo(out: TextIO) -> int:
-    """Tell every story in :data:`STORIES` on a fresh mock; print the total wall time."""
+    """Tell every story in :data:`STORIES`, each on a fresh mock; print the total wall time."""
     print(
         f"kms_mock {__version__} demo: a real boto3 client, served in-process by mock_kms\n"
         "(no AWS account, no credentials, no network). Times are wall times.",
         file=out,
     )
     started = time.perf_counter()
-    clock = FrozenClock(DEMO_START)
-    simulated_from = clock.now()
-    with mock_kms(clock=clock, region=DEMO_REGION, seed=DEMO_SEED):
-        # A session of its own: the demo leaves boto3's default session untouched.
-        client = boto3.session.Session(region_name=DEMO_REGION).client("kms")
-        narrator = Narrator(client, clock, out)
-        narrator.timed(
-            (time.perf_counter() - started) * 1000,
-            f'boto3.session.Session(region_name="{DEMO_REGION}").client("kms")',
-        )
-        try:
-            for story in STORIES:
-                story(narrator)
-        except ClientError as error:
-            print(f"\nThe demo failed: {_error(error)}", file=out)
-            return 1
+    client: KMSClient | None = None
+    simulated = _dt.timedelta(0)
+    for number, story in enumerate(STORIES):
+        clock = FrozenClock(DEMO_START)
+        started_at = clock.now()
+        with mock_kms(clock=clock, region=DEMO_REGION, seed=DEMO_SEED + number) as kms:
+            if client is None:
+                # Made inside a mock, so it needs no credentials; later mocks serve it
+                # too. A session of its own leaves boto3's default session untouched.
+                client = boto3.session.Session(region_name=DEMO_REGION).client("kms")
+                Narrator(client, kms, clock, out).timed(
+                    (time.perf_counter() - started) * 1000,
+                    f'boto3.session.Session(region_name="{DEMO_REGION}").client("kms")',
+                )
+            try:
+                story(Narrator(client, kms, clock, out))
+            except ClientError as error:
+                print(f"\nThe demo failed: {_error(error)}", file=out)
+                return 1
+            simulated += clock.now() - started_at
     total_ms = (time.perf_counter() - started) * 1000
-    simulated = clock.now() - simulated_from
     print(
         f"\nTotal wall time: {total_ms:.1f} ms (boto3 client creation included) "
-        f"for {simulated.days} simulated days.",
+        f"for {simulated.days} simulated days in {len(STORIES)} stories.",
         file=out,
     )
     return 0
@@ -183,7 +268,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kms-mock {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("demo", help="tell the key lifecycle story on a frozen clock, with timings")
+    commands.add_parser(
+        "demo", help="tell the key rotation and lifecycle stories on a frozen clock, with timings"
+    )
     commands.add_parser("serve", help="HTTP endpoint for non-Python clients (not implemented yet)")
     return parser
 
