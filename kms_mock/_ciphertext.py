@@ -19,6 +19,7 @@ context or material, fails authentication.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import struct
 from collections.abc import Mapping
@@ -35,6 +36,13 @@ _FIXED = len(MAGIC) + 1 + 32 + 32  # magic, version, material id, context digest
 
 class MalformedCiphertext(ValueError):
     """The bytes are not a kms_mock ciphertext, or fail authentication."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _aead(secret: bytes) -> AESGCM:
+    # Building the cipher object costs about as much as sealing a short
+    # plaintext; one per material (keys rarely have thousands) is plenty.
+    return AESGCM(secret)
 
 
 def canonical_context(context: Mapping[str, str] | None) -> bytes:
@@ -54,7 +62,7 @@ def context_digest(context: Mapping[str, str] | None) -> str:
     return hashlib.sha256(canonical_context(context)).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Envelope:
     """What a ciphertext's header says, before anything is decrypted."""
 
@@ -92,7 +100,7 @@ def seal(
             nonce,
         )
     )
-    return header + AESGCM(secret).encrypt(nonce, plaintext, header + canonical)
+    return header + _aead(secret).encrypt(nonce, plaintext, header + canonical)
 
 
 def parse(blob: bytes) -> Envelope:
@@ -123,6 +131,6 @@ def open_sealed(envelope: Envelope, secret: bytes, context: Mapping[str, str] | 
     nonce = envelope.header[-NONCE_SIZE:]
     aad = envelope.header + canonical_context(context)
     try:
-        return AESGCM(secret).decrypt(nonce, envelope.sealed, aad)
+        return _aead(secret).decrypt(nonce, envelope.sealed, aad)
     except InvalidTag:
         raise MalformedCiphertext("authentication failed") from None

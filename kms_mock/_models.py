@@ -44,7 +44,7 @@ class KeyMaterial:
     rotated_at: _dt.datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class KeyUsage:
     """One cryptographic use of a key: which operation, when, and its ids."""
 

@@ -20,7 +20,7 @@ TARGET_PREFIX = "TrentService."
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WireResponse:
     """An HTTP answer as AWS would send it."""
 
@@ -41,9 +41,15 @@ def _encode(value: object) -> object:
     raise TypeError(f"cannot put {type(value).__name__} on the wire")
 
 
+# One encoder and decoder for every request: json.dumps/loads with options
+# would build new ones each call, on the hot path.
+_ENCODER = json.JSONEncoder(default=_encode, separators=(",", ":"))
+_DECODER = json.JSONDecoder()
+
+
 def encode_body(members: dict[str, Any]) -> bytes:
     """JSON body of a response: blobs as base64, timestamps as epoch seconds."""
-    return json.dumps(members, default=_encode, separators=(",", ":")).encode()
+    return _ENCODER.encode(members).encode()
 
 
 def error_body(error: ServiceError) -> bytes:
@@ -72,7 +78,8 @@ def handle(
     try:
         operation = operation_of(target)
         try:
-            params = json.loads(body or b"{}")
+            text = body.decode() if isinstance(body, bytes) else body
+            params = _DECODER.decode(text or "{}")
         except ValueError:
             raise SerializationException(None) from None
         members = dispatch(backend, operation, params, region, request_id)
