@@ -61,6 +61,17 @@ def _iso(when: _dt.datetime) -> str:
     return when.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _decapitalize(name: str) -> str:
+    """A member name as CloudTrail (Java beans) writes it: ``KeyId`` -> ``keyId``.
+
+    As ``java.beans.Introspector.decapitalize`` does, a name that starts with two
+    capitals stays as it is: ``AWSAccountId`` (CloudTrail's CreateKey example).
+    """
+    if name[1:2].isupper() and name[:1].isupper():
+        return name
+    return name[:1].lower() + name[1:]
+
+
 def _shape_of(operation: str, direction: str) -> Shape | None:
     """The input or output shape of ``operation`` in botocore's model, if it has one."""
     if operation not in service_model().operation_names:
@@ -92,7 +103,7 @@ def _shown(shape: Shape | None, value: Any) -> Any:
                 or (member is not None and member.type_name == "blob")
             ):
                 continue
-            shown[name[:1].lower() + name[1:]] = _shown(member, item)
+            shown[_decapitalize(name)] = _shown(member, item)
         return shown
     if isinstance(value, list):
         item_shape = shape.member if isinstance(shape, ListShape) else None
