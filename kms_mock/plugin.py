@@ -1,0 +1,290 @@
+"""The pytest plugin: fixtures, the ``kms_mock`` marker and ini options.
+
+Registered through the ``pytest11`` entry point named ``kms_mock``, so an
+installed kms_mock needs no conftest (and ``-p no:kms_mock`` turns it off).
+This is the only module of the package that imports pytest.
+
+Settings are merged broad to narrow, the narrowest winning: built-in defaults
+< ini options < the ``kms_mock_config`` fixture < ``@pytest.mark.kms_mock`` on
+the module < on the class < on the function. A value of ``None`` at any layer
+restores the built-in default.
+
+The clock: a test that requests ``kms_clock`` gets a ``FrozenClock`` at
+``start`` (default 2025-01-01T00:00:00Z); without it, a configured ``start``
+also gives a ``FrozenClock`` (so ``kms_mock.clock.advance`` works), and
+otherwise the mock runs on the ``SystemClock``, which follows freezegun and
+time-machine.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+
+from ._clock import Clock, FrozenClock, parse_instant
+from ._errors import UsageError as KmsMockUsageError
+from ._mock import MockKMS
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_kms.type_defs import KeyMetadataTypeDef
+
+__all__ = ["KmsKeyFactory"]
+
+#: Every setting the marker, ``kms_mock_config`` and the ini options know.
+KEYWORDS = ("region", "account_id", "start", "seed")
+#: Where the fixture clock starts when no ``start`` is configured (DESIGN §4).
+DEFAULT_START = "2025-01-01T00:00:00Z"
+
+_INI_HELP = {
+    "region": "kms_mock: region of the fixtures' mock (default: us-east-1).",
+    "account_id": "kms_mock: account id owning the fixtures' keys (default: 123456789012).",
+    "start": (
+        "kms_mock: ISO-8601 start of the fixtures' clock; when set, every test's mock "
+        "runs on a FrozenClock (default: 2025-01-01T00:00:00Z for kms_clock, "
+        "the system clock otherwise)."
+    ),
+    "seed": "kms_mock: int seed making key ids, material and nonces reproducible.",
+}
+_MARKER_HELP = (
+    "kms_mock(region=..., account_id=..., start=..., seed=...): run the test inside "
+    "a fresh kms_mock, with these settings over the suite's (kms_mock_config, ini)."
+)
+
+_ini_settings = pytest.StashKey[dict[str, Any]]()
+
+
+def _allowed(noun: str) -> str:
+    return f"The allowed {noun} are: {', '.join(KEYWORDS)}."
+
+
+def _unknown(names: list[str], noun: str) -> str:
+    parts = []
+    for name in names:
+        close = difflib.get_close_matches(name, KEYWORDS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        parts.append(f"{name!r}{hint}")
+    plural = "s" if len(names) > 1 else ""
+    return f"unknown {noun}{plural} {', '.join(parts)}"
+
+
+# -- hooks ------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    for name in KEYWORDS:
+        parser.addini(f"kms_mock_{name}", _INI_HELP[name], default="")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", _MARKER_HELP)
+    # Checked once, here: a bad ini value stops the run before any test starts.
+    config.stash[_ini_settings] = _read_ini(config)
+
+
+def _read_ini(config: pytest.Config) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    for name in KEYWORDS:
+        raw = str(config.getini(f"kms_mock_{name}")).strip()
+        if raw:
+            value = _ini_seed(raw) if name == "seed" else raw
+            settings[name] = _validated(name, value, f"ini option kms_mock_{name}")
+    return settings
+
+
+def _ini_seed(raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise pytest.UsageError(
+            f"ini option kms_mock_seed = {raw!r} is not an int: use an integer such as "
+            "1234, or leave it unset for OS randomness."
+        ) from None
+
+
+# -- settings ---------------------------------------------------------------------
+
+
+def _validated(name: str, value: Any, source: str) -> Any:
+    """``value`` as the mock takes it; the mock's own check, naming where it came from."""
+    __tracebackhide__ = True
+    try:
+        if name == "start":
+            return parse_instant(value)
+        if name == "region":
+            MockKMS(region=value)
+        elif name == "account_id":
+            MockKMS(account_id=value)
+        else:
+            MockKMS(seed=value)
+    except KmsMockUsageError as error:
+        raise pytest.UsageError(f"{source}: {error}") from None
+    return value
+
+
+def _describe(mark: pytest.Mark) -> str:
+    arguments = [repr(arg) for arg in mark.args]
+    arguments += [f"{name}={value!r}" for name, value in mark.kwargs.items()]
+    return f"@pytest.mark.kms_mock({', '.join(arguments)})"
+
+
+def _marker_settings(mark: pytest.Mark, where: str) -> Mapping[str, Any]:
+    __tracebackhide__ = True  # the message says it all: show the fixture's line only
+    problems = []
+    if mark.args:
+        problems.append("the marker takes keyword arguments only")
+    unknown = [name for name in mark.kwargs if name not in KEYWORDS]
+    if unknown:
+        problems.append(_unknown(unknown, "keyword"))
+    if problems:
+        raise pytest.UsageError(
+            f"{_describe(mark)} on {where}: {'; '.join(problems)}. {_allowed('keywords')}"
+        )
+    return mark.kwargs
+
+
+def _config_settings(config: object) -> Mapping[str, Any]:
+    __tracebackhide__ = True
+    if not isinstance(config, Mapping):
+        raise pytest.UsageError(
+            f"kms_mock_config returned {config!r}: it must return a dict such as "
+            f"{{'region': 'eu-west-1'}}. {_allowed('keys')}"
+        )
+    unknown = [str(name) for name in config if name not in KEYWORDS]
+    if unknown:
+        raise pytest.UsageError(
+            f"kms_mock_config returned {dict(config)!r}: {_unknown(unknown, 'key')}. "
+            f"{_allowed('keys')}"
+        )
+    return config
+
+
+def _settings(request: pytest.FixtureRequest, config: object) -> dict[str, Any]:
+    __tracebackhide__ = True
+    ini: dict[str, Any] = request.config.stash[_ini_settings]
+    settings = dict(ini)  # checked when the run started
+    sources: dict[str, str] = {}
+    for name, value in _config_settings(config).items():
+        settings[name], sources[name] = value, "kms_mock_config"
+    # iter_markers yields the closest first (function, class, module): apply
+    # them in reverse, so that the narrowest marker is applied last and wins.
+    markers = list(request.node.iter_markers_with_node("kms_mock"))
+    for node, mark in reversed(markers):
+        for name, value in _marker_settings(mark, node.nodeid).items():
+            settings[name], sources[name] = value, f"{_describe(mark)} on {node.nodeid}"
+    checked = {}
+    for name, value in settings.items():
+        if value is not None:
+            checked[name] = _validated(name, value, sources[name]) if name in sources else value
+    return checked
+
+
+# -- fixtures ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def kms_mock_config() -> dict[str, Any]:
+    """kms_mock settings for the suite: {} here; override it in a conftest at any scope."""
+    return {}
+
+
+@pytest.fixture
+def kms_mock(request: pytest.FixtureRequest, kms_mock_config: object) -> Iterator[MockKMS]:
+    """The active KMS mock for this test, with fresh state: yields the MockKMS handle."""
+    settings = _settings(request, kms_mock_config)
+    start: _dt.datetime | str | None = settings.get("start")
+    clock: Clock | None = None
+    # Whatever the order the test lists its fixtures in, kms_mock is set up
+    # first (kms_clock depends on it), so it looks ahead at what was requested.
+    if start is not None or "kms_clock" in request.fixturenames:
+        clock = FrozenClock(DEFAULT_START if start is None else start)
+    mock = MockKMS(
+        region=settings.get("region", "us-east-1"),
+        account_id=settings.get("account_id", "123456789012"),
+        clock=clock,
+        seed=settings.get("seed"),
+    )
+    with mock:
+        yield mock
+
+
+@pytest.fixture
+def kms_clock(kms_mock: MockKMS) -> FrozenClock:
+    """A FrozenClock driving this test's mock, at 2025-01-01T00:00:00Z unless configured."""
+    clock = kms_mock.clock
+    if not isinstance(clock, FrozenClock):
+        raise pytest.UsageError(
+            "kms_clock was requested after this test's kms_mock had started on the "
+            f"system clock ({clock!r}), through request.getfixturevalue: a running mock "
+            "cannot change clocks. Name kms_clock as an argument of the test or of one "
+            "of its fixtures, or configure start=..., so that the mock starts on a "
+            "FrozenClock."
+        )
+    return clock
+
+
+# One private session for the whole run: creating a session costs about 50 ms
+# and a client from a warm one about 3 ms. Being private, it also leaves boto3's
+# default session alone (a session keeps the credentials it first resolved).
+_session: boto3.session.Session | None = None
+
+
+@pytest.fixture
+def kms_client(kms_mock: MockKMS) -> KMSClient:
+    """A boto3 KMS client in the region of this test's mock."""
+    global _session
+    if _session is None:
+        _session = boto3.session.Session()
+    return _session.client("kms", region_name=kms_mock.region)
+
+
+class KmsKeyFactory:
+    """What the ``kms_key`` fixture gives: call it to create a key in the test's mock.
+
+    ``kms_key(rotation=True, rotation_period_days=90, alias="alias/app",
+    **create_key_kwargs)`` creates a key (the keyword arguments go to
+    ``CreateKey``), enables its automatic rotation unless ``rotation=False``,
+    gives it ``alias`` unless that is None, and returns its ``KeyMetadata``.
+    """
+
+    def __init__(self, client: KMSClient) -> None:
+        self.client = client
+
+    def __repr__(self) -> str:
+        return f"<KmsKeyFactory region={self.client.meta.region_name}>"
+
+    def __call__(
+        self,
+        *,
+        rotation: bool = True,
+        rotation_period_days: int = 90,
+        alias: str | None = "alias/app",
+        **create_key_kwargs: Any,
+    ) -> KeyMetadataTypeDef:
+        """Create a key; returns its ``KeyMetadata`` as ``CreateKey`` answered it."""
+        metadata = self.client.create_key(**create_key_kwargs)["KeyMetadata"]
+        key_id = metadata["KeyId"]
+        if rotation:
+            self.client.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=rotation_period_days)
+        if alias is not None:
+            self.client.create_alias(AliasName=alias, TargetKeyId=key_id)
+        return metadata
+
+
+@pytest.fixture
+def kms_key(kms_client: KMSClient) -> KmsKeyFactory:
+    """Factory: kms_key(rotation=True, rotation_period_days=90, alias="alias/app", **kwargs)."""
+    return KmsKeyFactory(kms_client)
+
+
+@pytest.fixture(autouse=True)
+def _kms_mock_marker(request: pytest.FixtureRequest) -> None:
+    """The kms_mock marker alone activates the mock for the test it marks."""
+    __tracebackhide__ = True
+    if request.node.get_closest_marker("kms_mock") is not None:
+        request.getfixturevalue("kms_mock")
