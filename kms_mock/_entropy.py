@@ -16,6 +16,11 @@ class Entropy:
     def __init__(self, seed: int | None = None) -> None:
         self._rng = None if seed is None else random.Random(seed)
 
+    @property
+    def seeded(self) -> bool:
+        """Whether this source is reproducible (a seed was given)."""
+        return self._rng is not None
+
     def token_bytes(self, n: int) -> bytes:
         """``n`` random bytes."""
         if self._rng is None:

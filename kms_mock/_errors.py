@@ -108,6 +108,18 @@ class InvalidMarkerException(ServiceError):
     code = "InvalidMarkerException"
 
 
+class KMSInvalidMacException(ServiceError):
+    """AWS error ``KMSInvalidMacException`` (AWS sends it without a message)."""
+
+    code = "KMSInvalidMacException"
+
+
+class KMSInvalidSignatureException(ServiceError):
+    """AWS error ``KMSInvalidSignatureException`` (AWS sends it without a message)."""
+
+    code = "KMSInvalidSignatureException"
+
+
 class KMSInvalidStateException(ServiceError):
     """AWS error ``KMSInvalidStateException``."""
 

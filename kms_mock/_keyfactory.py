@@ -12,6 +12,7 @@ import hmac
 import json
 from typing import Any
 
+from ._keypairs import SEED_SIZE, LazySecret
 from ._keyspecs import is_symmetric_encryption
 from ._models import ENABLED, ORIGINAL, Key, KeyMaterial
 from ._store import Backend, RegionStore, arn, partition_for
@@ -97,7 +98,12 @@ def add_key(
     key_manager: str = "CUSTOMER",
     tags: dict[str, str] | None = None,
 ) -> Key:
-    """Create a key in ``store``; symmetric AWS_KMS keys get their first material now."""
+    """Create a key in ``store``; symmetric AWS_KMS keys get their first material now.
+
+    Other AWS_KMS keys get a per-key seed, from which their key pair or HMAC
+    secret is derived when first needed (see ``_keypairs``): drawn here, in
+    creation order, so a seeded mock's pairs do not depend on the order of use.
+    """
     key_id = new_key_id(backend, multi_region=multi_region)
     key = Key(
         key_id=key_id,
@@ -118,5 +124,8 @@ def add_key(
     )
     if is_symmetric_encryption(key_spec) and origin == "AWS_KMS":
         key.add_material(new_material(backend, key, ORIGINAL, now))
+    elif origin == "AWS_KMS":
+        seed = backend.entropy.token_bytes(SEED_SIZE)
+        key.secret = LazySecret(key_spec, seed, reproducible=backend.entropy.seeded)
     store.keys[key_id] = key
     return key

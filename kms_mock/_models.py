@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ._schedule import ScheduledEvent
+
+if TYPE_CHECKING:
+    from ._keypairs import LazySecret
 
 # Key states (spec §2.1).
 ENABLED: Final = "Enabled"
@@ -56,7 +59,7 @@ class KeyUsage:
 
 @dataclass(eq=False, slots=True)
 class Key:
-    """A KMS key: its identity, metadata, state and (symmetric) materials."""
+    """A KMS key: its identity, metadata, state, (symmetric) materials or (other) secret."""
 
     key_id: str
     arn: str
@@ -76,6 +79,8 @@ class Key:
     # Versioned material, by id, oldest first: O(1) lookup for Decrypt.
     materials: dict[str, KeyMaterial] = field(default_factory=dict)
     current_material_id: str | None = None
+    # Asymmetric and HMAC keys: a per-key seed now, the private key on first use.
+    secret: LazySecret | None = None
     deletion_date: _dt.datetime | None = None
     pending_window_days: int | None = None
     deletion_event: ScheduledEvent | None = None

@@ -71,6 +71,9 @@ def _exercise_every_operation(client: KMSClient, clock: FrozenClock) -> None:
     )
     client.generate_data_key(KeyId=key_id, KeySpec="AES_256")
     client.generate_data_key_without_plaintext(KeyId=key_id, NumberOfBytes=64)
+    client.generate_data_key_pair(KeyId=key_id, KeyPairSpec="ECC_NIST_P256")
+    client.generate_data_key_pair_without_plaintext(KeyId=key_id, KeyPairSpec="RSA_2048")
+    _exercise_asymmetric_and_hmac_keys(client)
     client.get_key_last_usage(KeyId=key_id)
     client.get_key_rotation_status(KeyId=key_id)
     client.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
@@ -81,6 +84,38 @@ def _exercise_every_operation(client: KMSClient, clock: FrozenClock) -> None:
     client.disable_key_rotation(KeyId=key_id)
     client.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
     client.cancel_key_deletion(KeyId=key_id)
+
+
+def _exercise_asymmetric_and_hmac_keys(client: KMSClient) -> None:
+    signing = client.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    signed = client.sign(KeyId=signing["KeyId"], Message=b"m", SigningAlgorithm="ECDSA_SHA_256")
+    client.verify(
+        KeyId=signing["Arn"],
+        Message=b"m",
+        Signature=signed["Signature"],
+        SigningAlgorithm="ECDSA_SHA_256",
+    )
+    client.get_public_key(KeyId=signing["KeyId"])
+    rsa = client.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+    client.get_public_key(KeyId=rsa["KeyId"])
+    blob = client.encrypt(
+        KeyId=rsa["KeyId"], Plaintext=b"x", EncryptionAlgorithm="RSAES_OAEP_SHA_1"
+    )["CiphertextBlob"]
+    client.decrypt(CiphertextBlob=blob, KeyId=rsa["KeyId"], EncryptionAlgorithm="RSAES_OAEP_SHA_1")
+    mac_key = client.create_key(KeySpec="HMAC_384", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
+    mac = client.generate_mac(KeyId=mac_key["KeyId"], Message=b"m", MacAlgorithm="HMAC_SHA_384")
+    client.verify_mac(
+        KeyId=mac_key["KeyId"], Message=b"m", Mac=mac["Mac"], MacAlgorithm="HMAC_SHA_384"
+    )
+    ours, theirs = (
+        client.create_key(KeySpec="ECC_NIST_P384", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]["KeyId"]
+        for _ in range(2)
+    )
+    client.derive_shared_secret(
+        KeyId=ours,
+        KeyAgreementAlgorithm="ECDH",
+        PublicKey=client.get_public_key(KeyId=theirs)["PublicKey"],
+    )
 
 
 def test_every_served_operation_answers_in_its_output_shape(

@@ -1,5 +1,29 @@
 """The KMS operations, one module per family; importing this registers them all."""
 
-from . import aliases, crypto, keys, policies, randomness, rotation, tags
+from . import (
+    agreement,
+    aliases,
+    crypto,
+    data_key_pairs,
+    keys,
+    mac,
+    policies,
+    randomness,
+    rotation,
+    signing,
+    tags,
+)
 
-__all__ = ["aliases", "crypto", "keys", "policies", "randomness", "rotation", "tags"]
+__all__ = [
+    "agreement",
+    "aliases",
+    "crypto",
+    "data_key_pairs",
+    "keys",
+    "mac",
+    "policies",
+    "randomness",
+    "rotation",
+    "signing",
+    "tags",
+]

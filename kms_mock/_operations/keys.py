@@ -16,6 +16,7 @@ from .._errors import (
     ValidationException,
 )
 from .._keyfactory import add_key
+from .._keypairs import unsupported_reason
 from .._keyspecs import ALGORITHM_MEMBER, KEY_SPECS, LEGACY_SPECS, SYMMETRIC_DEFAULT
 from .._models import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, Key
 from .._resolve import (
@@ -128,6 +129,10 @@ def create_key(request: Request, params: Params) -> Response:
             bypass_lockout_check=params.get("BypassPolicyLockoutSafetyCheck", False),
         )
     tags = merged_tags({}, params.get("Tags", []))
+    # Last: AWS would make this key; kms_mock says why it cannot (SM2, for one).
+    reason = unsupported_reason(key_spec)
+    if reason is not None:
+        raise NotImplementedByMock(f"CreateKey with KeySpec {key_spec}: {reason}")
     key = add_key(
         request.backend,
         request.store,

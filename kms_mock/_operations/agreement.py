@@ -1,0 +1,70 @@
+"""Key agreement: DeriveSharedSecret (spec §4.9).
+
+ECDH between the private key of a KEY_AGREEMENT key (NIST curves; SM2 keys
+are refused at CreateKey) and the peer's public key, given as DER
+SubjectPublicKeyInfo on the same curve. The answer is the raw shared secret
+(the x coordinate), exactly what the cryptography package's own exchange
+gives. The key pair is derived on first use (``_keypairs``).
+"""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from .._dispatch import Params, Request, Response, operation
+from .._errors import InvalidKeyUsageException, NotImplementedByMock, ValidationException
+from .._keypairs import CURVES, key_pair, lazy_secrets
+from .._keyspecs import KEY_AGREEMENT
+from .._models import Key
+from .._resolve import find_key, require_usable
+from .crypto import dry_run_stop, track_usage
+
+
+def _agreement_key(request: Request, params: Params) -> Key:
+    key = find_key(request, params["KeyId"], aliases=True)
+    require_usable(key)
+    if key.key_usage != KEY_AGREEMENT:
+        raise InvalidKeyUsageException(
+            f"{key.arn} key usage is {key.key_usage} which is not valid for {request.operation}."
+        )
+    # KeyAgreementAlgorithm: the model's enum has ECDH only, which every
+    # KEY_AGREEMENT key spec offers; the validator already refused anything else.
+    return key
+
+
+def _peer_public_key(key: Key, der: bytes) -> ec.EllipticCurvePublicKey:
+    """The peer's key: DER SPKI of a point on the key's curve, else ValidationException."""
+    # Here, not at the top: importing serialization (and its SSH support) is slow.
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        peer = serialization.load_der_public_key(der)
+    except (ValueError, TypeError):
+        peer = None
+    curve = CURVES[key.key_spec]
+    if not isinstance(peer, ec.EllipticCurvePublicKey) or peer.curve.name != curve.name:
+        raise ValidationException(None)  # AWS sends an empty message (recorded)
+    return peer
+
+
+@operation("DeriveSharedSecret")
+@lazy_secrets
+def derive_shared_secret(request: Request, params: Params) -> Response:
+    """The raw ECDH shared secret of the key's private key and the peer's public key."""
+    key = _agreement_key(request, params)
+    if "Recipient" in params:
+        # Nitro attestation documents cannot be verified here: a clear refusal
+        # rather than a plaintext secret where AWS would send CiphertextForRecipient.
+        raise NotImplementedByMock("DeriveSharedSecret with Recipient (Nitro Enclaves attestation)")
+    peer = _peer_public_key(key, params["PublicKey"])
+    dry_run_stop(params)
+    private_key = key_pair(key).private_key
+    assert isinstance(private_key, ec.EllipticCurvePrivateKey)
+    secret = private_key.exchange(ec.ECDH(), peer)
+    track_usage(request, key)
+    return {
+        "KeyId": key.arn,
+        "SharedSecret": secret,
+        "KeyAgreementAlgorithm": params["KeyAgreementAlgorithm"],
+        "KeyOrigin": key.origin,
+    }

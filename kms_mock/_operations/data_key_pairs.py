@@ -1,0 +1,76 @@
+"""Data key pairs: GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext (spec §4.8).
+
+A fresh pair per call: the public key as DER SubjectPublicKeyInfo, the private
+key as DER PKCS#8 sealed under a symmetric encryption key's current material
+(so Decrypt opens it, and the response names that material's KeyMaterialId),
+and — for GenerateDataKeyPair — the PKCS#8 in plaintext too.
+
+The pair comes from a seed drawn from the mock's entropy (reproducible with
+``seed=``) and is generated with the backend's lock let go, as a KMS key's
+pair is (``_keypairs``); the key checks are then made again, since the world
+may have moved meanwhile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._dispatch import Params, Request, Response, operation
+from .._errors import NotImplementedByMock
+from .._keypairs import SEED_SIZE, KeyPair, LazySecret, derive_outside_lock, unsupported_reason
+from .._models import Key
+from .._resolve import find_key
+from .crypto import dry_run_stop, require_data_key_key, seal, track_usage
+
+
+def _encrypting_key(request: Request, params: Params) -> Key:
+    """The symmetric encryption key that will seal the private key, checked."""
+    key = find_key(request, params["KeyId"], aliases=True)
+    require_data_key_key(request, key)
+    spec = params["KeyPairSpec"]
+    reason = unsupported_reason(spec)
+    if reason is not None:
+        raise NotImplementedByMock(f"{request.operation} with KeyPairSpec {spec}: {reason}")
+    if "Recipient" in params:
+        raise NotImplementedByMock(
+            f"{request.operation} with Recipient (Nitro Enclaves attestation)"
+        )
+    dry_run_stop(params)
+    return key
+
+
+def _generate_data_key_pair(request: Request, params: Params) -> dict[str, Any]:
+    _encrypting_key(request, params)
+    entropy = request.backend.entropy
+    pair = LazySecret(
+        params["KeyPairSpec"], entropy.token_bytes(SEED_SIZE), reproducible=entropy.seeded
+    )
+    derive_outside_lock(request.backend, pair)
+    key = _encrypting_key(request, params)  # again: it may have changed while unlocked
+    derived = pair.derive()  # ready: derived above
+    assert isinstance(derived, KeyPair)
+    private_der = derived.private_pkcs8()
+    blob = seal(request, key, private_der, params.get("EncryptionContext"))
+    track_usage(request, key)
+    return {
+        "PrivateKeyCiphertextBlob": blob,
+        "PrivateKeyPlaintext": private_der,
+        "PublicKey": derived.public_der,
+        "KeyId": key.arn,
+        "KeyPairSpec": params["KeyPairSpec"],
+        "KeyMaterialId": request.key_material_id,
+    }
+
+
+@operation("GenerateDataKeyPair")
+def generate_data_key_pair(request: Request, params: Params) -> Response:
+    """A fresh key pair: public key, private key in plaintext and sealed under the key."""
+    return _generate_data_key_pair(request, params)
+
+
+@operation("GenerateDataKeyPairWithoutPlaintext")
+def generate_data_key_pair_without_plaintext(request: Request, params: Params) -> Response:
+    """A fresh key pair: public key, and the private key sealed under the key only."""
+    response = _generate_data_key_pair(request, params)
+    del response["PrivateKeyPlaintext"]
+    return response
