@@ -381,3 +381,12 @@ def test_records_are_in_time_order(kms: MockKMS, client: KMSClient, clock: Froze
     ]
     rotated_arns = {event["resources"][0]["ARN"] for event in service_events(kms, "RotateKey")}
     assert rotated_arns == {second["Arn"]}
+
+
+def test_create_key_names_the_new_key_in_resources(kms: MockKMS, client: KMSClient) -> None:
+    arn = client.create_key()["KeyMetadata"]["Arn"]
+    event = kms.audit_log[-1]
+    assert event["eventName"] == "CreateKey"
+    assert event["resources"] == [
+        {"accountId": "123456789012", "type": "AWS::KMS::Key", "ARN": arn}
+    ]

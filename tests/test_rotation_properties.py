@@ -335,7 +335,7 @@ def test_rotation_state_machine() -> None:
     # credentials (outside one, botocore would look for real ones).
     with mock_kms():
         RotationMachine.client = boto3.client("kms", region_name="us-east-1")
-    run_state_machine_as_test(  # type: ignore[no-untyped-call]
+    run_state_machine_as_test(  # type: ignore[no-untyped-call,unused-ignore]  # typed in newer hypothesis
         RotationMachine,
         settings=settings(
             max_examples=50,

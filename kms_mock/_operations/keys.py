@@ -145,6 +145,7 @@ def create_key(request: Request, params: Params) -> Response:
         multi_region=params.get("MultiRegion", False),
         tags=tags,
     )
+    request.touch(key.arn)  # CloudTrail names the new key in resources
     return {"KeyMetadata": key_metadata(key)}
 
 
