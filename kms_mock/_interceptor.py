@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,7 +44,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.endpoint import convert_to_response_dict
 from botocore.model import OperationModel
 from botocore.parsers import DEFAULT_TIMESTAMP_PARSER, create_parser
-from botocore.utils import lowercase_dict
+from botocore.utils import get_tzinfo_options, lowercase_dict
 
 from ._active import active_backend
 from ._errors import KmsMockError
@@ -86,6 +87,25 @@ def parse(http_response: AWSResponse, model: OperationModel) -> dict[str, Any]:
     return parsed
 
 
+_local_zones: dict[tuple[object, ...], Any] = {}
+
+
+def _botocore_timestamp(value: _dt.datetime) -> _dt.datetime:
+    # botocore parses epoch seconds as datetime.fromtimestamp(epoch, tzlocal())
+    # (its first tzinfo option), with a new tzlocal each time. One tzlocal per
+    # timezone setting (which time-machine may change mid-run) gives the same
+    # datetime, cheaper.
+    epoch = value.timestamp()
+    setting = (time.timezone, time.altzone, time.daylight, time.tzname)
+    zone = _local_zones.get(setting)
+    if zone is None:
+        zone = _local_zones[setting] = get_tzinfo_options()[0]()  # botocore's first choice
+    try:
+        return _dt.datetime.fromtimestamp(epoch, zone)
+    except (OSError, OverflowError):  # botocore falls back for such instants
+        return DEFAULT_TIMESTAMP_PARSER(epoch)  # type: ignore[arg-type]
+
+
 def _botocore_value(value: Any) -> Any:
     # What botocore's JSON parser makes of what the wire layer encoded: blobs
     # come back as the same bytes, timestamps through botocore's own parser of
@@ -95,8 +115,7 @@ def _botocore_value(value: Any) -> Any:
     if isinstance(value, list):
         return [_botocore_value(item) for item in value]
     if isinstance(value, _dt.datetime):
-        # botocore's stubs type the parser for strings; it takes numbers too.
-        return DEFAULT_TIMESTAMP_PARSER(value.timestamp())  # type: ignore[arg-type]
+        return _botocore_timestamp(value)
     return value
 
 

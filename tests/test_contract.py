@@ -10,9 +10,11 @@ cannot land without being checked here.
 from __future__ import annotations
 
 import datetime as _dt
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from botocore.utils import parse_timestamp
 
 from kms_mock import FrozenClock, MockKMS, _dispatch
 from kms_mock._interceptor import _http_response, parse, parse_success
@@ -173,3 +175,19 @@ def test_the_checker_catches_a_malformed_response() -> None:
     assert check_response("ListKeys", {"Keys": [{"KeyId": ""}], "Truncated": "no"}) != []
     assert check_response("DescribeKey", {"KeyMetadata": {"KeyId": "k", "KeyState": "Odd"}}) != []
     assert check_response("GenerateRandom", {"Unknown": 1}) != []
+
+
+def test_timestamps_follow_a_timezone_change_as_botocore_does(
+    client: KMSClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_id = client.create_key()["KeyMetadata"]["KeyId"]
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        created = client.describe_key(KeyId=key_id)["KeyMetadata"]["CreationDate"]
+        expected = parse_timestamp(created.timestamp())  # type: ignore[arg-type]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert created.utcoffset() == expected.utcoffset() == _dt.timedelta(hours=9)
+    assert type(created.tzinfo) is type(expected.tzinfo)
