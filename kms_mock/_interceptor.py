@@ -101,6 +101,11 @@ def _botocore_timestamp(value: _dt.datetime) -> _dt.datetime:
     if zone is None:
         zone = _local_zones[setting] = get_tzinfo_options()[0]()  # botocore's first choice
     try:
+        if not time.daylight:
+            # A zone without daylight saving time has no ambiguous hours: the
+            # local wall time (computed in C) with the zone attached is exactly
+            # what dateutil's slower fromutc would give.
+            return _dt.datetime.fromtimestamp(epoch).replace(tzinfo=zone)
         return _dt.datetime.fromtimestamp(epoch, zone)
     except (OSError, OverflowError):  # botocore falls back for such instants
         return DEFAULT_TIMESTAMP_PARSER(epoch)  # type: ignore[arg-type]

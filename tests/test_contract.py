@@ -17,7 +17,7 @@ import pytest
 from botocore.utils import parse_timestamp
 
 from kms_mock import FrozenClock, MockKMS, _dispatch
-from kms_mock._interceptor import _http_response, parse, parse_success
+from kms_mock._interceptor import _botocore_timestamp, _http_response, parse, parse_success
 from kms_mock._validation import check_response, operation_model
 from kms_mock._wire import CONTENT_TYPE, WireResponse, encode_body
 
@@ -191,3 +191,29 @@ def test_timestamps_follow_a_timezone_change_as_botocore_does(
         time.tzset()
     assert created.utcoffset() == expected.utcoffset() == _dt.timedelta(hours=9)
     assert type(created.tzinfo) is type(expected.tzinfo)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Tokyo", "America/New_York", "Europe/London"])
+def test_timestamps_equal_botocores_around_daylight_saving_changes(
+    zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        start = _dt.datetime(2024, 10, 26, tzinfo=_dt.UTC)  # both DST ends are near
+        for quarter_hour in range(4 * 24 * 10):
+            instant = start + _dt.timedelta(minutes=15 * quarter_hour, microseconds=123)
+            ours = _botocore_timestamp(instant)
+            theirs = parse_timestamp(instant.timestamp())  # type: ignore[arg-type]
+            # (== between two tzlocal instances is False in an ambiguous hour,
+            # even for two of botocore's own results: compare what they say.)
+            assert (ours.timestamp(), ours.fold, ours.utcoffset()) == (
+                theirs.timestamp(),
+                theirs.fold,
+                theirs.utcoffset(),
+            ), instant
+            assert type(ours.tzinfo) is type(theirs.tzinfo)
+            assert ours.isoformat() == theirs.isoformat()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
