@@ -74,8 +74,8 @@ def _as_timedelta(
     return step
 
 
-class _Listeners:
-    """The listeners shared by both clocks; told in subscription order."""
+class _MovableClock:
+    """What both clocks share: listeners (told in subscription order) and advance."""
 
     def __init__(self) -> None:
         self._listeners: list[TimeListener] = []
@@ -93,8 +93,33 @@ class _Listeners:
         for listener in list(self._listeners):
             listener(now)
 
+    def now(self) -> _dt.datetime:
+        """The current time, timezone-aware UTC."""
+        raise NotImplementedError
 
-class FrozenClock(_Listeners):
+    def _shift(self, step: _dt.timedelta) -> None:
+        raise NotImplementedError
+
+    def advance(
+        self,
+        delta: _dt.timedelta | None = None,
+        *,
+        days: float = 0,
+        hours: float = 0,
+        minutes: float = 0,
+        seconds: float = 0,
+    ) -> _dt.datetime:
+        """Move forward by ``delta`` and/or the keyword amounts; returns the new time.
+
+        Every event that falls due on the way happens, each on its own date.
+        """
+        self._shift(_as_timedelta(delta, days, hours, minutes, seconds))
+        now = self.now()
+        self._notify(now)
+        return now
+
+
+class FrozenClock(_MovableClock):
     """A clock that stands still until the test moves it.
 
     ``FrozenClock("2025-01-01T00:00:00Z")``; ``advance(days=365)`` makes every
@@ -113,19 +138,8 @@ class FrozenClock(_Listeners):
         """The clock's current time (timezone-aware UTC)."""
         return self._now
 
-    def advance(
-        self,
-        delta: _dt.timedelta | None = None,
-        *,
-        days: float = 0,
-        hours: float = 0,
-        minutes: float = 0,
-        seconds: float = 0,
-    ) -> _dt.datetime:
-        """Move forward by ``delta`` and/or the keyword amounts; returns the new time."""
-        self._now += _as_timedelta(delta, days, hours, minutes, seconds)
-        self._notify(self._now)
-        return self._now
+    def _shift(self, step: _dt.timedelta) -> None:
+        self._now += step
 
     def move_to(self, when: _dt.datetime | str) -> _dt.datetime:
         """Move to ``when`` (a datetime or ISO-8601 string, not earlier than now)."""
@@ -141,7 +155,7 @@ class FrozenClock(_Listeners):
         return self._now
 
 
-class SystemClock(_Listeners):
+class SystemClock(_MovableClock):
     """Real time, plus an offset that ``advance`` adds.
 
     It reads ``datetime.now`` at every call, so freezegun and time-machine move
@@ -159,17 +173,7 @@ class SystemClock(_Listeners):
         """Real (or frozen by freezegun / time-machine) UTC time plus the offset."""
         return _dt.datetime.now(UTC) + self._offset
 
-    def advance(
-        self,
-        delta: _dt.timedelta | None = None,
-        *,
-        days: float = 0,
-        hours: float = 0,
-        minutes: float = 0,
-        seconds: float = 0,
-    ) -> _dt.datetime:
-        """Add to the offset on real time; returns the new time."""
-        self._offset += _as_timedelta(delta, days, hours, minutes, seconds)
-        now = self.now()
-        self._notify(now)
-        return now
+    def _shift(self, step: _dt.timedelta) -> None:
+        # An offset on real time: the clock keeps following freezegun and
+        # time-machine, shifted.
+        self._offset += step
