@@ -160,9 +160,11 @@ class MockKMS:
 
     def _fresh(self) -> MockKMS:
         """A copy with the same settings (each decorated call gets its own)."""
-        return MockKMS(
+        copy = MockKMS(
             region=self.region, account_id=self.account_id, clock=self._given_clock, seed=self.seed
         )
+        copy.on_demand_rotation_limit = self._on_demand_rotation_limit
+        return copy
 
     @overload
     def __call__(self, target: type[_T]) -> type[_T]: ...

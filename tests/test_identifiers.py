@@ -12,6 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
+from kms_mock._arns import arn
 from tests.conftest import error_of
 
 if TYPE_CHECKING:
@@ -267,3 +268,13 @@ def test_key_id_longer_than_2048(client: KMSClient) -> None:
         "constraint: Member must have length less than or equal to 2048",
         400,
     )
+
+
+def test_arns_carry_the_partition_of_their_region() -> None:
+    assert (
+        arn("cn-north-1", "123456789012", "key/k") == "arn:aws-cn:kms:cn-north-1:123456789012:key/k"
+    )
+    assert arn("us-gov-west-1", "1", "key/k").startswith("arn:aws-us-gov:kms:")
+    assert arn("us-iso-east-1", "1", "key/k").startswith("arn:aws-iso:kms:")
+    assert arn("us-isob-east-1", "1", "key/k").startswith("arn:aws-iso-b:kms:")
+    assert arn("eu-west-1", "1", "key/k").startswith("arn:aws:kms:")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, assert_type
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock, MockKMS, UsageError, _active, mock_kms
 
@@ -502,3 +503,19 @@ def test_types_for_mypy_users(clock: FrozenClock) -> None:
     assert add(1, b=2) == 3
     assert asyncio.run(name("a")) == "ax"
     assert TestTyped().test_it() == 1
+
+
+def test_a_decorators_on_demand_rotation_limit_reaches_every_call() -> None:
+    mock = mock_kms()
+    mock.on_demand_rotation_limit = 1
+
+    @mock
+    def rotate_twice() -> str:
+        client = boto3.client("kms", region_name="us-east-1")
+        key_id = client.create_key()["KeyMetadata"]["KeyId"]
+        client.rotate_key_on_demand(KeyId=key_id)
+        with pytest.raises(ClientError) as excinfo:
+            client.rotate_key_on_demand(KeyId=key_id)
+        return str(excinfo.value.response["Error"]["Code"])
+
+    assert rotate_twice() == "LimitExceededException"
