@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as _dt
+import gc
 import io
 import json
 import os
@@ -38,8 +39,8 @@ import subprocess
 import sys
 import tempfile
 import timeit
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -111,6 +112,16 @@ def interleaved(
             with around(name) if around is not None else nullcontext():
                 samples[name].append(timer.timeit(number) / number)
     return samples
+
+
+@contextmanager
+def gc_off() -> Iterator[None]:
+    """No garbage collection inside (as ``timeit`` times)."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def fmt(seconds: float) -> str:

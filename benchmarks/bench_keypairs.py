@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 # The foundation benchmark's hermetic set-up (AWS_* removed, config files
 # pointing nowhere) runs on import; its helpers keep the methods identical.
-from bench_foundation import fmt, kms_client, versions
+from bench_foundation import fmt, gc_off, kms_client, versions
 
 from kms_mock import FrozenClock, _keypairs, mock_kms
 
@@ -73,16 +73,6 @@ class Measurement:
     def shown(self) -> str:
         """The figure with its unit."""
         return fmt(self.value) if self.unit == "s" else f"{self.value:.2f}x"
-
-
-@contextmanager
-def gc_off() -> Iterator[None]:
-    """No garbage collection inside (as ``timeit`` times)."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def timed(action: Callable[[], object]) -> float:

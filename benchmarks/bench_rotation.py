@@ -43,15 +43,15 @@ import statistics
 import sys
 import time
 import timeit
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 # The foundation benchmark's hermetic set-up (AWS_* removed, config files
 # pointing nowhere) runs on import; its helpers keep the methods identical.
-from bench_foundation import fmt, interleaved, kms_client, versions
+from bench_foundation import fmt, gc_off, interleaved, kms_client, versions
 from botocore.stub import Stubber
 from moto import mock_aws
 
@@ -81,16 +81,6 @@ class Measurement:
     def shown(self) -> str:
         """The figure with its unit."""
         return fmt(self.value) if self.unit == "s" else f"{self.value:.2f}x"
-
-
-@contextmanager
-def gc_off() -> Iterator[None]:
-    """No garbage collection inside (as ``timeit`` times)."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 # -- (a) to (c): one clock.advance, after an untimed set-up ----------------------
