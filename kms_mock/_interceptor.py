@@ -38,6 +38,7 @@ import botocore
 import botocore.configprovider
 import botocore.credentials
 import botocore.endpoint
+import botocore.exceptions
 import botocore.handlers
 import botocore.session
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
@@ -213,6 +214,20 @@ def _refuse_unhooked_kms(send: Any) -> Any:
     return guarded_send
 
 
+class _MockOnlyCredentials(botocore.credentials.Credentials):
+    """Placeholder credentials that exist only while a mock is active.
+
+    A botocore session keeps the credentials it resolved first. Once the mock
+    stops, signing with these raises NoCredentialsError, as a session that
+    found none would: nothing is ever sent with them to real AWS.
+    """
+
+    def get_frozen_credentials(self) -> botocore.credentials.ReadOnlyCredentials:
+        if active_backend() is None:
+            raise botocore.exceptions.NoCredentialsError()
+        return super().get_frozen_credentials()
+
+
 class _PlaceholderCredentials(botocore.credentials.CredentialProvider):
     """Before the instance-metadata probe in every chain; only while a mock is active."""
 
@@ -222,7 +237,7 @@ class _PlaceholderCredentials(botocore.credentials.CredentialProvider):
     def load(self) -> botocore.credentials.Credentials | None:
         if active_backend() is None:
             return None
-        return botocore.credentials.Credentials(
+        return _MockOnlyCredentials(
             "KMSMOCKPLACEHOLDER", "kms-mock-placeholder-secret", method=self.METHOD
         )
 

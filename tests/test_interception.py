@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 import botocore.auth
+import botocore.exceptions
 import botocore.httpsession
 import botocore.session
 import pytest
@@ -110,7 +111,9 @@ def test_client_after_its_mock_stopped_is_plain_botocore(
     sent: list[AWSPreparedRequest],
 ) -> None:
     with mock_kms():
-        client = boto3.client("kms", region_name="us-east-1")
+        client = boto3.client(
+            "kms", region_name="us-east-1", aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET
+        )
         client.create_key()
     with pytest.raises(Sent):
         client.list_keys()
@@ -510,3 +513,17 @@ def test_an_explicit_region_wins_over_the_mocks_region() -> None:
 def test_outside_a_mock_a_client_without_a_region_is_refused_as_botocore_does() -> None:
     with pytest.raises(botocore.exceptions.NoRegionError):
         boto3.client("kms")
+
+
+def test_placeholder_credentials_do_not_outlive_the_mock() -> None:
+    # boto3's default session keeps what it resolved first; after the mock,
+    # its clients behave as botocore without credentials: nothing is sent.
+    session = boto3.session.Session()
+    with mock_kms():
+        client = session.client("kms", region_name="us-east-1")
+        sts = session.client("sts", region_name="us-east-1")
+        assert _key_ids(client) == []
+    with pytest.raises(botocore.exceptions.NoCredentialsError):
+        client.list_keys()
+    with pytest.raises(botocore.exceptions.NoCredentialsError):
+        sts.get_caller_identity()
