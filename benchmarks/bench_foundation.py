@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import timeit
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -450,7 +450,12 @@ def table(comparisons: list[Comparison]) -> str:
         )
         for c in comparisons
     )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return text_table(rows)
+
+
+def text_table(rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns, a rule under the first (header) row."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         for row in rows

@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 # The foundation benchmark's hermetic set-up (AWS_* removed, config files
 # pointing nowhere) runs on import; its helpers keep the methods identical.
-from bench_foundation import fmt, gc_off, interleaved, kms_client, versions
+from bench_foundation import fmt, gc_off, interleaved, kms_client, text_table, versions
 from botocore.stub import Stubber
 from moto import mock_aws
 
@@ -495,13 +495,7 @@ def table(measurements: list[Measurement]) -> str:
     rows.extend(
         (m.name, m.shown(), m.target, "yes" if m.met else "NO", m.detail) for m in measurements
     )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(line.rstrip() for line in lines)
+    return text_table(rows)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -18,6 +19,7 @@ import botocore.httpsession
 import pytest
 
 from kms_mock import FrozenClock, MockKMS, _active, mock_kms
+from kms_mock._store import Backend
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -73,6 +75,20 @@ def kms(clock: FrozenClock) -> Iterator[MockKMS]:
 def client(kms: MockKMS) -> KMSClient:
     """A boto3 KMS client in us-east-1, served by ``kms``."""
     return boto3.client("kms", region_name="us-east-1")
+
+
+@contextmanager
+def served_by(backend: Backend) -> Iterator[None]:
+    """Let ``backend`` (kept by a module-scoped fixture) serve KMS for a while.
+
+    Tests that share expensive keys (RSA_4096 pairs) make them once in one mock
+    and activate its backend again per test, instead of one mock per test.
+    """
+    _active.push(backend)
+    try:
+        yield
+    finally:
+        _active.remove(backend)
 
 
 def error_of(excinfo: pytest.ExceptionInfo[Any]) -> tuple[str, str, int]:

@@ -20,9 +20,9 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from kms_mock import FrozenClock, MockKMS, _active, mock_kms
+from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._store import Backend
-from tests.conftest import START, error_of
+from tests.conftest import START, error_of, served_by
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -82,11 +82,8 @@ def shared_keys() -> SharedKeys:
 @pytest.fixture
 def shared(shared_keys: SharedKeys) -> Iterator[KMSClient]:
     """A client served by the module's backend (active for this test only)."""
-    _active.push(shared_keys.backend)
-    try:
+    with served_by(shared_keys.backend):
         yield boto3.client("kms", region_name=REGION)
-    finally:
-        _active.remove(shared_keys.backend)
 
 
 def raises(call: Callable[[], object]) -> pytest.ExceptionInfo[ClientError]:
