@@ -1,16 +1,24 @@
 """kms_mock: an in-process mock of AWS KMS with versioned key material and
 rotation that happens on schedule under a test-controlled clock.
 
-The names in ``__all__`` are the whole public contract.
+The names in ``__all__`` are the whole public contract. Importing the package
+is cheap (the pytest plugin imports it in every run): the mock and its
+cryptography load on first use of a name that needs them, and the botocore
+hook goes in when botocore itself is loaded.
 """
 
 from __future__ import annotations
 
-from . import _operations  # noqa: F401  (registers every served operation)
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._clock import Clock, FrozenClock, SystemClock
 from ._errors import KmsMockError, UsageError
-from ._inspect import CiphertextInfo, KeyMaterialInfo
-from ._mock import MockKMS, mock_kms
+from ._hook import install_when_loaded
+
+if TYPE_CHECKING:
+    from ._inspect import CiphertextInfo, KeyMaterialInfo
+    from ._mock import MockKMS, mock_kms
 
 __version__ = "0.1.0.dev0"
 
@@ -26,3 +34,23 @@ __all__ = [
     "__version__",
     "mock_kms",
 ]
+
+# The names whose modules import botocore and cryptography: loaded when first used.
+_LAZY = {
+    "CiphertextInfo": "._inspect",
+    "KeyMaterialInfo": "._inspect",
+    "MockKMS": "._mock",
+    "mock_kms": "._mock",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kms_mock' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # once loaded, an ordinary attribute
+    return value
+
+
+install_when_loaded()

@@ -20,10 +20,22 @@ TimeListener = Callable[[_dt.datetime], None]
 
 @runtime_checkable
 class Clock(Protocol):
-    """What a mock needs from a clock: the current time, and news of moves."""
+    """What a mock needs from a clock: the current time.
+
+    Any object with a ``now()`` returning a timezone-aware datetime will do.
+    Events fall due when the mock next reads the time (every request and every
+    inspection reads it); a clock that also has ``subscribe`` and
+    ``unsubscribe`` (an :class:`ObservableClock`, as both kms_mock clocks are)
+    makes them happen at the moment it is moved.
+    """
 
     def now(self) -> _dt.datetime:
-        """The current time, timezone-aware UTC."""
+        """The current time, timezone-aware."""
+
+
+@runtime_checkable
+class ObservableClock(Clock, Protocol):
+    """A clock that tells its listeners (the mocks it drives) whenever it is moved."""
 
     def subscribe(self, listener: TimeListener) -> None:
         """Call ``listener(now)`` whenever the clock is moved."""
@@ -63,15 +75,31 @@ def _as_timedelta(
             f"advance({delta!r}) does not say which unit it means; pass a "
             "datetime.timedelta, or days=, hours=, minutes= or seconds=."
         )
-    step = _dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-    if delta is not None:
-        step += delta
+    try:
+        step = _dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        if delta is not None:
+            step += delta
+    except (OverflowError, ValueError, TypeError):  # nan, inf, 1e18 seconds, "1"
+        amounts = f"days={days!r}, hours={hours!r}, minutes={minutes!r}, seconds={seconds!r}"
+        if delta is not None:
+            amounts = f"{delta!r} and {amounts}"
+        raise UsageError(
+            f"cannot advance a clock by {amounts}: pass finite numbers that add up to "
+            "less than 999,999,999 days (a datetime.timedelta's range)."
+        ) from None
     if step < _dt.timedelta(0):
         raise UsageError(
             f"cannot advance a clock by a negative amount ({step}); "
             "time only moves forward in kms_mock, so start a new mock to go back."
         )
     return step
+
+
+def _past_the_end(start: _dt.datetime, step: _dt.timedelta) -> UsageError:
+    return UsageError(
+        f"cannot advance a clock by {step} from {start.isoformat()}: that is past the end "
+        "of datetime (year 9999)."
+    )
 
 
 class _MovableClock:
@@ -100,6 +128,18 @@ class _MovableClock:
     def _shift(self, step: _dt.timedelta) -> None:
         raise NotImplementedError
 
+    def _checkpoint(self) -> object:
+        """Where the clock stands, for :meth:`_rewind` (a decorated test's start)."""
+        raise NotImplementedError
+
+    def _rewind(self, checkpoint: object) -> None:
+        """Stand where :meth:`_checkpoint` said, silently: no listener hears of it.
+
+        Only each run of a decorated test does this, before its mock subscribes,
+        so that every run starts at the instant the decorator was given.
+        """
+        raise NotImplementedError
+
     def advance(
         self,
         delta: _dt.timedelta | None = None,
@@ -112,8 +152,15 @@ class _MovableClock:
         """Move forward by ``delta`` and/or the keyword amounts; returns the new time.
 
         Every event that falls due on the way happens, each on its own date.
+        A move past the end of ``datetime`` (year 9999) is a UsageError.
         """
-        self._shift(_as_timedelta(delta, days, hours, minutes, seconds))
+        step = _as_timedelta(delta, days, hours, minutes, seconds)
+        start = self.now()
+        try:
+            start + step
+        except OverflowError:
+            raise _past_the_end(start, step) from None
+        self._shift(step)
         now = self.now()
         self._notify(now)
         return now
@@ -140,6 +187,13 @@ class FrozenClock(_MovableClock):
 
     def _shift(self, step: _dt.timedelta) -> None:
         self._now += step
+
+    def _checkpoint(self) -> object:
+        return self._now
+
+    def _rewind(self, checkpoint: object) -> None:
+        assert isinstance(checkpoint, _dt.datetime)
+        self._now = checkpoint
 
     def move_to(self, when: _dt.datetime | str) -> _dt.datetime:
         """Move to ``when`` (a datetime or ISO-8601 string, not earlier than now)."""
@@ -177,3 +231,10 @@ class SystemClock(_MovableClock):
         # An offset on real time: the clock keeps following freezegun and
         # time-machine, shifted.
         self._offset += step
+
+    def _checkpoint(self) -> object:
+        return self._offset
+
+    def _rewind(self, checkpoint: object) -> None:
+        assert isinstance(checkpoint, _dt.timedelta)
+        self._offset = checkpoint

@@ -1,28 +1,30 @@
 """The botocore hook: the only module that touches botocore's internals.
 
-At import, handlers are put first in botocore's built-in handler list, so
-every session created afterwards carries them (ahead of any other mock, such
-as moto's). They are inert while no mock is active: one list check.
+Importing it puts handlers first in botocore's built-in handler list, so every
+session created afterwards carries them (ahead of any other mock, such as
+moto's); ``_hook`` imports it as soon as botocore is loaded. They are inert
+while no mock serves the calling thread: one context-variable read.
 
 * ``before-call.kms`` (the fast path) hands the serialized request — the
   X-Amz-Target header and JSON body, exactly what AWS would receive — to the
-  wire layer and returns ``(http_response, parsed)``, ``parsed`` coming from
-  botocore's own JSON parser, so modeled exceptions, blobs, timestamps and
-  ResponseMetadata are what botocore makes of a real answer. Nothing is signed
-  and no credentials are needed.
+  wire layer and returns ``(http_response, parsed)``, ``parsed`` being what
+  botocore's own JSON parser makes of the answer, so modeled exceptions, blobs,
+  timestamps and ResponseMetadata are what botocore makes of a real answer.
+  Nothing is signed and no credentials are needed.
 * ``choose-signer.kms`` and ``before-send.kms`` serve a request that gets past
   ``before-call`` (attempt by attempt, as botocore retries), unsigned. The
   answered request is then marked so that later before-send handlers (moto's)
   leave it alone.
-* A client made before ``kms_mock`` was imported carries none of these; its
-  KMS requests are refused at the network layer while a mock is active.
+* A client made by a session created before the hook was in place carries none
+  of these; while a mock is active its KMS requests are refused before they are
+  signed (and, should one get past that unsigned, before they are sent).
 * A client created inside a mock with no region configured gets the mock's
   region (last in botocore's region chain), as ``mock_kms(region=...)`` says.
-* Creating a client resolves credentials, and with none configured botocore
-  asks the EC2 instance metadata service over the network. While a mock is
-  active, a provider put just before that one in every credential chain
-  answers instead with placeholder credentials; configured credentials still
-  win, so other services keep them (a session keeps what it resolved first).
+* A KMS client created inside a mock gets placeholder credentials (unless it
+  is given its own), so that botocore looks for none (no instance-metadata
+  service, no credential process); they never sign, so the client cannot reach
+  AWS after the mock, and its session does not keep them, so the session's
+  clients of other services behave exactly as without the mock.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import botocore.endpoint
 import botocore.exceptions
 import botocore.handlers
 import botocore.session
+import botocore.signers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.endpoint import convert_to_response_dict
 from botocore.model import OperationModel
@@ -198,64 +201,99 @@ def _is_kms(request: AWSPreparedRequest) -> bool:
     return target.startswith(TARGET_PREFIX) or _region_of(request.url) is not None
 
 
-def _refuse_unhooked_kms(send: Any) -> Any:
+def refusal(url: str) -> KmsMockError:
+    """The error for a KMS request that kms_mock cannot serve while a mock is active."""
+    return KmsMockError(
+        f"a KMS request to {url} was about to leave the process while kms_mock is active: "
+        "its client comes from a botocore session created before kms_mock was imported "
+        "(boto3's default session too, once used), so kms_mock cannot serve it. Import "
+        "kms_mock (or load its pytest plugin) before creating any boto3 client or session."
+    )
+
+
+def _refuse_unhooked_signing(sign: Any) -> Any:
+    # A hooked client's KMS request is answered unsigned (its choose-signer
+    # handler says UNSIGNED while a mock is active); one that botocore is about
+    # to sign comes from a session without the hooks. Refusing it here, before
+    # signing, gives the same error whether or not credentials are configured.
+    @functools.wraps(sign)
+    def guarded_sign(
+        self: botocore.signers.RequestSigner,
+        operation_name: str,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        if active_backend() is not None and self._service_id.hyphenize() == "kms":  # type: ignore[attr-defined]
+            signing_type = kwargs.get("signing_type", "standard")
+            chosen = self._choose_signer(operation_name, signing_type, request.context)  # type: ignore[attr-defined]
+            if chosen is not botocore.UNSIGNED:
+                raise refusal(request.url)
+        return sign(self, operation_name, request, *args, **kwargs)
+
+    return guarded_sign
+
+
+def _refuse_unhooked_sending(send: Any) -> Any:
+    # The last line: an unhooked client configured not to sign at all.
     @functools.wraps(send)
     def guarded_send(self: botocore.endpoint.Endpoint, request: AWSPreparedRequest) -> Any:
         if active_backend() is not None and _is_kms(request):
-            raise KmsMockError(
-                f"a KMS request to {request.url} reached the network while kms_mock is active: "
-                "its client comes from a botocore session created before kms_mock was "
-                "imported (boto3's default session too, once used), so kms_mock cannot "
-                "serve it. Import kms_mock (or load its pytest plugin) before creating "
-                "any boto3 client or session."
-            )
+            raise refusal(request.url)
         return send(self, request)
 
     return guarded_send
 
 
-class _MockOnlyCredentials(botocore.credentials.Credentials):
-    """Placeholder credentials that exist only while a mock is active.
+class _PlaceholderCredentials(botocore.credentials.Credentials):
+    """What a KMS client created inside a mock holds when its session has none.
 
-    A botocore session keeps the credentials it resolved first. Once the mock
-    stops, signing with these raises NoCredentialsError, as a session that
-    found none would: nothing is ever sent with them to real AWS.
+    They never sign: the mock answers every KMS request unsigned, and once it
+    has stopped, signing with these raises NoCredentialsError, as a client
+    without credentials would — nothing is ever sent with them to real AWS.
     """
 
-    def get_frozen_credentials(self) -> botocore.credentials.ReadOnlyCredentials:
-        if active_backend() is None:
-            raise botocore.exceptions.NoCredentialsError()
-        return super().get_frozen_credentials()
-
-
-class _PlaceholderCredentials(botocore.credentials.CredentialProvider):
-    """Before the instance-metadata probe in every chain; only while a mock is active."""
-
     METHOD = "kms-mock"
-    CANONICAL_NAME = "KmsMock"
 
-    def load(self) -> botocore.credentials.Credentials | None:
-        if active_backend() is None:
-            return None
-        return _MockOnlyCredentials(
-            "KMSMOCKPLACEHOLDER", "kms-mock-placeholder-secret", method=self.METHOD
-        )
+    def __init__(self) -> None:
+        super().__init__("KMSMOCKPLACEHOLDER", "kms-mock-placeholder-secret", method=self.METHOD)
+
+    def get_frozen_credentials(self) -> botocore.credentials.ReadOnlyCredentials:
+        raise botocore.exceptions.NoCredentialsError()
 
 
-_IMDS = botocore.credentials.InstanceMetadataProvider.METHOD
+def _service_name(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return kwargs["service_name"] if "service_name" in kwargs else args[0] if args else None
 
 
-def _with_placeholder_credentials(create_resolver: Any) -> Any:
-    @functools.wraps(create_resolver)
-    def create(*args: Any, **kwargs: Any) -> Any:
-        resolver = create_resolver(*args, **kwargs)
-        # After every provider that reads configuration, so that other services
-        # (and moto's) keep the credentials they would have without kms_mock;
-        # before the one that probes the instance-metadata service over the network.
-        names = [provider.METHOD for provider in resolver.providers]
-        position = names.index(_IMDS) if _IMDS in names else len(names)
-        resolver.providers.insert(position, _PlaceholderCredentials())
-        return resolver
+def needs_placeholder(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether ``create_client(*args, **kwargs)`` makes a KMS client inside a mock.
+
+    Unless it is given credentials of its own, such a client gets placeholder
+    ones: looking for real ones could end at the instance-metadata service, and
+    a client that holds none cannot reach AWS once the mock has stopped.
+    """
+    return (
+        _service_name(args, kwargs) == "kms"
+        and active_backend() is not None
+        and kwargs.get("aws_access_key_id") is None
+    )
+
+
+def _with_placeholder_credentials(create_client: Any) -> Any:
+    @functools.wraps(create_client)
+    def create(self: botocore.session.Session, *args: Any, **kwargs: Any) -> Any:
+        if not needs_placeholder(args, kwargs):
+            return create_client(self, *args, **kwargs)
+        # The session lends the client what it holds while the client is made;
+        # afterwards it holds what it held before, so that its clients of other
+        # services find the credentials they would find without the mock.
+        held = self._credentials  # type: ignore[attr-defined]
+        self._credentials = _PlaceholderCredentials()  # type: ignore[attr-defined]
+        try:
+            return create_client(self, *args, **kwargs)
+        finally:
+            self._credentials = held  # type: ignore[attr-defined]
 
     return create
 
@@ -288,19 +326,22 @@ def _with_mock_region(create_mapping: Any) -> Any:
 
 
 def install() -> None:
-    """Put the handlers first in botocore's built-in list (once per process)."""
+    """Put the handlers first in botocore's built-in list and the guards in place (once)."""
     builtins = botocore.handlers.BUILTIN_HANDLERS
     if HANDLERS[0] in builtins:
         return
     builtins[:0] = HANDLERS
     endpoint = botocore.endpoint.Endpoint
-    endpoint._send = _refuse_unhooked_kms(endpoint._send)  # type: ignore[attr-defined]
-    credentials = botocore.credentials
-    credentials.create_credential_resolver = _with_placeholder_credentials(
-        credentials.create_credential_resolver
-    )
+    endpoint._send = _refuse_unhooked_sending(endpoint._send)  # type: ignore[attr-defined]
+    signer = botocore.signers.RequestSigner
+    signer.sign = _refuse_unhooked_signing(signer.sign)  # type: ignore[method-assign]
+    session = botocore.session.Session
+    session.create_client = _with_placeholder_credentials(session.create_client)  # type: ignore[method-assign]
     # botocore.session imported the function by name: patch its reference.
-    session = botocore.session
-    session.create_botocore_default_config_mapping = _with_mock_region(
-        session.create_botocore_default_config_mapping
+    botocore.session.create_botocore_default_config_mapping = _with_mock_region(
+        botocore.session.create_botocore_default_config_mapping
     )
+
+
+# Importing this module is what puts kms_mock into botocore (see ``_hook``).
+install()

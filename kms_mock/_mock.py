@@ -2,81 +2,100 @@
 
 One object serves every form (as time-machine's ``travel`` does): bare
 decorator, decorator with arguments, class decorator, context manager, and
-manual ``start()`` / ``stop()``. Every activation starts with empty state.
+manual ``start()`` / ``stop()``. Every activation starts with empty state, and
+each decorated call starts at the clock instant the decorator was given.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
-import re
 import unittest
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
-from . import _active, _inspect
-from ._clock import Clock, SystemClock
+from . import (
+    _active,
+    _inspect,
+    _operations,  # noqa: F401  (registers every served operation)
+)
+from ._active import Activation
+from ._clock import Clock, ObservableClock, SystemClock, _MovableClock
 from ._errors import UsageError
 from ._inspect import CiphertextInfo, KeyMaterialInfo
-from ._interceptor import install
+from ._settings import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_REGION,
+    check_account_id,
+    check_clock,
+    check_region,
+    check_seed,
+)
 from ._store import DEFAULT_ON_DEMAND_ROTATION_LIMIT, Backend
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 _P = ParamSpec("_P")
-_REGION = re.compile(r"([a-z]+-){2,3}\d+")
-_ACCOUNT = re.compile(r"\d{12}")
+
+# Where a decorated class keeps the activation of the test running on an
+# instance, and of its class-level code on the class itself.
+_TEST_ACTIVATION = "_kms_mock_test_activation"
+_CLASS_ACTIVATION = "_kms_mock_class_activation"
+# What kms_mock's own wrappers wrap (None: nothing), so that decorating a
+# subclass of a decorated class wraps the original methods, not the wrappers.
+_ORIGINAL = "_kms_mock_original"
+
+Activations = Callable[[tuple[Any, ...]], AbstractContextManager[object]]
 
 
 class MockKMS:
     """A configured mock of AWS KMS; active between ``start()`` and ``stop()``.
 
     ``with mock_kms() as kms:`` yields it. ``kms.clock`` is the clock that
-    drives its scheduled events.
+    drives its scheduled events. After ``stop()`` the last activation's state
+    stays readable (``audit_log``, ``key_materials``) until the next ``start()``.
     """
 
     def __init__(
         self,
         *,
-        region: str = "us-east-1",
-        account_id: str = "123456789012",
+        region: str = DEFAULT_REGION,
+        account_id: str = DEFAULT_ACCOUNT_ID,
         clock: Clock | None = None,
         seed: int | None = None,
     ) -> None:
-        if not isinstance(region, str) or _REGION.fullmatch(region) is None:
-            raise UsageError(f"region={region!r} is not an AWS region name such as 'us-east-1'.")
-        if not isinstance(account_id, str) or _ACCOUNT.fullmatch(account_id) is None:
-            raise UsageError(
-                f"account_id={account_id!r} is not an AWS account id: use 12 digits, "
-                "as a string, such as '123456789012'."
-            )
-        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-            raise UsageError(f"seed={seed!r} must be an int (or None for OS randomness).")
-        self.region = region
-        self.account_id = account_id
-        self.seed = seed
-        self._given_clock = clock
-        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.region = check_region(region)
+        self.account_id = check_account_id(account_id)
+        self.seed = check_seed(seed)
+        self._given_clock = check_clock(clock)
+        self.clock: Clock = self._given_clock or SystemClock()
+        # Where a given clock stands now: every decorated call starts there.
+        self._clock_start = clock._checkpoint() if isinstance(clock, _MovableClock) else None
+        self._rewinds_clock = False
+        self._activation: Activation | None = None
+        # The live activation's backend, or after stop() the last one's.
         self._backend: Backend | None = None
         self._on_demand_rotation_limit = DEFAULT_ON_DEMAND_ROTATION_LIMIT
 
     def __repr__(self) -> str:
-        state = "active" if self._backend is not None else "inactive"
+        state = "active" if self.active else "inactive"
         return f"<MockKMS {state} region={self.region} account_id={self.account_id}>"
 
     @property
     def active(self) -> bool:
         """Whether this mock is serving requests now."""
-        return self._backend is not None
+        return self._activation is not None
 
     @property
     def backend(self) -> Backend:
-        """The state of the current activation (a UsageError when inactive)."""
+        """The state of the current (or, once stopped, the last) activation."""
         if self._backend is None:
             raise UsageError(
-                "this MockKMS is not active: use it as a decorator or context manager, "
-                "or call start() first."
+                "this MockKMS has never been active: use it as a decorator or context "
+                "manager, or call start() first."
             )
         return self._backend
 
@@ -84,13 +103,15 @@ class MockKMS:
 
     def start(self) -> MockKMS:
         """Activate with empty state; KMS calls are served until ``stop()``."""
-        if self._backend is not None:
+        if self._activation is not None:
             raise UsageError(
                 "this MockKMS is already active; call stop() first, or nest a new "
                 "mock_kms(...) to start from empty state inside it."
             )
         if self._given_clock is None:
             self.clock = SystemClock()
+        elif self._rewinds_clock and isinstance(self.clock, _MovableClock):
+            self.clock._rewind(self._clock_start)
         backend = Backend(
             clock=self.clock,
             default_region=self.region,
@@ -98,18 +119,21 @@ class MockKMS:
             seed=self.seed,
             on_demand_rotation_limit=self._on_demand_rotation_limit,
         )
-        self.clock.subscribe(backend.on_time_moved)
-        _active.push(backend)
+        if isinstance(self.clock, ObservableClock):
+            self.clock.subscribe(backend.on_time_moved)
         self._backend = backend
+        self._activation = _active.enter(backend)
         return self
 
     def stop(self) -> None:
         """Deactivate; the previous mock (if nested) serves again. Idempotent."""
-        backend, self._backend = self._backend, None
-        if backend is None:
+        activation, self._activation = self._activation, None
+        if activation is None:
             return
-        _active.remove(backend)
-        self.clock.unsubscribe(backend.on_time_moved)
+        _active.leave(activation)
+        if isinstance(self.clock, ObservableClock):
+            self.clock.unsubscribe(activation.backend.on_time_moved)
+        activation.backend.close()
 
     def __enter__(self) -> MockKMS:
         return self.start()
@@ -153,18 +177,34 @@ class MockKMS:
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
             raise UsageError(f"on_demand_rotation_limit={limit!r} must be an int >= 0.")
         self._on_demand_rotation_limit = limit
-        if self._backend is not None:
-            self._backend.on_demand_rotation_limit = limit
+        if self._activation is not None:
+            self._activation.backend.on_demand_rotation_limit = limit
 
     # -- decoration -------------------------------------------------------
 
     def _fresh(self) -> MockKMS:
-        """A copy with the same settings (each decorated call gets its own)."""
+        """A copy with the same settings, for one decorated call (or one test)."""
         copy = MockKMS(
             region=self.region, account_id=self.account_id, clock=self._given_clock, seed=self.seed
         )
         copy.on_demand_rotation_limit = self._on_demand_rotation_limit
+        copy._clock_start = self._clock_start
+        copy._rewinds_clock = True
         return copy
+
+    def _fresh_per_call(self, args: tuple[Any, ...]) -> AbstractContextManager[object]:
+        return self._fresh()
+
+    def _test_activation(self, args: tuple[Any, ...]) -> AbstractContextManager[object]:
+        """The activation of the test running on instance ``args[0]``, else a fresh one.
+
+        Under pytest, the wrapped ``setup_method`` has started one for the test;
+        a method called any other way gets its own.
+        """
+        running = getattr(args[0], _TEST_ACTIVATION, None) if args else None
+        if isinstance(running, MockKMS) and running.active:
+            return contextlib.nullcontext()
+        return self._fresh()
 
     @overload
     def __call__(self, target: type[_T]) -> type[_T]: ...
@@ -173,61 +213,213 @@ class MockKMS:
     def __call__(self, target: Callable[_P, _R]) -> Callable[_P, _R]: ...
 
     def __call__(self, target: Any) -> Any:
-        """Decorate a function (sync or async) or a test class."""
+        """Decorate a function (sync or async, plain or generator) or a test class."""
         if inspect.isclass(target):
             return self._decorate_class(target)
-        if inspect.iscoroutinefunction(target):
-            return self._decorate_coroutine(target)
         if callable(target):
-            return self._decorate_function(target)
+            return _decorate(target, self._fresh_per_call)
         raise UsageError(
             f"mock_kms cannot decorate {target!r}: decorate a function, a coroutine "
             "function or a class, or use it as a context manager."
         )
 
-    def _decorate_function(self, func: Callable[_P, _R]) -> Callable[_P, _R]:
-        @functools.wraps(func)
-        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-            with self._fresh():
-                return func(*args, **kwargs)
-
-        return wrapper
-
-    def _decorate_coroutine(self, func: Callable[_P, Awaitable[_R]]) -> Callable[_P, Awaitable[_R]]:
-        @functools.wraps(func)
-        async def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-            with self._fresh():
-                return await func(*args, **kwargs)
-
-        return wrapper
-
     def _decorate_class(self, cls: type[_T]) -> type[_T]:
         if issubclass(cls, unittest.TestCase):
-            # Start in setUp so that setUp itself is inside the mock; stop as a
-            # cleanup so that tearDown is too.
-            original_setup = cls.setUp
-
-            @functools.wraps(original_setup)
-            def setUp(test: unittest.TestCase) -> None:
-                mock = self._fresh().start()
-                test.addCleanup(mock.stop)
-                original_setup(test)
-
-            cls.setUp = setUp  # type: ignore[method-assign,assignment]
+            self._decorate_testcase(cls)
             return cls
+        self._wrap_class_level(cls)
+        self._wrap_test_level(cls)
         # dir() includes test methods inherited from undecorated base classes;
         # the wrappers go on ``cls`` itself, so the base classes stay unchanged.
         for name in dir(cls):
-            if not name.startswith("test"):
-                continue
-            member = inspect.getattr_static(cls, name)
-            if isinstance(member, staticmethod | classmethod):
-                # Keep the descriptor: a bare wrapper would be bound as a method.
-                if inspect.isfunction(member.__func__):
-                    setattr(cls, name, type(member)(self(member.__func__)))
-            elif inspect.isfunction(member):
-                setattr(cls, name, self(member))
+            if name.startswith("test"):
+                self._wrap_test_method(cls, name)
         return cls
+
+    def _decorate_testcase(self, cls: type[unittest.TestCase]) -> None:
+        # Start in setUp so that setUp itself is inside the mock; stop as a
+        # cleanup so that tearDown is too.
+        original_setup = _unwrapped(cls.setUp)
+
+        @functools.wraps(original_setup)
+        def setUp(test: unittest.TestCase) -> None:
+            mock = self._fresh().start()
+            test.addCleanup(mock.stop)
+            original_setup(test)
+
+        _mark(setUp, original_setup)
+        cls.setUp = setUp  # type: ignore[method-assign,assignment]
+
+    def _wrap_test_level(self, cls: type) -> None:
+        """One activation per test: from ``setup_method`` to ``teardown_method``.
+
+        pytest runs both as fixtures ahead of (and behind) every fixture the
+        class defines, so the test's fixtures run inside the activation too.
+        """
+        setup, teardown = _original(cls, "setup_method"), _original(cls, "teardown_method")
+
+        def setup_method(test: Any, method: Any = None) -> None:
+            mock = self._fresh().start()
+            setattr(test, _TEST_ACTIVATION, mock)
+            try:
+                _call_xunit(setup, test, method)
+            except BaseException:
+                _stop_test_activation(test)  # pytest runs no teardown after a failed setup
+                raise
+
+        def teardown_method(test: Any, method: Any = None) -> None:
+            try:
+                _call_xunit(teardown, test, method)
+            finally:
+                _stop_test_activation(test)
+
+        cls.setup_method = _mark(setup_method, setup)  # type: ignore[attr-defined]
+        cls.teardown_method = _mark(teardown_method, teardown)  # type: ignore[attr-defined]
+
+    def _wrap_class_level(self, cls: type) -> None:
+        """Class-level code (``setup_class``, class-scoped fixtures) in an activation of its own."""
+        setup, teardown = _original(cls, "setup_class"), _original(cls, "teardown_class")
+
+        def setup_class(owner: type) -> None:
+            mock = self._fresh().start()
+            setattr(owner, _CLASS_ACTIVATION, mock)
+            try:
+                _call_xunit(setup, owner)
+            except BaseException:
+                _stop_class_activation(owner)
+                raise
+
+        def teardown_class(owner: type) -> None:
+            try:
+                _call_xunit(teardown, owner)
+            finally:
+                _stop_class_activation(owner)
+
+        cls.setup_class = classmethod(_mark(setup_class, setup))  # type: ignore[attr-defined]
+        cls.teardown_class = classmethod(_mark(teardown_class, teardown))  # type: ignore[attr-defined]
+
+    def _wrap_test_method(self, cls: type, name: str) -> None:
+        member = inspect.getattr_static(cls, name)
+        if isinstance(member, staticmethod | classmethod):
+            # Keep the descriptor: a bare wrapper would be bound as a method.
+            if inspect.isfunction(member.__func__):
+                wrapped = _decorate(_unwrapped(member.__func__), self._fresh_per_call)
+                setattr(cls, name, type(member)(wrapped))
+        elif inspect.isfunction(member):
+            setattr(cls, name, _decorate(_unwrapped(member), self._test_activation))
+
+
+def _mark(wrapper: _T, original: object) -> _T:
+    setattr(wrapper, _ORIGINAL, original)
+    return wrapper
+
+
+def _unwrapped(func: Any) -> Any:
+    """``func`` without kms_mock's wrappers (a decorated class's subclass, decorated)."""
+    while hasattr(func, _ORIGINAL):
+        func = getattr(func, _ORIGINAL)
+    return func
+
+
+def _original(cls: type, name: str) -> Any:
+    """The function behind ``cls.<name>`` (unwrapped), or None when the class has none."""
+    try:
+        member = inspect.getattr_static(cls, name)
+    except AttributeError:
+        return None
+    if isinstance(member, staticmethod | classmethod):
+        member = member.__func__
+    return _unwrapped(member)
+
+
+def _call_xunit(func: Any, *args: Any) -> None:
+    """Call an xunit-style setup/teardown with as many of ``args`` as it takes, as pytest does."""
+    if func is None:
+        return
+    count = func.__code__.co_argcount if hasattr(func, "__code__") else len(args)
+    func(*args[:count])
+
+
+def _stop_test_activation(test: Any) -> None:
+    mock = test.__dict__.pop(_TEST_ACTIVATION, None)
+    if mock is not None:
+        mock.stop()
+
+
+def _stop_class_activation(owner: type) -> None:
+    mock = owner.__dict__.get(_CLASS_ACTIVATION)
+    if mock is not None:
+        delattr(owner, _CLASS_ACTIVATION)
+        mock.stop()
+
+
+def _decorate(func: Callable[..., Any], activation: Activations) -> Callable[..., Any]:
+    """``func`` run inside ``activation(args)``, for as long as the call runs.
+
+    A generator (sync or async) runs for as long as it is iterated, as a pytest
+    yield fixture's set-up and teardown do, so the activation spans both.
+    """
+    wrapper: Callable[..., Any]
+    if inspect.isasyncgenfunction(func):
+        wrapper = _async_generator(func, activation)
+    elif inspect.iscoroutinefunction(func):
+        wrapper = _coroutine(func, activation)
+    elif inspect.isgeneratorfunction(func):
+        wrapper = _generator(func, activation)
+    else:
+        wrapper = _plain(func, activation)
+    return _mark(functools.wraps(func)(wrapper), func)
+
+
+def _plain(func: Callable[..., Any], activation: Activations) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with activation(args):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _coroutine(
+    func: Callable[..., Awaitable[Any]], activation: Activations
+) -> Callable[..., Awaitable[Any]]:
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with activation(args):
+            return await func(*args, **kwargs)
+
+    return wrapper
+
+
+def _generator(func: Callable[..., Iterator[Any]], activation: Activations) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with activation(args):
+            return (yield from func(*args, **kwargs))
+
+    return wrapper
+
+
+def _async_generator(
+    func: Callable[..., AsyncIterator[Any]], activation: Activations
+) -> Callable[..., AsyncIterator[Any]]:
+    async def wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        with activation(args):
+            generator: Any = func(*args, **kwargs)
+            try:
+                item = await generator.__anext__()
+                while True:
+                    try:
+                        sent = yield item
+                    except GeneratorExit:
+                        raise
+                    except BaseException as error:  # thrown in: hand it on
+                        item = await generator.athrow(error)
+                    else:
+                        item = await generator.asend(sent)
+            except StopAsyncIteration:
+                return
+            finally:
+                await generator.aclose()
+
+    return wrapper
 
 
 @overload
@@ -243,8 +435,8 @@ def mock_kms(
     func: None = None,
     /,
     *,
-    region: str = "us-east-1",
-    account_id: str = "123456789012",
+    region: str = DEFAULT_REGION,
+    account_id: str = DEFAULT_ACCOUNT_ID,
     clock: Clock | None = None,
     seed: int | None = None,
 ) -> MockKMS: ...
@@ -254,23 +446,20 @@ def mock_kms(
     func: Callable[..., Any] | type | None = None,
     /,
     *,
-    region: str = "us-east-1",
-    account_id: str = "123456789012",
+    region: str = DEFAULT_REGION,
+    account_id: str = DEFAULT_ACCOUNT_ID,
     clock: Clock | None = None,
     seed: int | None = None,
 ) -> Any:
     """Mock AWS KMS: ``@mock_kms``, ``@mock_kms(region=...)``, or ``with mock_kms() as kms``.
 
     Every activation starts with empty state; while one is active no ``kms``
-    request leaves the process. ``region`` is used when a request names none,
-    ``account_id`` owns every key, ``clock`` (default: the system clock, which
-    follows freezegun and time-machine) drives scheduled events, and ``seed``
-    makes key ids, key material and nonces reproducible.
+    request from its thread or task leaves the process. ``region`` is used when
+    a request names none, ``account_id`` owns every key, ``clock`` (default: the
+    system clock, which follows freezegun and time-machine) drives scheduled
+    events, and ``seed`` makes key ids, key material and nonces reproducible.
     """
     mock = MockKMS(region=region, account_id=account_id, clock=clock, seed=seed)
     if func is None:
         return mock
     return mock(func)
-
-
-install()

@@ -63,6 +63,8 @@ class Backend:
         self.lock = threading.RLock()
         self._regions: dict[tuple[str, str], RegionStore] = {}
         self._key_sequence = itertools.count(1)
+        # Set when the activation ends: the state is final from then on.
+        self._closed_at: _dt.datetime | None = None
 
     def region(self, account_id: str, region: str) -> RegionStore:
         """The store of ``account_id`` in ``region`` (made empty on first use)."""
@@ -87,10 +89,21 @@ class Backend:
     def catch_up(self, now: _dt.datetime | None = None) -> _dt.datetime:
         """Apply every scheduled event due by ``now`` (default: the clock); return now."""
         with self.lock:
+            if self._closed_at is not None:
+                return self._closed_at
             if now is None:
                 now = self.clock.now()
             self.schedule.run_until(now)
             return now
+
+    def close(self) -> None:
+        """The activation ended: apply what fell due by now, then stay as it is.
+
+        The handle can still be read (audit log, key materials) until the mock
+        starts again, and nothing moves the state any more, whatever the clock does.
+        """
+        with self.lock:
+            self._closed_at = self.catch_up()
 
     def on_time_moved(self, now: _dt.datetime) -> None:
         """Clock listener: the clock was moved to ``now``; apply what fell due."""

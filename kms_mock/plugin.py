@@ -19,20 +19,30 @@ time-machine.
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import pytest
 
 from ._clock import Clock, FrozenClock, parse_instant
 from ._errors import UsageError as KmsMockUsageError
-from ._mock import MockKMS
+from ._settings import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_REGION,
+    check_account_id,
+    check_region,
+    check_seed,
+)
 
 if TYPE_CHECKING:
+    import boto3
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_kms.type_defs import KeyMetadataTypeDef
+
+    from ._mock import MockKMS
+
+# Loaded by pytest in every run, used or not: this module imports no botocore,
+# boto3 or cryptography at start (the fixtures do, when a test asks for them).
 
 __all__ = ["KmsKeyFactory"]
 
@@ -64,6 +74,8 @@ def _allowed(noun: str) -> str:
 
 
 def _unknown(names: list[str], noun: str) -> str:
+    import difflib  # only for this message
+
     parts = []
     for name in names:
         close = difflib.get_close_matches(name, KEYWORDS, n=1)
@@ -117,11 +129,11 @@ def _validated(name: str, value: Any, source: str) -> Any:
         if name == "start":
             return parse_instant(value)
         if name == "region":
-            MockKMS(region=value)
+            check_region(value)
         elif name == "account_id":
-            MockKMS(account_id=value)
+            check_account_id(value)
         else:
-            MockKMS(seed=value)
+            check_seed(value)
     except KmsMockUsageError as error:
         raise pytest.UsageError(f"{source}: {error}") from None
     return value
@@ -196,6 +208,8 @@ def kms_mock_config() -> dict[str, Any]:
 @pytest.fixture
 def kms_mock(request: pytest.FixtureRequest, kms_mock_config: object) -> Iterator[MockKMS]:
     """The active KMS mock for this test, with fresh state: yields the MockKMS handle."""
+    from ._mock import MockKMS
+
     settings = _settings(request, kms_mock_config)
     start: _dt.datetime | str | None = settings.get("start")
     clock: Clock | None = None
@@ -204,8 +218,8 @@ def kms_mock(request: pytest.FixtureRequest, kms_mock_config: object) -> Iterato
     if start is not None or "kms_clock" in request.fixturenames:
         clock = FrozenClock(DEFAULT_START if start is None else start)
     mock = MockKMS(
-        region=settings.get("region", "us-east-1"),
-        account_id=settings.get("account_id", "123456789012"),
+        region=settings.get("region", DEFAULT_REGION),
+        account_id=settings.get("account_id", DEFAULT_ACCOUNT_ID),
         clock=clock,
         seed=settings.get("seed"),
     )
@@ -237,6 +251,8 @@ _session: boto3.session.Session | None = None
 @pytest.fixture
 def kms_client(kms_mock: MockKMS) -> KMSClient:
     """A boto3 KMS client in the region of this test's mock."""
+    import boto3
+
     global _session
     if _session is None:
         _session = boto3.session.Session()

@@ -1,7 +1,8 @@
 """Test-suite guards and shared fixtures.
 
 * The suite runs with no AWS configuration at all: no credentials, no region,
-  config files pointing nowhere — kms_mock must not need any.
+  config files pointing nowhere, no instance-metadata service — kms_mock must
+  not need any.
 * Any botocore request that reaches the network layer fails the test.
 * After every test no mock is left active (the interceptor stack is empty).
 """
@@ -31,6 +32,11 @@ for _name in [name for name in os.environ if name.startswith("AWS_") and name !=
     del os.environ[_name]
 os.environ["AWS_CONFIG_FILE"] = os.devnull + "/no-config"
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull + "/no-credentials"
+# Outside a mock, a client whose session finds no credentials asks the EC2
+# instance-metadata service (that request would fail the network guard below);
+# on a machine without one, the search ends with none, as this makes it end.
+# Tests of what kms_mock does about that service remove this.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
 START = "2025-01-01T00:00:00Z"
 
@@ -84,11 +90,11 @@ def served_by(backend: Backend) -> Iterator[None]:
     Tests that share expensive keys (RSA_4096 pairs) make them once in one mock
     and activate its backend again per test, instead of one mock per test.
     """
-    _active.push(backend)
+    activation = _active.enter(backend)
     try:
         yield
     finally:
-        _active.remove(backend)
+        _active.leave(activation)
 
 
 def error_of(excinfo: pytest.ExceptionInfo[Any]) -> tuple[str, str, int]:

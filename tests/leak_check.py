@@ -20,8 +20,8 @@ def leaks(*, restore: bool = False) -> list[str]:
     found = []
     if _active.depth():
         found.append(f"{_active.depth()} mock(s) left active")
-        while restore and (backend := _active.active_backend()) is not None:
-            _active.remove(backend)
+        for activation in list(_active._running) if restore else ():
+            _active.leave(activation)
     handlers = botocore.handlers.BUILTIN_HANDLERS
     counts = [handlers.count(handler) for handler in _interceptor.HANDLERS]
     if counts != [1] * len(counts):

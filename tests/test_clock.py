@@ -154,6 +154,76 @@ def test_advance_without_a_unit(amount: Any) -> None:
     assert clock.now() == START
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "shown"),
+    [
+        ({"days": float("nan")}, "days=nan, hours=0, minutes=0, seconds=0"),
+        ({"days": float("inf")}, "days=inf, hours=0, minutes=0, seconds=0"),
+        ({"hours": -float("inf")}, "days=0, hours=-inf, minutes=0, seconds=0"),
+        ({"seconds": 1e18}, "days=0, hours=0, minutes=0, seconds=1e+18"),
+        ({"days": 10**10}, "days=10000000000, hours=0, minutes=0, seconds=0"),
+        ({"days": "1"}, "days='1', hours=0, minutes=0, seconds=0"),
+    ],
+)
+@pytest.mark.parametrize("make_clock", [FrozenClock, SystemClock], ids=["frozen", "system"])
+def test_absurd_amounts_are_usage_errors(
+    make_clock: type[FrozenClock | SystemClock], kwargs: dict[str, Any], shown: str
+) -> None:
+    clock = make_clock()
+    recorder = Recorder()
+    clock.subscribe(recorder)
+    with pytest.raises(UsageError) as excinfo:
+        clock.advance(**kwargs)
+    assert str(excinfo.value) == (
+        f"cannot advance a clock by {shown}: pass finite numbers that add up to less than "
+        "999,999,999 days (a datetime.timedelta's range)."
+    )
+    assert recorder.seen == []
+
+
+def test_an_absurd_timedelta_sum_is_a_usage_error() -> None:
+    clock = FrozenClock()
+    with pytest.raises(UsageError) as excinfo:
+        clock.advance(_dt.timedelta.max, days=1)
+    assert str(excinfo.value) == (
+        "cannot advance a clock by datetime.timedelta(days=999999999, seconds=86399, "
+        "microseconds=999999) and days=1, hours=0, minutes=0, seconds=0: pass finite numbers "
+        "that add up to less than 999,999,999 days (a datetime.timedelta's range)."
+    )
+    assert clock.now() == START
+
+
+@pytest.mark.parametrize(
+    ("start", "kwargs", "step"),
+    [
+        ("2025-01-01T00:00:00Z", {"days": 10**7}, "10000000 days, 0:00:00"),
+        ("9999-12-31T00:00:00Z", {"days": 1}, "1 day, 0:00:00"),
+    ],
+)
+def test_advancing_past_the_end_of_datetime_is_a_usage_error(
+    start: str, kwargs: dict[str, Any], step: str
+) -> None:
+    clock = FrozenClock(start)
+    recorder = Recorder()
+    clock.subscribe(recorder)
+    before = clock.now()
+    with pytest.raises(UsageError) as excinfo:
+        clock.advance(**kwargs)
+    assert str(excinfo.value) == (
+        f"cannot advance a clock by {step} from {before.isoformat()}: that is past the end "
+        "of datetime (year 9999)."
+    )
+    assert clock.now() == before
+    assert recorder.seen == []
+
+
+def test_system_clock_past_the_end_of_datetime_keeps_its_offset() -> None:
+    clock = SystemClock()
+    with pytest.raises(UsageError, match=r"that is past the end of datetime \(year 9999\)\.$"):
+        clock.advance(days=10**7)
+    assert repr(clock) == "SystemClock(offset=0:00:00)"
+
+
 # -- FrozenClock: move_to ---------------------------------------------------------------
 
 
@@ -267,6 +337,14 @@ def test_listener_sees_the_clock_already_moved() -> None:
 def test_both_clocks_are_clocks() -> None:
     assert isinstance(FrozenClock(), Clock)
     assert isinstance(SystemClock(), Clock)
+
+
+def test_a_clock_needs_only_now() -> None:
+    class Sundial:
+        def now(self) -> _dt.datetime:
+            return START
+
+    assert isinstance(Sundial(), Clock)
 
 
 # -- SystemClock --------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
+import botocore
 import botocore.auth
+import botocore.credentials
 import botocore.exceptions
 import botocore.httpsession
 import botocore.session
@@ -122,24 +124,45 @@ def test_client_after_its_mock_stopped_is_plain_botocore(
     assert _header(sent[0], "Authorization").startswith(b"AWS4-HMAC-SHA256 Credential=")
 
 
+def _refusal(url: str) -> str:
+    return (
+        f"a KMS request to {url} was about to leave the process while kms_mock is active: "
+        "its client comes from a botocore session created before kms_mock was imported "
+        "(boto3's default session too, once used), so kms_mock cannot serve it. Import "
+        "kms_mock (or load its pytest plugin) before creating any boto3 client or session."
+    )
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [{"aws_access_key_id": KEY_ID, "aws_secret_access_key": SECRET}, {}],
+    ids=["configured credentials", "no credentials"],
+)
 def test_client_of_a_session_without_the_hooks_is_refused(
-    sent: list[AWSPreparedRequest],
+    sent: list[AWSPreparedRequest], credentials: dict[str, str]
 ) -> None:
-    # What a client created before kms_mock was imported looks like.
+    # What a client created before kms_mock was imported looks like. With no
+    # credentials it must be refused all the same, before botocore signs (and
+    # raises NoCredentialsError, which would not say why).
     session = _session_without_the_hooks()
     with mock_kms():
-        client = session.client(
-            "kms", region_name="eu-west-1", aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET
-        )
+        client = session.client("kms", region_name="eu-west-1", **credentials)  # type: ignore[call-overload]
         with pytest.raises(KmsMockError) as excinfo:
             client.list_keys()
-    assert str(excinfo.value) == (
-        "a KMS request to https://kms.eu-west-1.amazonaws.com/ reached the network while "
-        "kms_mock is active: its client comes from a botocore session created before "
-        "kms_mock was imported (boto3's default session too, once used), so kms_mock "
-        "cannot serve it. Import kms_mock (or load its pytest plugin) before creating "
-        "any boto3 client or session."
+    assert str(excinfo.value) == _refusal("https://kms.eu-west-1.amazonaws.com/")
+    assert sent == []
+
+
+def test_unhooked_client_that_does_not_sign_is_refused_before_sending(
+    sent: list[AWSPreparedRequest],
+) -> None:
+    session = _session_without_the_hooks()
+    client = session.client(
+        "kms", region_name="us-east-1", config=Config(signature_version=botocore.UNSIGNED)
     )
+    with mock_kms(), pytest.raises(KmsMockError) as excinfo:
+        client.list_keys()
+    assert str(excinfo.value) == _refusal("https://kms.us-east-1.amazonaws.com/")
     assert sent == []
 
 
@@ -154,38 +177,66 @@ def test_unhooked_client_with_a_custom_endpoint_is_refused(
         aws_access_key_id=KEY_ID,
         aws_secret_access_key=SECRET,
     )
-    with mock_kms(), pytest.raises(KmsMockError, match=r"^a KMS request to http://localhost"):
+    with mock_kms(), pytest.raises(KmsMockError) as excinfo:
         client.list_keys()
+    assert str(excinfo.value) == _refusal("http://localhost:4566/")
     assert sent == []
 
 
 # -- other services are untouched ---------------------------------------------
 
 
-@pytest.mark.parametrize(
+def _sts_call(session: boto3.session.Session) -> object:
+    return session.client("sts", region_name="us-east-1").get_caller_identity()
+
+
+def _s3_call(session: boto3.session.Session) -> object:
+    s3: Any = session.client("s3", region_name="us-east-1")
+    return s3.put_object(Bucket="bucket", Key="key", Body=b"x")
+
+
+OTHER_SERVICES = pytest.mark.parametrize(
     ("call", "url"),
     [
-        (
-            lambda: boto3.client("sts", region_name="us-east-1").get_caller_identity(),
-            "https://sts.us-east-1.amazonaws.com/",
-        ),
-        (
-            lambda: boto3.client("s3", region_name="us-east-1").put_object(
-                Bucket="bucket", Key="key", Body=b"x"
-            ),
-            "https://bucket.s3.amazonaws.com/key",
-        ),
+        (_sts_call, "https://sts.us-east-1.amazonaws.com/"),
+        (_s3_call, "https://bucket.s3.amazonaws.com/key"),
     ],
     ids=["sts", "s3"],
 )
+
+
+@OTHER_SERVICES
 def test_other_services_reach_the_network(
-    sent: list[AWSPreparedRequest], call: Callable[[], object], url: str
+    sent: list[AWSPreparedRequest],
+    monkeypatch: pytest.MonkeyPatch,
+    call: Callable[[boto3.session.Session], object],
+    url: str,
 ) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
     with mock_kms():
         with pytest.raises(Sent):
-            call()
+            call(boto3.session.Session())
         assert _active.depth() == 1
     assert [request.url for request in sent] == [url]
+
+
+@OTHER_SERVICES
+def test_other_services_without_credentials_behave_as_without_the_mock(
+    sent: list[AWSPreparedRequest], call: Callable[[boto3.session.Session], object], url: str
+) -> None:
+    # The same session makes a KMS client first: the placeholder credentials
+    # that client gets must not become the session's.
+    session = boto3.session.Session()
+    with pytest.raises(botocore.exceptions.NoCredentialsError):
+        call(session)
+    with mock_kms():
+        assert _key_ids(session.client("kms", region_name="us-east-1")) == []
+        with pytest.raises(botocore.exceptions.NoCredentialsError):
+            call(session)
+        with pytest.raises(botocore.exceptions.NoCredentialsError):
+            call(boto3.session.Session())
+    assert sent == []
 
 
 def test_other_services_keep_configured_credentials(
@@ -210,19 +261,48 @@ def test_other_services_keep_configured_credentials(
 # -- no AWS configuration needed ----------------------------------------------
 
 
-def test_no_aws_configuration_needed() -> None:
-    assert not [name for name in os.environ if name.startswith("AWS_ACCESS")]
+def test_no_aws_configuration_needed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With the instance-metadata service allowed, as on a machine in EC2: a KMS
+    # client made inside a mock must not ask it (it would find the instance's
+    # role), and the environment stays as it was.
+    monkeypatch.delenv("AWS_EC2_METADATA_DISABLED")
+    asked: list[str] = []
+    monkeypatch.setattr(
+        botocore.credentials.InstanceMetadataProvider, "load", lambda self: asked.append("imds")
+    )
     environ_before = dict(os.environ)
     with mock_kms():
         session = boto3.session.Session()
-        credentials = session.get_credentials()
-        assert credentials is not None
-        assert credentials.method == "kms-mock"
-        assert "AWS_ACCESS_KEY_ID" not in os.environ
         client = session.client("kms", region_name="us-east-1")
         key_id = client.create_key()["KeyMetadata"]["KeyId"]
         assert _key_ids(client) == [key_id]
-    assert dict(os.environ) == environ_before
+        signer: Any = client._request_signer  # type: ignore[attr-defined]
+        placeholder = signer._credentials
+        assert placeholder.method == "kms-mock"
+        assert dict(os.environ) == environ_before
+    assert asked == []
+    # The session keeps none: asked again, it searches as botocore does.
+    assert session.get_credentials() is None
+    assert asked == ["imds"]
+
+
+def test_a_kms_client_made_inside_a_mock_never_uses_real_credentials(
+    monkeypatch: pytest.MonkeyPatch, sent: list[AWSPreparedRequest]
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    session = boto3.session.Session()
+    assert session.get_credentials() is not None  # resolved and kept by the session
+    with mock_kms():
+        client = session.client("kms", region_name="us-east-1")
+        assert _key_ids(client) == []
+    # Used after its mock, it cannot reach AWS; the session's credentials are intact.
+    with pytest.raises(botocore.exceptions.NoCredentialsError):
+        client.list_keys()
+    assert sent == []
+    credentials = session.get_credentials()
+    assert credentials is not None
+    assert credentials.method == "env"
 
 
 def test_fast_path_is_unsigned(monkeypatch: pytest.MonkeyPatch) -> None:

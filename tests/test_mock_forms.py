@@ -320,6 +320,12 @@ def test_context_manager_yields_the_handle(clock: FrozenClock) -> None:
 def test_manual_start_stop() -> None:
     mock = mock_kms()
     assert repr(mock) == "<MockKMS inactive region=us-east-1 account_id=123456789012>"
+    with pytest.raises(UsageError) as excinfo:
+        _ = mock.backend
+    assert str(excinfo.value) == (
+        "this MockKMS has never been active: use it as a decorator or context manager, "
+        "or call start() first."
+    )
     assert mock.start() is mock
     try:
         assert repr(mock) == "<MockKMS active region=us-east-1 account_id=123456789012>"
@@ -329,12 +335,8 @@ def test_manual_start_stop() -> None:
     finally:
         mock.stop()
     assert _active.depth() == 0
-    with pytest.raises(UsageError) as excinfo:
-        _ = mock.backend
-    assert str(excinfo.value) == (
-        "this MockKMS is not active: use it as a decorator or context manager, "
-        "or call start() first."
-    )
+    # The last activation's state stays readable until the next start.
+    assert list(mock.backend.region("123456789012", "us-east-1").keys) == [key_id]
 
 
 def test_restart_starts_empty() -> None:

@@ -1,0 +1,68 @@
+"""The checks every setting of ``mock_kms`` passes, shared with the pytest plugin.
+
+Kept apart from the mock itself so that the plugin can check a marker or an
+ini option without importing botocore: a suite that never touches KMS pays
+nothing for it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+
+from ._clock import Clock
+from ._errors import UsageError
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "123456789012"
+
+_REGION = re.compile(r"([a-z]+-){2,3}\d+")
+_ACCOUNT = re.compile(r"\d{12}")
+
+
+def check_region(region: object) -> str:
+    """``region`` if it is an AWS region name."""
+    if not isinstance(region, str) or _REGION.fullmatch(region) is None:
+        raise UsageError(f"region={region!r} is not an AWS region name such as 'us-east-1'.")
+    return region
+
+
+def check_account_id(account_id: object) -> str:
+    """``account_id`` if it is 12 digits, as a string."""
+    if not isinstance(account_id, str) or _ACCOUNT.fullmatch(account_id) is None:
+        raise UsageError(
+            f"account_id={account_id!r} is not an AWS account id: use 12 digits, "
+            "as a string, such as '123456789012'."
+        )
+    return account_id
+
+
+def check_seed(seed: object) -> int | None:
+    """``seed`` if it is an int or None."""
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise UsageError(f"seed={seed!r} must be an int (or None for OS randomness).")
+    return seed
+
+
+def check_clock(clock: object) -> Clock | None:
+    """``clock`` if it is None or tells the time as a clock must (see ``kms_mock.Clock``)."""
+    if clock is None:
+        return None
+    if isinstance(clock, str | _dt.datetime):
+        raise UsageError(
+            f"clock={clock!r} is a time, not a clock: pass FrozenClock({clock!r}) for a "
+            "clock that stands still there until the test moves it."
+        )
+    if not isinstance(clock, Clock) or not callable(clock.now):
+        raise UsageError(
+            f"clock={clock!r} is not a clock: pass a FrozenClock, a SystemClock, or an "
+            "object with a now() method returning a timezone-aware datetime (the "
+            "kms_mock.Clock protocol)."
+        )
+    when = clock.now()
+    if not isinstance(when, _dt.datetime) or when.tzinfo is None:
+        raise UsageError(
+            f"clock={clock!r} is not a clock: its now() returned {when!r}, where a "
+            "timezone-aware datetime (such as datetime.now(timezone.utc)) is needed."
+        )
+    return clock
