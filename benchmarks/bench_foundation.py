@@ -13,8 +13,8 @@ foundation issue:
     a queued response per call (kms_mock / Stubber <= 1.5).
 (b) ``with mock_kms(): pass`` vs ``with moto.mock_aws(): pass`` (>= 100x cheaper).
 (c) CreateKey (symmetric): kms_mock vs moto's ``mock_aws`` (>= 100x faster).
-(d) What ``import kms_mock`` adds on top of ``import boto3``, in fresh
-    interpreters (no target beyond "little"; reported as milliseconds).
+
+What importing kms_mock costs is ``bench_import.py``'s measurement.
 
 The process runs with no AWS configuration (AWS_* variables removed, config
 files pointing nowhere), so nothing can reach AWS. kms_mock needs no
@@ -33,11 +33,8 @@ import json
 import os
 import platform
 import pstats
-import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import timeit
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -317,88 +314,6 @@ def bench_create_key(repeat: int) -> Comparison:
     )
 
 
-# -- (d) import kms_mock on top of import boto3 -------------------------------
-
-_IMPORTTIME = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)$", re.MULTILINE)
-
-
-def _fresh_interpreter(
-    code: str, env: dict[str, str], *, importtime: bool = False
-) -> tuple[float, str]:
-    """Wall seconds of ``python -c code`` in a new interpreter, and its stderr."""
-    command = [sys.executable, *(["-X", "importtime"] if importtime else []), "-c", code]
-    started = timeit.default_timer()
-    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
-    return timeit.default_timer() - started, done.stderr
-
-
-def _kms_mock_imports(stderr: str) -> tuple[float, dict[str, float]]:
-    """From ``-X importtime`` of ``import boto3; import kms_mock``: kms_mock's cumulative
-    seconds, and the seconds of what it imports from outside, by top-level package.
-    """
-    # Children are printed before their parent: kms_mock's subtree is every line
-    # after boto3's top-level line up to kms_mock's own.
-    lines = [(int(m[2]) / 1e6, len(m[3]), m[4]) for m in _IMPORTTIME.finditer(stderr)]
-    start = next(i for i, (_, depth, name) in enumerate(lines) if name == "boto3" and depth == 1)
-    end = next(i for i, (_, depth, name) in enumerate(lines) if name == "kms_mock" and depth == 1)
-    subtree = lines[start + 1 : end + 1]
-    outside: dict[str, float] = {}
-    for index, (seconds, depth, name) in enumerate(subtree[:-1]):
-        parent = next(n for _, d, n in subtree[index + 1 :] if d < depth)
-        if not name.startswith("kms_mock") and parent.startswith("kms_mock"):
-            package = name.split(".")[0]
-            outside[package] = outside.get(package, 0.0) + seconds
-    return subtree[-1][0], outside
-
-
-def bench_import(runs: int) -> tuple[Comparison, dict[str, Any]]:
-    """``import boto3`` vs ``import boto3, kms_mock`` in fresh interpreters.
-
-    Measured as installed packages run: with bytecode cached. The cache goes
-    to a temporary folder (``PYTHONPYCACHEPREFIX``), so that the measurement
-    holds where PYTHONDONTWRITEBYTECODE is set and writes nothing to the tree.
-    """
-    boto3_only: list[float] = []
-    with_kms_mock: list[float] = []
-    cumulative: list[float] = []
-    outside: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory(prefix="kms-mock-pycache-") as pycache:
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        env["PYTHONPYCACHEPREFIX"] = pycache
-        for _ in range(2):  # compile into the cache, warm the OS file cache
-            _fresh_interpreter("import boto3, kms_mock", env)
-        for _ in range(runs):  # interleaved, so drift affects both alike
-            boto3_only.append(_fresh_interpreter("import boto3", env)[0])
-            with_kms_mock.append(_fresh_interpreter("import boto3, kms_mock", env)[0])
-            _, stderr = _fresh_interpreter("import boto3; import kms_mock", env, importtime=True)
-            total, parts = _kms_mock_imports(stderr)
-            cumulative.append(total)
-            for package, seconds in parts.items():
-                outside.setdefault(package, []).append(seconds)
-    boto3_s, both_s = statistics.median(boto3_only), statistics.median(with_kms_mock)
-    comparison = Comparison(
-        name="interpreter start + import",
-        kms_mock_s=both_s,
-        baseline="python -c 'import boto3'",
-        baseline_s=boto3_s,
-        target="adds little (reported)",
-        met=None,
-        samples={"boto3_and_kms_mock": with_kms_mock, "boto3": boto3_only},
-    )
-    heaviest = sorted(
-        ((package, statistics.median(seconds)) for package, seconds in outside.items()),
-        key=lambda item: item[1],
-        reverse=True,
-    )
-    extra = {
-        "added_wall_s": both_s - boto3_s,
-        "kms_mock_importtime_cumulative_s": statistics.median(cumulative),
-        "imported_by_kms_mock_s": dict(heaviest),
-        "samples_kms_mock_importtime_cumulative": cumulative,
-    }
-    return comparison, extra
-
-
 # -- profile --------------------------------------------------------------------
 
 
@@ -483,8 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     describe, describe_extra = bench_describe_key(number=2000, repeat=args.repeat)
     activation = bench_activation(repeat=args.repeat)
     create = bench_create_key(repeat=args.repeat)
-    imports, import_extra = bench_import(runs=args.repeat + 4)
-    comparisons = [describe, activation, create, imports]
+    comparisons = [describe, activation, create]
 
     print(f"kms_mock foundation benchmark ({', '.join(f'{k} {v}' for k, v in versions().items())})")
     print(f"medians of {args.repeat} timeit repeats, per operation\n")
@@ -499,15 +413,6 @@ def main(argv: list[str] | None = None) -> int:
         f"botocore's own path with a ready before-call answer {fmt(floor_s)}, so kms_mock "
         f"adds {fmt(describe_extra['kms_mock_own_share_s'])} and the Stubber "
         f"{fmt(describe_extra['stubber_own_share_s'])} per call."
-    )
-    heaviest = ", ".join(
-        f"{package} {fmt(seconds)}"
-        for package, seconds in list(import_extra["imported_by_kms_mock_s"].items())[:4]
-    )
-    print(
-        f"import kms_mock on top of boto3: +{fmt(import_extra['added_wall_s'])} wall; "
-        f"-X importtime: kms_mock {fmt(import_extra['kms_mock_importtime_cumulative_s'])} "
-        f"cumulative, of which from outside the package: {heaviest}"
     )
 
     profile = None
@@ -527,7 +432,6 @@ def main(argv: list[str] | None = None) -> int:
             for c in comparisons
         ],
         "describe_key_extra": describe_extra,
-        "import_extra": import_extra,
         "describe_key_profile": profile,
     }
     args.output.write_text(json.dumps(document, indent=2) + "\n")

@@ -24,6 +24,7 @@ from typing import Any
 # Module to watch -> kms_mock module whose import installs the hook for it.
 INSTALLERS = {
     "botocore.session": "kms_mock._interceptor",
+    "aiobotocore.session": "kms_mock._aio_interceptor",
 }
 
 

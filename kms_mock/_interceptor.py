@@ -193,7 +193,8 @@ def _before_send(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
     return response
 
 
-def _is_kms(request: AWSPreparedRequest) -> bool:
+def is_kms(request: AWSPreparedRequest) -> bool:
+    """Whether ``request`` is a KMS request (by its target header or its host)."""
     # Header values of a prepared request are bytes, whatever the stubs say.
     target: str | bytes = request.headers.get("X-Amz-Target") or ""
     if isinstance(target, bytes):
@@ -238,25 +239,28 @@ def _refuse_unhooked_sending(send: Any) -> Any:
     # The last line: an unhooked client configured not to sign at all.
     @functools.wraps(send)
     def guarded_send(self: botocore.endpoint.Endpoint, request: AWSPreparedRequest) -> Any:
-        if active_backend() is not None and _is_kms(request):
+        if active_backend() is not None and is_kms(request):
             raise refusal(request.url)
         return send(self, request)
 
     return guarded_send
 
 
+PLACEHOLDER_KEY = "KMSMOCKPLACEHOLDER"
+PLACEHOLDER_SECRET = "kms-mock-placeholder-secret"
+PLACEHOLDER_METHOD = "kms-mock"
+
+
 class _PlaceholderCredentials(botocore.credentials.Credentials):
-    """What a KMS client created inside a mock holds when its session has none.
+    """What a KMS client created inside a mock holds, unless it was given its own.
 
     They never sign: the mock answers every KMS request unsigned, and once it
     has stopped, signing with these raises NoCredentialsError, as a client
     without credentials would — nothing is ever sent with them to real AWS.
     """
 
-    METHOD = "kms-mock"
-
     def __init__(self) -> None:
-        super().__init__("KMSMOCKPLACEHOLDER", "kms-mock-placeholder-secret", method=self.METHOD)
+        super().__init__(PLACEHOLDER_KEY, PLACEHOLDER_SECRET, method=PLACEHOLDER_METHOD)
 
     def get_frozen_credentials(self) -> botocore.credentials.ReadOnlyCredentials:
         raise botocore.exceptions.NoCredentialsError()

@@ -1,0 +1,191 @@
+"""aiobotocore and aioboto3 clients: served as botocore's are, and kept in as well.
+
+These need aiobotocore, whose releases pin botocore to a narrow range that
+differs from the main suite's pin, so CI runs this module in environments of
+its own (see CONTRIBUTING.md); in the main environment it is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+aiobotocore_session: Any = pytest.importorskip("aiobotocore.session")
+
+import aiobotocore.credentials  # noqa: E402
+import aiobotocore.httpsession  # noqa: E402
+import botocore.exceptions  # noqa: E402
+
+from kms_mock import KmsMockError, mock_kms  # noqa: E402
+from kms_mock._interceptor import HANDLERS  # noqa: E402
+
+REGION = "us-east-1"
+KEY_ID, SECRET = "AKIDEXAMPLE", "secret"
+
+
+class Sent(Exception):
+    """Raised by the recording network layer: the request would have gone out."""
+
+
+@pytest.fixture(autouse=True)
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Requests that reach aiobotocore's network layer: recorded and refused."""
+    urls: list[str] = []
+
+    async def record(self: Any, request: Any) -> Any:
+        urls.append(request.url)
+        raise Sent(request.url)
+
+    monkeypatch.setattr(aiobotocore.httpsession.AIOHTTPSession, "send", record)
+    return urls
+
+
+def run(coroutine: Callable[[], Awaitable[Any]]) -> Any:
+    return asyncio.run(coroutine())  # type: ignore[arg-type]
+
+
+async def _key_ids(client: Any) -> list[str]:
+    return [key["KeyId"] for key in (await client.list_keys())["Keys"]]
+
+
+def test_an_async_client_made_inside_the_mock_is_served(sent: list[str]) -> None:
+    async def scenario() -> tuple[str, list[str]]:
+        session = aiobotocore_session.get_session()
+        async with session.create_client("kms", region_name=REGION) as client:
+            key_id = (await client.create_key())["KeyMetadata"]["KeyId"]
+            return key_id, await _key_ids(client)
+
+    with mock_kms():
+        key_id, listed = run(scenario)
+    assert listed == [key_id]
+    assert sent == []
+
+
+def test_an_async_client_made_inside_the_mock_asks_no_instance_metadata(
+    monkeypatch: pytest.MonkeyPatch, sent: list[str]
+) -> None:
+    monkeypatch.delenv("AWS_EC2_METADATA_DISABLED")
+    asked: list[str] = []
+
+    async def ask(self: Any) -> None:
+        asked.append("imds")
+
+    monkeypatch.setattr(aiobotocore.credentials.AioInstanceMetadataProvider, "load", ask)
+
+    async def scenario() -> tuple[str, Any]:
+        session = aiobotocore_session.get_session()
+        async with session.create_client("kms", region_name=REGION) as client:
+            await client.list_keys()
+            return client._request_signer._credentials.method, session
+
+    with mock_kms():
+        method, session = run(scenario)
+    assert method == "kms-mock"
+    assert asked == []
+    # The session keeps none: its other clients search as aiobotocore does.
+    assert session._credentials is None
+    assert sent == []
+
+
+def test_an_async_client_is_useless_after_its_mock(sent: list[str]) -> None:
+    async def scenario() -> None:
+        session = aiobotocore_session.get_session()
+        with mock_kms():
+            client = await session.create_client("kms", region_name=REGION).__aenter__()
+        try:
+            with pytest.raises(botocore.exceptions.NoCredentialsError):
+                await client.list_keys()
+        finally:
+            await client.__aexit__(None, None, None)
+
+    run(scenario)
+    assert sent == []
+
+
+def _session_without_the_hooks() -> Any:
+    session = aiobotocore_session.get_session()
+    for event, handler, _ in HANDLERS:
+        session.unregister(event, handler)
+    return session
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [{"aws_access_key_id": KEY_ID, "aws_secret_access_key": SECRET}, {}],
+    ids=["configured credentials", "no credentials"],
+)
+def test_an_async_session_without_the_hooks_is_refused(
+    sent: list[str], credentials: dict[str, str]
+) -> None:
+    async def scenario() -> str:
+        session = _session_without_the_hooks()
+        async with session.create_client("kms", region_name="eu-west-1", **credentials) as client:
+            with pytest.raises(KmsMockError) as excinfo:
+                await client.list_keys()
+        return str(excinfo.value)
+
+    with mock_kms():
+        message = run(scenario)
+    assert message.startswith(
+        "a KMS request to https://kms.eu-west-1.amazonaws.com/ was about to leave the process "
+        "while kms_mock is active"
+    )
+    assert sent == []
+
+
+def test_an_async_client_of_another_service_behaves_as_without_the_mock(sent: list[str]) -> None:
+    async def put(session: Any) -> None:
+        async with session.create_client("s3", region_name=REGION) as s3:
+            await s3.put_object(Bucket="bucket", Key="key", Body=b"x")
+
+    async def scenario() -> None:
+        session = aiobotocore_session.get_session()
+        async with session.create_client("kms", region_name=REGION) as client:
+            await client.list_keys()
+        with pytest.raises(botocore.exceptions.NoCredentialsError):
+            await put(session)
+
+    with mock_kms():
+        run(scenario)
+    assert sent == []
+
+
+def test_gathered_async_clients_in_their_own_mocks_keep_apart() -> None:
+    @mock_kms
+    async def make_keys(count: int) -> list[str]:
+        session = aiobotocore_session.get_session()
+        async with session.create_client("kms", region_name=REGION) as client:
+            for _ in range(count):
+                await client.create_key()
+                await asyncio.sleep(0)
+            return await _key_ids(client)
+
+    async def both() -> list[list[str]]:
+        return list(await asyncio.gather(make_keys(1), make_keys(2)))
+
+    one, two = asyncio.run(both())
+    assert (len(one), len(two)) == (1, 2)
+
+
+def test_aioboto3_is_served(sent: list[str]) -> None:
+    aioboto3: Any = pytest.importorskip("aioboto3")
+
+    async def scenario() -> tuple[str, bytes]:
+        async with aioboto3.Session().client("kms", region_name=REGION) as client:
+            key_id = (await client.create_key())["KeyMetadata"]["KeyId"]
+            blob = (await client.encrypt(KeyId=key_id, Plaintext=b"async"))["CiphertextBlob"]
+            return key_id, (await client.decrypt(CiphertextBlob=blob))["Plaintext"]
+
+    with mock_kms() as kms:
+        key_id, plaintext = run(scenario)
+        assert [event["eventName"] for event in kms.audit_log] == [
+            "CreateKey",
+            "Encrypt",
+            "Decrypt",
+        ]
+    assert plaintext == b"async"
+    assert key_id
+    assert sent == []
