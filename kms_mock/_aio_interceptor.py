@@ -29,6 +29,7 @@ from ._interceptor import (
     is_kms,
     needs_placeholder,
     refusal,
+    signing_type_of,
 )
 
 GUARD = "_kms_mock_guard"  # on the wrapped creator: installed already
@@ -64,7 +65,7 @@ def _refuse_unhooked_signing(sign: Any) -> Any:
         self: Any, operation_name: str, request: Any, *args: Any, **kwargs: Any
     ) -> Any:
         if active_backend() is not None and self._service_id.hyphenize() == "kms":
-            signing_type = kwargs.get("signing_type", "standard")
+            signing_type = signing_type_of(args, kwargs)
             chosen = await self._choose_signer(operation_name, signing_type, request.context)
             if chosen is not botocore.UNSIGNED:
                 raise refusal(request.url)

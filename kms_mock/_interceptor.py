@@ -212,6 +212,11 @@ def refusal(url: str) -> KmsMockError:
     )
 
 
+def signing_type_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``signing_type`` of ``RequestSigner.sign(operation, request, *args, **kwargs)``."""
+    return args[1] if len(args) > 1 else kwargs.get("signing_type", "standard")
+
+
 def _refuse_unhooked_signing(sign: Any) -> Any:
     # A hooked client's KMS request is answered unsigned (its choose-signer
     # handler says UNSIGNED while a mock is active); one that botocore is about
@@ -226,8 +231,9 @@ def _refuse_unhooked_signing(sign: Any) -> Any:
         **kwargs: Any,
     ) -> Any:
         if active_backend() is not None and self._service_id.hyphenize() == "kms":  # type: ignore[attr-defined]
-            signing_type = kwargs.get("signing_type", "standard")
-            chosen = self._choose_signer(operation_name, signing_type, request.context)  # type: ignore[attr-defined]
+            chosen = self._choose_signer(  # type: ignore[attr-defined]
+                operation_name, signing_type_of(args, kwargs), request.context
+            )
             if chosen is not botocore.UNSIGNED:
                 raise refusal(request.url)
         return sign(self, operation_name, request, *args, **kwargs)
