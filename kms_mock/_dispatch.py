@@ -72,7 +72,15 @@ def _serve(request: Request, params: Any) -> Response:
         if request.operation in service_model().operation_names:
             raise NotImplementedByMock(request.operation)
         raise UnknownOperationException(None)
-    return handler(request, decode_request(request.operation, params))
+    decoded = decode_request(request.operation, params, request.region)
+    if "Recipient" in decoded:
+        # Any operation whose input shape has the member. AWS would answer with
+        # CiphertextForRecipient, sealed to a verified Nitro attestation document:
+        # refused, rather than a Plaintext that AWS never sends with a Recipient.
+        raise NotImplementedByMock(
+            f"{request.operation} with Recipient (Nitro Enclaves attestation)"
+        )
+    return handler(request, decoded)
 
 
 def _audit(
