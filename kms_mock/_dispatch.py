@@ -74,9 +74,9 @@ def _serve(request: Request, params: Any) -> Response:
         raise UnknownOperationException(None)
     decoded = decode_request(request.operation, params, request.region)
     if "Recipient" in decoded:
-        # Any operation whose input shape has the member. AWS would answer with
-        # CiphertextForRecipient, sealed to a verified Nitro attestation document:
-        # refused, rather than a Plaintext that AWS never sends with a Recipient.
+        # decoded holds modeled members only, so this is every operation whose input
+        # has Recipient. AWS answers those with CiphertextForRecipient, sealed for a
+        # verified Nitro Enclaves attestation document, and never with Plaintext.
         raise NotImplementedByMock(
             f"{request.operation} with Recipient (Nitro Enclaves attestation)"
         )

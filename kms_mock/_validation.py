@@ -9,6 +9,7 @@ timestamps) into Python values, and collects every violation into one
     1 validation error detected: Value '1025' at 'numberOfBytes' failed to
     satisfy constraint: Member must have value less than or equal to 1024
 
+Enum lists are AWS's, as ``_enum_lists`` forms them for the request's Region.
 The same walker checks our responses against the output shapes in tests.
 """
 
@@ -55,6 +56,12 @@ def _pattern(pattern: str) -> re.Pattern[str]:
 @functools.cache
 def _lower_camel(name: str) -> str:
     return name[:1].lower() + name[1:]
+
+
+@functools.cache
+def _in_china(region: str) -> bool:
+    # Cached: every request asks, on the hot path.
+    return partition_for(region) == "aws-cn"
 
 
 @functools.cache
@@ -230,7 +237,7 @@ def decode_request(operation: str, params: Any, region: str) -> dict[str, Any]:
     shape = operation_model(operation).input_shape
     if shape is None:
         return {}
-    walk = _Walk(decode=True, china=partition_for(region) == "aws-cn")
+    walk = _Walk(decode=True, china=_in_china(region))
     decoded = walk.structure(shape, params, "")
     walk.raise_if_failed()
     return decoded
