@@ -181,6 +181,15 @@ def test_list_of_unreadable_members_is_a_serialization_error() -> None:
 # -- the table ------------------------------------------------------------------------------
 
 
+def test_table_holds_the_recorded_lists_verbatim() -> None:
+    assert {name: ", ".join(recording.members) for name, recording in RECORDED.items()} == {
+        "KeySpec": RECORDED_KEY_SPECS,
+        "KeyUsageType": "ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC",
+        "MacAlgorithmSpec": "HMAC_SHA_384, HMAC_SHA_256, HMAC_SHA_224, HMAC_SHA_512",
+        "KeyAgreementAlgorithmSpec": "ECDH",
+    }
+
+
 @pytest.mark.parametrize("shape_name", sorted(RECORDED))
 def test_recordings_name_model_members_and_a_source(shape_name: str) -> None:
     recording = RECORDED[shape_name]
