@@ -283,12 +283,12 @@ def test_deeply_nested_policy_is_malformed(
         "Policy contains invalid JSON.",
         400,
     )
-    assert _stored(client, key["KeyId"]) == DEFAULT_POLICY
-    event = kms.audit_log[-2]  # before the GetKeyPolicy of _stored
+    event = kms.audit_log[-1]
     assert (event["eventName"], event["errorCode"]) == (
         "PutKeyPolicy",
         "MalformedPolicyDocumentException",
     )
+    assert _stored(client, key["KeyId"]) == DEFAULT_POLICY
 
 
 def test_deeply_nested_policy_creates_no_key(client: KMSClient, kms: MockKMS) -> None:
