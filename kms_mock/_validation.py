@@ -9,6 +9,7 @@ timestamps) into Python values, and collects every violation into one
     1 validation error detected: Value '1025' at 'numberOfBytes' failed to
     satisfy constraint: Member must have value less than or equal to 1024
 
+Enum lists are AWS's, as ``_enum_lists`` forms them for the request's Region.
 The same walker checks our responses against the output shapes in tests.
 """
 
@@ -19,11 +20,14 @@ import binascii
 import datetime as _dt
 import functools
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.loaders import create_loader
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
+from ._arns import partition_for
+from ._enum_lists import EnumRule, enum_rule
 from ._errors import SerializationException, ValidationException
 
 UTC = _dt.UTC
@@ -54,18 +58,58 @@ def _lower_camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
-class _Walk:
-    """One validation pass: collects violations while decoding values."""
+@functools.cache
+def _in_china(region: str) -> bool:
+    # Cached: every request asks, on the hot path.
+    return partition_for(region) == "aws-cn"
 
-    def __init__(self, *, decode: bool) -> None:
+
+@functools.cache
+def _enum_rule(shape_name: str, china: bool) -> EnumRule:
+    return enum_rule(service_model(), shape_name, china=china)
+
+
+def _java_text(value: Any) -> str:
+    """``value`` as AWS's (Java) messages print it: a list as ``[a, b]``, not ``['a', 'b']``."""
+    if isinstance(value, list | tuple):
+        return f"[{', '.join(_java_text(item) for item in value)}]"
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _Violation:
+    """One failed constraint, put into words only when the pass is over.
+
+    By then every value has the type its shape says (else SerializationException
+    ended the pass), so printing one cannot recurse deeper than the model does.
+    """
+
+    value: Any
+    path: str
+    constraint: str
+    show_value: bool
+
+    def __str__(self) -> str:
+        if self.value is None:
+            shown = "Value null at"
+        else:
+            shown = f"Value '{_java_text(self.value)}' at" if self.show_value else "Value at"
+        return f"{shown} '{self.path}' failed to satisfy constraint: {self.constraint}"
+
+
+class _Walk:
+    """One validation pass: collects violations while decoding values.
+
+    ``china``: enum members offered only in the China Regions are accepted.
+    """
+
+    def __init__(self, *, decode: bool, china: bool) -> None:
         self.decode = decode
-        self.errors: list[str] = []
+        self.china = china
+        self.errors: list[_Violation | str] = []
 
     def fail(self, value: Any, path: str, constraint: str, *, show_value: bool = True) -> None:
-        shown = f"Value '{value}' at" if show_value else "Value at"
-        if value is None:
-            shown = "Value null at"
-        self.errors.append(f"{shown} '{path}' failed to satisfy constraint: {constraint}")
+        self.errors.append(_Violation(value, path, constraint, show_value))
 
     def value(self, shape: Shape, value: Any, path: str) -> Any:
         kind = shape.type_name
@@ -139,9 +183,11 @@ class _Walk:
         if pattern is not None and _pattern(pattern).fullmatch(value) is None:
             constraint = f"Member must satisfy regular expression pattern: {pattern}"
             self.fail(value, path, constraint)
-        enum: list[str] = shape.metadata.get("enum", [])
-        if enum and value not in enum:
-            self.fail(value, path, f"Member must satisfy enum value set: [{', '.join(enum)}]")
+        if "enum" in shape.metadata:
+            rule = _enum_rule(shape.name, self.china)
+            if value not in rule.allowed:
+                listed = _java_text(rule.listed)
+                self.fail(value, path, f"Member must satisfy enum value set: {listed}")
         return value
 
     def blob(self, shape: Shape, value: Any, path: str) -> bytes:
@@ -179,19 +225,19 @@ class _Walk:
         if self.errors:
             count = len(self.errors)
             noun = "error" if count == 1 else "errors"
-            detail = "; ".join(self.errors)
+            detail = "; ".join(map(str, self.errors))
             raise ValidationException(f"{count} validation {noun} detected: {detail}")
 
 
-def decode_request(operation: str, params: Any) -> dict[str, Any]:
-    """The validated request of ``operation`` with blobs and timestamps decoded.
+def decode_request(operation: str, params: Any, region: str) -> dict[str, Any]:
+    """The validated request of ``operation`` in ``region``, blobs and timestamps decoded.
 
     Raises ``ValidationException`` (AWS wording) listing every violation.
     """
     shape = operation_model(operation).input_shape
     if shape is None:
         return {}
-    walk = _Walk(decode=True)
+    walk = _Walk(decode=True, china=_in_china(region))
     decoded = walk.structure(shape, params, "")
     walk.raise_if_failed()
     return decoded
@@ -200,11 +246,12 @@ def decode_request(operation: str, params: Any) -> dict[str, Any]:
 def check_response(operation: str, response: dict[str, Any]) -> list[str]:
     """Every way ``response`` violates the operation's output shape (tests use it)."""
     shape = operation_model(operation).output_shape
-    walk = _Walk(decode=False)
+    # As in the China Regions, every enum member of the model is accepted.
+    walk = _Walk(decode=False, china=True)
     if shape is None:
         return [] if not response else [f"unexpected members {sorted(response)}"]
     try:
         walk.structure(shape, response, "")
     except SerializationException:
         walk.errors.append("a value has the wrong type")
-    return walk.errors
+    return [str(error) for error in walk.errors]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._dispatch import dispatch
-from ._errors import SerializationException, ServiceError, UnknownOperationException
+from ._errors import ServiceError, UnknownOperationException
 from ._store import Backend
 
 TARGET_PREFIX = "TrentService."
@@ -70,6 +70,20 @@ def operation_of(target: str | bytes | None) -> str:
     return target[len(TARGET_PREFIX) :]
 
 
+def _decode_body(body: bytes | str) -> Any:
+    """The request's JSON value; ``None`` for a body that is not JSON at all.
+
+    ``None``, like any value but an object, is refused with SerializationException
+    by the validator: within the call, so that the audit log records it.
+    """
+    try:
+        text = body.decode() if isinstance(body, bytes) else body
+        return _DECODER.decode(text or "{}")
+    except (ValueError, RecursionError):
+        # RecursionError: nesting deeper than the decoder's stack, which 2 KB can be.
+        return None
+
+
 def handle(
     backend: Backend, target: str | bytes | None, body: bytes | str, region: str | None
 ) -> WireResponse:
@@ -77,12 +91,7 @@ def handle(
     request_id = backend.entropy.uuid4()
     try:
         operation = operation_of(target)
-        try:
-            text = body.decode() if isinstance(body, bytes) else body
-            params = _DECODER.decode(text or "{}")
-        except ValueError:
-            raise SerializationException(None) from None
-        members = dispatch(backend, operation, params, region, request_id)
+        members = dispatch(backend, operation, _decode_body(body), region, request_id)
         status, payload = 200, encode_body(members)
     except ServiceError as error:
         members, status, payload = None, error.status, error_body(error)

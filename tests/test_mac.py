@@ -26,7 +26,7 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 DRY_RUN = "The request would have succeeded, but the DryRun option is set."
 SPECS = {"HMAC_224": 224, "HMAC_256": 256, "HMAC_384": 384, "HMAC_512": 512}
-ENUM = "[HMAC_SHA_224, HMAC_SHA_256, HMAC_SHA_384, HMAC_SHA_512]"
+ENUM = "[HMAC_SHA_384, HMAC_SHA_256, HMAC_SHA_224, HMAC_SHA_512]"
 
 
 def call(client: KMSClient, operation: str, **params: Any) -> dict[str, Any]:
@@ -146,7 +146,7 @@ def test_bad_mac_algorithm_enum(client: KMSClient, operation: str) -> None:
     if operation == "VerifyMac":
         params["Mac"] = b"m"
     excinfo = fails(client, operation, **params)
-    # Recorded; AWS lists the enum in its own (hash-set) order, botocore's model in this one.
+    # Recorded verbatim: AWS lists the enum in its own (hash-set) order, not the model's.
     message = (
         "1 validation error detected: Value 'INVALID' at 'macAlgorithm' failed to satisfy "
         f"constraint: Member must satisfy enum value set: {ENUM}"

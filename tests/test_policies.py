@@ -268,6 +268,45 @@ def test_invalid_json_message(client: KMSClient, key: dict[str, Any]) -> None:
     )
 
 
+# The input: 2 KB, well within the model's 131,072 characters, nested
+# deeper than a recursive JSON parser goes.
+DEEPLY_NESTED = "[" * 1000 + "]" * 1000
+
+
+def test_deeply_nested_policy_is_malformed(
+    client: KMSClient, kms: MockKMS, key: dict[str, Any]
+) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        client.put_key_policy(KeyId=key["KeyId"], Policy=DEEPLY_NESTED)
+    assert error_of(excinfo) == (
+        "MalformedPolicyDocumentException",
+        "Policy contains invalid JSON.",
+        400,
+    )
+    event = kms.audit_log[-1]
+    assert (event["eventName"], event["errorCode"]) == (
+        "PutKeyPolicy",
+        "MalformedPolicyDocumentException",
+    )
+    assert _stored(client, key["KeyId"]) == DEFAULT_POLICY
+
+
+def test_deeply_nested_policy_creates_no_key(client: KMSClient, kms: MockKMS) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        client.create_key(Policy=DEEPLY_NESTED, BypassPolicyLockoutSafetyCheck=True)
+    assert error_of(excinfo) == (
+        "MalformedPolicyDocumentException",
+        "Policy contains invalid JSON.",
+        400,
+    )
+    event = kms.audit_log[-1]
+    assert (event["eventName"], event["errorCode"]) == (
+        "CreateKey",
+        "MalformedPolicyDocumentException",
+    )
+    assert client.list_keys()["Keys"] == []
+
+
 def test_policy_with_characters_outside_the_model_pattern(
     client: KMSClient, key: dict[str, Any]
 ) -> None:

@@ -43,7 +43,8 @@ def _names_account(principal: Any, account_id: str) -> bool:
 def _statements(policy: str) -> list[Any]:
     try:
         document = json.loads(policy)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: nesting deeper than the parser's stack, as "[" * 1000 can be.
         raise MalformedPolicyDocumentException("Policy contains invalid JSON.") from None
     statements = document.get("Statement") if isinstance(document, dict) else None
     if not statements or not all(isinstance(s, dict) for s in _as_list(statements)):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from .._dispatch import Params, Request, Response, operation
-from .._errors import InvalidKeyUsageException, NotImplementedByMock, ValidationException
+from .._errors import InvalidKeyUsageException, ValidationException
 from .._keypairs import CURVES, key_pair, lazy_secrets
 from .._keyspecs import KEY_AGREEMENT
 from .._models import Key
@@ -52,10 +52,6 @@ def _peer_public_key(key: Key, der: bytes) -> ec.EllipticCurvePublicKey:
 def derive_shared_secret(request: Request, params: Params) -> Response:
     """The raw ECDH shared secret of the key's private key and the peer's public key."""
     key = _agreement_key(request, params)
-    if "Recipient" in params:
-        # Nitro attestation documents cannot be verified here: a clear refusal
-        # rather than a plaintext secret where AWS would send CiphertextForRecipient.
-        raise NotImplementedByMock("DeriveSharedSecret with Recipient (Nitro Enclaves attestation)")
     peer = _peer_public_key(key, params["PublicKey"])
     dry_run_stop(params)
     private_key = key_pair(key).private_key

@@ -7,7 +7,7 @@ The bytes come from the backend's entropy, so a seeded mock gives the same
 from __future__ import annotations
 
 from .._dispatch import Params, Request, Response, operation
-from .._errors import CustomKeyStoreNotFoundException, NotImplementedByMock, ValidationException
+from .._errors import CustomKeyStoreNotFoundException, ValidationException
 
 
 @operation("GenerateRandom")
@@ -23,8 +23,4 @@ def generate_random(request: Request, params: Params) -> Response:
         # (same wording as CreateKey; ⚠ not recorded from AWS).
         store_id = params["CustomKeyStoreId"]
         raise CustomKeyStoreNotFoundException(f"Custom key store {store_id} does not exist.")
-    if "Recipient" in params:
-        # Nitro Enclaves attestation documents cannot be verified here; better a
-        # clear refusal than plaintext where AWS would send CiphertextForRecipient.
-        raise NotImplementedByMock("GenerateRandom with Recipient (Nitro Enclaves attestation)")
     return {"Plaintext": request.backend.entropy.token_bytes(number_of_bytes)}
