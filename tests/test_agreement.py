@@ -192,16 +192,6 @@ def test_dry_run_checks_the_public_key_and_derives_nothing(client: KMSClient, km
     assert stored.secret.peek() is None
 
 
-def test_recipient_is_not_implemented(client: KMSClient) -> None:
-    key = agreement_key(client)
-    peer = spki(ec.generate_private_key(ec.SECP256R1()).public_key())
-    recipient = {"KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256", "AttestationDocument": b"doc"}
-    excinfo = raises(lambda: derive(client, key["KeyId"], peer, Recipient=recipient))
-    code, message, status = error_of(excinfo)
-    assert (code, status) == ("NotImplementedByKmsMock", 501)
-    assert message.startswith("not implemented by kms_mock: DeriveSharedSecret with Recipient")
-
-
 def test_tracked_and_audited(client: KMSClient, kms: MockKMS, clock: FrozenClock) -> None:
     key = agreement_key(client)
     clock.advance(days=1)

@@ -244,23 +244,6 @@ def test_key_states(client: KMSClient) -> None:
     assert error_of(excinfo) == ("KMSInvalidStateException", message, 400)
 
 
-def test_recipient_is_not_implemented(client: KMSClient) -> None:
-    key = new_key(client)
-    recipient = {"KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256", "AttestationDocument": b"doc"}
-    excinfo = raises(
-        lambda: generate(
-            client,
-            "GenerateDataKeyPair",
-            KeyId=key["KeyId"],
-            KeyPairSpec="ECC_NIST_P256",
-            Recipient=recipient,
-        )
-    )
-    code, message, status = error_of(excinfo)
-    assert (code, status) == ("NotImplementedByKmsMock", 501)
-    assert message.startswith("not implemented by kms_mock: GenerateDataKeyPair with Recipient")
-
-
 def test_tracked_and_audited_with_the_key_material_id(
     client: KMSClient, kms: MockKMS, clock: FrozenClock
 ) -> None:

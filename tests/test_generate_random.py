@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -95,18 +95,6 @@ def test_missing_number_of_bytes_is_reported_before_the_key_store(client: KMSCli
     with pytest.raises(ClientError) as excinfo:
         client.generate_random(CustomKeyStoreId="cks-1234567890abcdef0")
     assert error_of(excinfo)[:2] == ("ValidationException", "NumberOfBytes is required.")
-
-
-def test_recipient_is_not_implemented(client: KMSClient) -> None:
-    recipient: Any = {
-        "KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256",
-        "AttestationDocument": b"not a real attestation document",
-    }
-    with pytest.raises(ClientError) as excinfo:
-        client.generate_random(NumberOfBytes=32, Recipient=recipient)
-    code, message, status = error_of(excinfo)
-    assert (code, status) == ("NotImplementedByKmsMock", 501)
-    assert message.startswith("not implemented by kms_mock: GenerateRandom with Recipient")
 
 
 def test_seeded_mocks_give_the_same_bytes() -> None:
