@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
 from . import _active, _inspect
+from ._audit import DEFAULT_AUDIT_LOG_LIMIT
 from ._clock import Clock, SystemClock
 from ._errors import UsageError
 from ._inspect import CiphertextInfo, KeyMaterialInfo
@@ -43,6 +44,7 @@ class MockKMS:
         account_id: str = "123456789012",
         clock: Clock | None = None,
         seed: int | None = None,
+        audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
     ) -> None:
         if not isinstance(region, str) or _REGION.fullmatch(region) is None:
             raise UsageError(f"region={region!r} is not an AWS region name such as 'us-east-1'.")
@@ -53,6 +55,15 @@ class MockKMS:
             )
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             raise UsageError(f"seed={seed!r} must be an int (or None for OS randomness).")
+        if audit_log_limit is not None and (
+            not isinstance(audit_log_limit, int)
+            or isinstance(audit_log_limit, bool)
+            or audit_log_limit < 1
+        ):
+            raise UsageError(
+                f"audit_log_limit={audit_log_limit!r} must be an int >= 1 (the number of "
+                "audit log records kept; the oldest are dropped), or None to keep every record."
+            )
         self.region = region
         self.account_id = account_id
         self.seed = seed
@@ -60,6 +71,7 @@ class MockKMS:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._backend: Backend | None = None
         self._on_demand_rotation_limit = DEFAULT_ON_DEMAND_ROTATION_LIMIT
+        self._audit_log_limit = audit_log_limit
 
     def __repr__(self) -> str:
         state = "active" if self._backend is not None else "inactive"
@@ -97,6 +109,7 @@ class MockKMS:
             account_id=self.account_id,
             seed=self.seed,
             on_demand_rotation_limit=self._on_demand_rotation_limit,
+            audit_log_limit=self._audit_log_limit,
         )
         self.clock.subscribe(backend.on_time_moved)
         _active.push(backend)
@@ -144,6 +157,11 @@ class MockKMS:
             return backend.audit.events()
 
     @property
+    def audit_log_dropped(self) -> int:
+        """How many of the earliest audit log records were dropped to stay within the limit."""
+        return self.backend.audit.dropped
+
+    @property
     def on_demand_rotation_limit(self) -> int:
         """RotateKeyOnDemand calls allowed per key (AWS: 25; 10 before mid-2025)."""
         return self._on_demand_rotation_limit
@@ -161,7 +179,11 @@ class MockKMS:
     def _fresh(self) -> MockKMS:
         """A copy with the same settings (each decorated call gets its own)."""
         copy = MockKMS(
-            region=self.region, account_id=self.account_id, clock=self._given_clock, seed=self.seed
+            region=self.region,
+            account_id=self.account_id,
+            clock=self._given_clock,
+            seed=self.seed,
+            audit_log_limit=self._audit_log_limit,
         )
         copy.on_demand_rotation_limit = self._on_demand_rotation_limit
         return copy
@@ -247,6 +269,7 @@ def mock_kms(
     account_id: str = "123456789012",
     clock: Clock | None = None,
     seed: int | None = None,
+    audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
 ) -> MockKMS: ...
 
 
@@ -258,16 +281,26 @@ def mock_kms(
     account_id: str = "123456789012",
     clock: Clock | None = None,
     seed: int | None = None,
+    audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
 ) -> Any:
     """Mock AWS KMS: ``@mock_kms``, ``@mock_kms(region=...)``, or ``with mock_kms() as kms``.
 
     Every activation starts with empty state; while one is active no ``kms``
     request leaves the process. ``region`` is used when a request names none,
     ``account_id`` owns every key, ``clock`` (default: the system clock, which
-    follows freezegun and time-machine) drives scheduled events, and ``seed``
-    makes key ids, key material and nonces reproducible.
+    follows freezegun and time-machine) drives scheduled events, ``seed``
+    makes key ids, key material and nonces reproducible, and
+    ``audit_log_limit`` (default 10,000; None: no limit) is how many records
+    ``kms.audit_log`` keeps: the earliest are dropped and counted in
+    ``kms.audit_log_dropped``.
     """
-    mock = MockKMS(region=region, account_id=account_id, clock=clock, seed=seed)
+    mock = MockKMS(
+        region=region,
+        account_id=account_id,
+        clock=clock,
+        seed=seed,
+        audit_log_limit=audit_log_limit,
+    )
     if func is None:
         return mock
     return mock(func)

@@ -9,9 +9,14 @@ import datetime as _dt
 import json
 from typing import TYPE_CHECKING, Any
 
+import boto3
 import pytest
+from botocore.config import Config
 
+import kms_mock._keypairs
 from kms_mock import FrozenClock, MockKMS
+from kms_mock._wire import handle
+from tests.test_interception import _before_send_client
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -389,4 +394,79 @@ def test_create_key_names_the_new_key_in_resources(kms: MockKMS, client: KMSClie
     assert event["eventName"] == "CreateKey"
     assert event["resources"] == [
         {"accountId": "123456789012", "type": "AWS::KMS::Key", "ARN": arn}
+    ]
+
+
+# -- userAgent: the caller's User-Agent header ----------------------------------------------
+
+
+def _user_agent_sent_before_call(client: KMSClient, operation: str) -> list[str]:
+    sent: list[str] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        sent.append(params["headers"]["User-Agent"])
+
+    # The operation's own event: botocore calls it before kms_mock's (for all of kms).
+    client.meta.events.register(f"before-call.kms.{operation}", record)
+    return sent
+
+
+def test_user_agent_is_the_callers_header(kms: MockKMS) -> None:
+    client = boto3.client("kms", region_name=REGION, config=Config(user_agent_extra="my-app/1.2"))
+    sent = _user_agent_sent_before_call(client, "CreateKey")
+    new_key(client)
+    event = last_call(kms, "CreateKey")
+    assert [event["userAgent"]] == sent
+    assert event["userAgent"].startswith("Boto3/")
+    assert event["userAgent"].endswith(" my-app/1.2")
+
+
+def test_user_agent_on_the_before_send_path(kms: MockKMS) -> None:
+    slow = _before_send_client()
+    sent: list[bytes] = []
+    # Registered after kms_mock's before-send handler: it sees the request as answered.
+    slow.meta.events.register(
+        "before-send.kms", lambda request, **_: sent.append(request.headers["User-Agent"])
+    )
+    slow.list_keys()
+    [header] = sent
+    assert isinstance(header, bytes)
+    assert last_call(kms, "ListKeys")["userAgent"] == header.decode()
+    assert header.startswith(b"Boto3/")
+
+
+def test_user_agent_of_a_request_without_the_header_is_empty(kms: MockKMS) -> None:
+    handle(kms.backend, "TrentService.ListKeys", b"{}", None, b"curl/8.5.0")
+    assert last_call(kms, "ListKeys")["userAgent"] == "curl/8.5.0"
+    handle(kms.backend, "TrentService.ListKeys", b"{}", None)
+    assert last_call(kms, "ListKeys")["userAgent"] == ""
+
+
+# -- order: by event time, however late a record arrives -------------------------------------
+
+
+def test_a_call_that_waited_for_its_key_pair_is_listed_at_its_own_time(
+    kms: MockKMS, client: KMSClient, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rotating = new_key(client)
+    client.enable_key_rotation(KeyId=rotating["KeyId"], RotationPeriodInDays=90)
+    signing = new_key(client, KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
+    derive = kms_mock._keypairs.derive_secret
+
+    def derive_while_the_clock_moves(*args: Any, **kwargs: Any) -> Any:
+        # The first Sign generates the key pair with the backend's lock let go:
+        # meanwhile another thread moves the clock past a scheduled rotation.
+        clock.advance(days=100)
+        return derive(*args, **kwargs)
+
+    monkeypatch.setattr(kms_mock._keypairs, "derive_secret", derive_while_the_clock_moves)
+    client.sign(KeyId=signing["KeyId"], Message=b"m", SigningAlgorithm="RSASSA_PSS_SHA_256")
+
+    log = kms.audit_log
+    assert [(event["eventName"], event["eventTime"]) for event in log] == [
+        ("CreateKey", "2025-01-01T00:00:00Z"),
+        ("EnableKeyRotation", "2025-01-01T00:00:00Z"),
+        ("CreateKey", "2025-01-01T00:00:00Z"),
+        ("Sign", "2025-01-01T00:00:00Z"),  # dated when it started; it arrived last
+        ("RotateKey", "2025-04-01T00:00:00Z"),
     ]
