@@ -84,6 +84,10 @@ _LEFT_OUT: Final = object()
 def _hidden(shape: Shape) -> bool:
     # CloudTrail shows no plaintext, ciphertext, key, signature, MAC or password:
     # in botocore's model each is a blob or carries the ``sensitive`` trait.
+    if isinstance(shape, ListShape):
+        return _hidden(shape.member)
+    if isinstance(shape, MapShape):
+        return _hidden(shape.value)
     return shape.type_name == "blob" or bool(shape.metadata.get("sensitive"))
 
 
@@ -165,9 +169,9 @@ class _Compiler:
         if isinstance(shape, StructureShape):
             return self.structure(shape)
         if isinstance(shape, ListShape):
-            return None if _hidden(shape.member) else _each(self.converter(shape.member))
+            return _each(self.converter(shape.member))
         if isinstance(shape, MapShape):
-            return None if _hidden(shape.value) else _map(self.converter(shape.value))
+            return _map(self.converter(shape.value))
         if shape.type_name == "timestamp":
             return _timestamp
         return None
