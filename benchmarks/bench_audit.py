@@ -13,8 +13,8 @@ The targets of the audit-log issue:
     collection, the traced size and the process's RSS are sampled. Target:
     from the first sample (100,000 calls; the log is full) to the last, the
     traced size grows by less than 1 MB (about a byte per call) and RSS by
-    less than 16 MB (allocator noise). The log must hold exactly 10,000 records and count every other as
-    dropped.
+    less than 16 MB (allocator noise). The log must hold exactly 10,000
+    records and count every other as dropped.
 (b) The bytes one record retains: 10,000 Encrypts of 4 KiB with
     ``audit_log_limit=None``, tracemalloc's traced size after them minus before,
     divided by 10,000. Target: at most 1 KiB (CloudTrail's record of a 4 KiB

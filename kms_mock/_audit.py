@@ -315,8 +315,8 @@ class AuditRecord:
             return None
         shown: dict[str, Any] = _thawed(self.request_parameters)
         if self.event_name == "Decrypt":
-            # CloudTrail names the algorithm of every Decrypt, given or not
-            # (the Decrypt example of AWS's "Logging with AWS CloudTrail" pages).
+            # CloudTrail names the algorithm of every Decrypt, given or not (the
+            # Decrypt example in the AWS KMS Developer Guide's CloudTrail pages).
             shown.setdefault("encryptionAlgorithm", "SYMMETRIC_DEFAULT")
         return shown
 
@@ -372,18 +372,18 @@ class AuditLog:
                 shown_response = {"keyId": request.resources[0]}
         self._add(
             AuditRecord(
-                plan.name,
-                request.now,
-                self._shared(request.region),
-                request.account_id,
-                request.event_id,
-                request.request_id,
-                self._shared(request.user_agent),
-                self._shared_members(plan.request(params)),
-                shown_response,
-                None if error is None else (error.code, error.message),
-                tuple(request.resources),
-                request.key_material_id,
+                event_name=plan.name,
+                when=request.now,
+                region=self._shared(request.region),
+                account_id=request.account_id,
+                event_id=request.event_id,
+                request_id=request.request_id,
+                user_agent=self._shared(request.user_agent),
+                request_parameters=self._shared_members(plan.request(params)),
+                response_elements=shown_response,
+                error=None if error is None else (error.code, error.message),
+                resources=tuple(request.resources),
+                key_material_id=request.key_material_id,
             )
         )
 
@@ -419,7 +419,8 @@ class AuditLog:
         records = self._records
         if records and record.when < records[-1].when:
             # Dated before the newest record: a call that let go of the lock to
-            # generate a key pair while the clock moved on. Rare, so O(n) is fine.
+            # generate a key pair while the clock moved on, or a system clock
+            # set back (freezegun). Rare, so inserting in O(n) is fine.
             bisect.insort_right(records, record, key=_event_time)
         else:
             records.append(record)
@@ -437,6 +438,7 @@ class AuditLog:
 
     def _shared_members(self, rendered: Any) -> dict[str, Any] | None:
         # A request that is not a JSON object (refused as such) shows nothing.
+        # Its strings (the key id of every call on a key) are kept once.
         if rendered is _LEFT_OUT:
             return None
         shown: dict[str, Any] = rendered

@@ -435,7 +435,7 @@ def test_user_agent_on_the_before_send_path(kms: MockKMS) -> None:
     assert header.startswith(b"Boto3/")
 
 
-def test_user_agent_of_a_request_without_the_header_is_empty(kms: MockKMS) -> None:
+def test_the_wire_layer_records_the_user_agent_it_is_given_or_none(kms: MockKMS) -> None:
     handle(kms.backend, "TrentService.ListKeys", b"{}", None, b"curl/8.5.0")
     assert last_call(kms, "ListKeys")["userAgent"] == "curl/8.5.0"
     handle(kms.backend, "TrentService.ListKeys", b"{}", None)
@@ -470,3 +470,32 @@ def test_a_call_that_waited_for_its_key_pair_is_listed_at_its_own_time(
         ("Sign", "2025-01-01T00:00:00Z"),  # dated when it started; it arrived last
         ("RotateKey", "2025-04-01T00:00:00Z"),
     ]
+
+
+def test_request_timestamps_are_iso_and_blobs_are_left_out(kms: MockKMS, client: KMSClient) -> None:
+    key = new_key(client, Origin="EXTERNAL")
+    with pytest.raises(client.exceptions.ClientError):  # not served by kms_mock, but recorded
+        client.import_key_material(
+            KeyId=key["KeyId"],
+            ImportToken=b"token" * 8,
+            EncryptedKeyMaterial=b"material" * 8,
+            ValidTo=_dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=_dt.UTC),
+            ExpirationModel="KEY_MATERIAL_EXPIRES",
+        )
+    assert last_call(kms, "ImportKeyMaterial")["requestParameters"] == {
+        "keyId": key["KeyId"],
+        "validTo": "2026-03-04T05:06:07Z",
+        "expirationModel": "KEY_MATERIAL_EXPIRES",
+    }
+
+
+def test_changing_what_was_read_changes_nothing_in_the_log(kms: MockKMS, client: KMSClient) -> None:
+    key = new_key(client, Tags=[{"TagKey": "team", "TagValue": "blue"}])
+    client.encrypt(KeyId=key["KeyId"], Plaintext=b"x", EncryptionContext={"a": "b"})
+    before = kms.audit_log
+    for event in kms.audit_log:
+        event["requestParameters"].clear()
+        if event["responseElements"]:
+            event["responseElements"]["keyMetadata"].clear()
+    assert kms.audit_log == before
+    assert before[0]["requestParameters"]["tags"] == [{"tagKey": "team", "tagValue": "blue"}]

@@ -177,6 +177,13 @@ def _fail_with_secrets(client: KMSClient) -> None:
         lambda: client.create_custom_key_store(
             CustomKeyStoreName="store", KeyStorePassword="do-not-log-this-password"
         ),
+        lambda: client.update_custom_key_store(
+            CustomKeyStoreId="cks-1234567890abcdef0",
+            XksProxyAuthenticationCredential={
+                "AccessKeyId": "ABCDEFGHIJKLMNOPQRST234567",
+                "RawSecretAccessKey": "do-not-log-this-secret-access-key-0123456789abcdef",
+            },
+        ),
     ]
     for call in failing:
         with pytest.raises(client.exceptions.ClientError):
@@ -216,10 +223,16 @@ def test_no_secret_or_blob_is_retained_by_the_log(
         encoded = base64.b64encode(blob).decode()
         assert encoded not in rendered
         assert not [text for text in strings if encoded in text or blob.decode("latin-1") in text]
-    assert "do-not-log-this-password" not in rendered
-    assert "do-not-log-this-password" not in strings
+    for secret in ("do-not-log-this", "ABCDEFGHIJKLMNOPQRST234567"):
+        assert secret not in rendered
+        assert not [text for text in strings if secret in text]
     [store] = [event for event in kms.audit_log if event["eventName"] == "CreateCustomKeyStore"]
     assert store["requestParameters"] == {"customKeyStoreName": "store"}
+    [update] = [event for event in kms.audit_log if event["eventName"] == "UpdateCustomKeyStore"]
+    assert update["requestParameters"] == {
+        "customKeyStoreId": "cks-1234567890abcdef0",
+        "xksProxyAuthenticationCredential": {},  # both members are sensitive
+    }
 
 
 def test_no_request_or_response_is_referenced_by_the_log(
@@ -246,6 +259,23 @@ def test_no_request_or_response_is_referenced_by_the_log(
     assert len(containers) > 12
     ids, _ = retained(kms)
     assert not [item for item in containers if id(item) in ids]
+
+
+def test_what_does_not_fit_the_model_is_left_out(kms: MockKMS) -> None:
+    # Only a raw request (not botocore) can send these; the call fails validation.
+    body = {
+        "KeyId": {"not": "a string"},
+        "Plaintext": "c2VjcmV0",
+        "EncryptionContext": "not a map",
+        "GrantTokens": ["token", {"not": "a string"}],
+        "NotInTheModel": "anything",
+    }
+    answer = handle(kms.backend, "TrentService.Encrypt", json.dumps(body).encode(), None)
+    assert answer.status == 400
+    [event] = kms.audit_log
+    assert event["requestParameters"] == {"grantTokens": ["token"]}
+    handle(kms.backend, "TrentService.Encrypt", b"[1, 2]", None)
+    assert kms.audit_log[-1]["requestParameters"] is None
 
 
 # -- the cap --------------------------------------------------------------------------------
