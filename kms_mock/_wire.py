@@ -61,7 +61,8 @@ def error_body(error: ServiceError) -> bytes:
 
 
 def _header_text(value: str | bytes | None) -> str:
-    # A prepared botocore request (the before-send path) holds header values as bytes.
+    # A prepared botocore request (the before-send path) holds header values as
+    # bytes; a header the request did not carry reads as empty.
     if isinstance(value, bytes):
         return value.decode("latin-1")
     return value or ""
