@@ -211,6 +211,7 @@ _COMPILING = threading.Lock()
 
 
 def _plan(operation: str) -> _Plan:
+    """The rendering plan of ``operation``, compiled on its first record."""
     plan = _PLANS.get(operation)
     if plan is not None:
         return plan
