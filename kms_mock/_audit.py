@@ -119,28 +119,28 @@ class _Structure:
         return shown
 
 
-def _each(convert: Converter | None) -> Converter:
+def _scalar(value: Any) -> Any:
+    return value if isinstance(value, _SCALARS) else _LEFT_OUT
+
+
+def _each(convert: Converter) -> Converter:
     """Shows a list, item by item."""
 
     def shown(value: Any) -> Any:
         if not isinstance(value, list | tuple):
             return _LEFT_OUT
-        if convert is None:
-            return [item for item in value if isinstance(item, _SCALARS)]
         items = (convert(item) for item in value)
         return [item for item in items if item is not _LEFT_OUT]
 
     return shown
 
 
-def _map(convert: Converter | None) -> Converter:
+def _map(convert: Converter) -> Converter:
     """Shows a map with its keys as given (an encryption context appears verbatim)."""
 
     def shown(value: Any) -> Any:
         if not isinstance(value, dict):
             return _LEFT_OUT
-        if convert is None:
-            return {key: item for key, item in value.items() if isinstance(item, _SCALARS)}
         items = ((key, convert(item)) for key, item in value.items())
         return {key: item for key, item in items if item is not _LEFT_OUT}
 
@@ -151,12 +151,12 @@ def _timestamp(value: Any) -> Any:
     """ISO-8601 from a datetime (a response) or epoch seconds (a raw request)."""
     if isinstance(value, _dt.datetime):
         return _iso(value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            return _iso(_dt.datetime.fromtimestamp(value, _dt.UTC))
-        except (OverflowError, OSError, ValueError):
-            return _LEFT_OUT
-    return value if isinstance(value, str) else _LEFT_OUT
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return _LEFT_OUT
+    try:
+        return _iso(_dt.datetime.fromtimestamp(value, _dt.UTC))
+    except (OverflowError, OSError, ValueError):  # beyond what a datetime holds
+        return _LEFT_OUT
 
 
 class _Compiler:
@@ -169,9 +169,9 @@ class _Compiler:
         if isinstance(shape, StructureShape):
             return self.structure(shape)
         if isinstance(shape, ListShape):
-            return _each(self.converter(shape.member))
+            return _each(self.converter(shape.member) or _scalar)
         if isinstance(shape, MapShape):
-            return _map(self.converter(shape.value))
+            return _map(self.converter(shape.value) or _scalar)
         if shape.type_name == "timestamp":
             return _timestamp
         return None

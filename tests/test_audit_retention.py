@@ -276,6 +276,12 @@ def test_what_does_not_fit_the_model_is_left_out(kms: MockKMS) -> None:
     assert event["requestParameters"] == {"grantTokens": ["token"]}
     handle(kms.backend, "TrentService.Encrypt", b"[1, 2]", None)
     assert kms.audit_log[-1]["requestParameters"] is None
+    handle(kms.backend, "TrentService.Encrypt", b'{"KeyId": "k", "GrantTokens": "t"}', None)
+    assert kms.audit_log[-1]["requestParameters"] == {"keyId": "k"}
+    for valid_to in (1e300, "2026-01-01", True):  # epoch seconds are the only timestamps
+        body = {"KeyId": "k", "ValidTo": valid_to}
+        handle(kms.backend, "TrentService.ImportKeyMaterial", json.dumps(body).encode(), None)
+        assert kms.audit_log[-1]["requestParameters"] == {"keyId": "k"}
 
 
 # -- the cap --------------------------------------------------------------------------------
@@ -377,3 +383,11 @@ def test_the_cap_drops_the_earliest_events_even_when_they_arrive_late() -> None:
         _service_event(log, name, minutes)
     assert _names(log) == ["C", "F"]
     assert log.dropped == 4
+
+
+def test_strings_shared_between_records_are_kept_in_a_bounded_table(kms: MockKMS) -> None:
+    agents = [f"agent/{number}" for number in range(2500)]
+    for agent in agents + agents[:3]:
+        handle(kms.backend, "TrentService.ListKeys", b"{}", None, agent.encode())
+    assert [event["userAgent"] for event in kms.audit_log] == agents + agents[:3]
+    assert len(kms.backend.audit._strings) <= 1024
