@@ -322,9 +322,7 @@ class AuditRecord:
         return shown
 
     def _response_elements(self) -> dict[str, Any] | None:
-        if self.response_elements is None:
-            return None
-        shown: dict[str, Any] = _thawed(self.response_elements)
+        shown: dict[str, Any] | None = _thawed(self.response_elements)
         return shown
 
 
