@@ -1,22 +1,34 @@
 """A CloudTrail-shaped record of every call and every service-initiated event.
 
-Recording must stay cheap on the request path, so a call stores a small raw
-record; the CloudTrail-shaped dict (spec §5) is built only when the test reads
-``kms.audit_log``. Service events (automatic rotation, key deletion) are dated
-at their scheduled times, not when the test happened to look.
+A record keeps only what its CloudTrail event shows, rendered when the call
+happens: no plaintext, key or blob of any kind (CloudTrail omits them), and no
+reference to the request or response, which would keep every payload of a
+long test alive. The envelope around it is built when ``kms.audit_log`` is
+read. Service events (automatic rotation, key deletion) are dated at their
+scheduled times; the log lists events by event time, ties by arrival, and
+keeps the newest ``limit`` of them.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
+import threading
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from ._arns import partition_for
 from ._entropy import Entropy
+from ._settings import DEFAULT_AUDIT_LOG_LIMIT
 from ._validation import operation_model, service_model
+
+if TYPE_CHECKING:
+    from ._dispatch import Request
+    from ._errors import ServiceError
 
 EVENT_VERSION = "1.11"
 EVENT_SOURCE = "kms.amazonaws.com"
@@ -38,23 +50,11 @@ _CRYPTOGRAPHIC = frozenset(
         "DeriveSharedSecret",
     }
 )
-# Secrets never go into the log (CloudTrail omits plaintexts and ciphertexts).
-_SECRET_MEMBERS = frozenset(
-    {
-        "Plaintext",
-        "CiphertextBlob",
-        "PrivateKeyPlaintext",
-        "PrivateKeyCiphertextBlob",
-        "SharedSecret",
-        "Message",
-        "Signature",
-        "Mac",
-        "EncryptedKeyMaterial",
-        "ImportToken",
-        "PublicKey",
-        "CiphertextForRecipient",
-    }
-)
+# Plain JSON values a record may keep as they are.
+_SCALARS: Final = (str, int, float, type(None))
+# Strings shared between records (user agents, regions, key ids) are kept
+# once; the table is emptied when full, so it cannot grow with the log.
+_SHARED_STRINGS: Final = 1024
 
 
 def _iso(when: _dt.datetime) -> str:
@@ -72,52 +72,178 @@ def _decapitalize(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
-def _shape_of(operation: str, direction: str) -> Shape | None:
-    """The input or output shape of ``operation`` in botocore's model, if it has one."""
-    if operation not in service_model().operation_names:
-        return None
-    model = operation_model(operation)
-    return model.input_shape if direction == "input" else model.output_shape
+# -- rendering: what CloudTrail shows of a request or response -------------------------------
+
+# A converter turns a value of one shape into what CloudTrail shows of it, or
+# _LEFT_OUT (a value that does not fit its shape shows nothing). None stands
+# for a scalar member, kept as it is: the common case, checked inline.
+Converter = Callable[[Any], Any]
+_LEFT_OUT: Final = object()
 
 
-def _shown(shape: Shape | None, value: Any) -> Any:
-    """``value`` as CloudTrail shows it, guided by its shape in the model.
+def _hidden(shape: Shape) -> bool:
+    # CloudTrail shows no plaintext, ciphertext, key, signature, MAC or password:
+    # in botocore's model each is a blob or carries the ``sensitive`` trait.
+    if isinstance(shape, ListShape):
+        return _hidden(shape.member)
+    if isinstance(shape, MapShape):
+        return _hidden(shape.value)
+    return shape.type_name == "blob" or bool(shape.metadata.get("sensitive"))
 
-    Structure members become lowerCamel (at every depth, as CloudTrail's
-    ``keyMetadata.keyId``), map keys stay as given (an encryption context is
-    shown verbatim), blobs and secrets are left out, timestamps (datetimes, or
-    epoch numbers in a raw request) become ISO-8601. The result is plain JSON.
-    """
-    kind = None if shape is None else shape.type_name
-    if isinstance(value, dict):
-        if kind == "map":
-            assert isinstance(shape, MapShape)
-            return {name: _shown(shape.value, item) for name, item in value.items()}
-        members = shape.members if isinstance(shape, StructureShape) else {}
+
+class _Structure:
+    """Shows a structure's members under their lowerCamel names, leaving out hidden ones."""
+
+    __slots__ = ("members",)
+
+    def __init__(self) -> None:
+        self.members: dict[str, tuple[str, Converter | None]] = {}
+
+    def __call__(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return _LEFT_OUT
         shown: dict[str, Any] = {}
         for name, item in value.items():
-            member = members.get(name)
-            if (
-                name in _SECRET_MEMBERS
-                or isinstance(item, bytes)
-                or (member is not None and member.type_name == "blob")
-            ):
+            member = self.members.get(name)
+            if member is None:  # hidden, or not in the model
                 continue
-            shown[_decapitalize(name)] = _shown(member, item)
+            shown_name, convert = member
+            if convert is None:
+                if not isinstance(item, _SCALARS):
+                    continue
+            else:
+                item = convert(item)
+                if item is _LEFT_OUT:
+                    continue
+            shown[shown_name] = item
         return shown
-    if isinstance(value, list):
-        item_shape = shape.member if isinstance(shape, ListShape) else None
-        return [_shown(item_shape, item) for item in value if not isinstance(item, bytes)]
+
+
+def _scalar(value: Any) -> Any:
+    return value if isinstance(value, _SCALARS) else _LEFT_OUT
+
+
+def _each(convert: Converter) -> Converter:
+    """Shows a list, item by item."""
+
+    def shown(value: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            return _LEFT_OUT
+        items = (convert(item) for item in value)
+        return [item for item in items if item is not _LEFT_OUT]
+
+    return shown
+
+
+def _map(convert: Converter) -> Converter:
+    """Shows a map with its keys as given (an encryption context appears verbatim)."""
+
+    def shown(value: Any) -> Any:
+        if not isinstance(value, dict):
+            return _LEFT_OUT
+        items = ((key, convert(item)) for key, item in value.items())
+        return {key: item for key, item in items if item is not _LEFT_OUT}
+
+    return shown
+
+
+def _timestamp(value: Any) -> Any:
+    """ISO-8601 from a datetime (a response) or epoch seconds (a raw request)."""
     if isinstance(value, _dt.datetime):
         return _iso(value)
-    if kind == "timestamp" and isinstance(value, int | float) and not isinstance(value, bool):
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return _LEFT_OUT
+    try:
         return _iso(_dt.datetime.fromtimestamp(value, _dt.UTC))
+    except (OverflowError, OSError, ValueError):  # beyond what a datetime holds
+        return _LEFT_OUT
+
+
+class _Compiler:
+    """Converters for botocore shapes; a structure's is shared by every use of its shape."""
+
+    def __init__(self) -> None:
+        self._structures: dict[str, _Structure] = {}
+
+    def converter(self, shape: Shape) -> Converter | None:
+        if isinstance(shape, StructureShape):
+            return self.structure(shape)
+        if isinstance(shape, ListShape):
+            return _each(self.converter(shape.member) or _scalar)
+        if isinstance(shape, MapShape):
+            return _map(self.converter(shape.value) or _scalar)
+        if shape.type_name == "timestamp":
+            return _timestamp
+        return None
+
+    def structure_or_empty(self, shape: StructureShape | None) -> _Structure:
+        """The converter of an operation's input or output (an empty one where it has none)."""
+        return _Structure() if shape is None else self.structure(shape)
+
+    def structure(self, shape: StructureShape) -> _Structure:
+        structure = self._structures.get(shape.name)
+        if structure is None:
+            # Registered before its members are compiled: a shape may contain itself.
+            structure = self._structures[shape.name] = _Structure()
+            for name, member in shape.members.items():
+                if not _hidden(member):
+                    structure.members[name] = (_decapitalize(name), self.converter(member))
+        return structure
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How the record of one operation is rendered, compiled once from botocore's model."""
+
+    name: str
+    request: _Structure
+    response: _Structure | None  # None: CloudTrail shows no responseElements
+
+
+def _is_read_only(event_name: str) -> bool:
+    return event_name.startswith(_READ_ONLY_PREFIXES) or event_name in _CRYPTOGRAPHIC
+
+
+_PLANS: dict[str, _Plan] = {}
+_COMPILER = _Compiler()
+# Two mocks in two threads may render their first record of an operation at once.
+_COMPILING = threading.Lock()
+
+
+def _plan(operation: str) -> _Plan:
+    """The rendering plan of ``operation``, compiled on its first record."""
+    plan = _PLANS.get(operation)
+    if plan is not None:
+        return plan
+    if operation not in service_model().operation_names:
+        # An unknown operation: no member is in the model, so none is shown.
+        return _Plan(operation, _Structure(), None)
+    with _COMPILING:
+        model = operation_model(operation)
+        plan = _Plan(
+            model.name,
+            _COMPILER.structure_or_empty(model.input_shape),
+            None if _is_read_only(operation) else _COMPILER.structure_or_empty(model.output_shape),
+        )
+        _PLANS[operation] = plan
+    return plan
+
+
+def _thawed(value: Any) -> Any:
+    """A fresh copy of rendered JSON: readers may change what they get."""
+    if isinstance(value, dict):
+        return {name: _thawed(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_thawed(item) for item in value]
     return value
+
+
+# -- records and the log ------------------------------------------------------------------
 
 
 @dataclass(slots=True)
 class AuditRecord:
-    """One call or service event, kept raw until the log is read."""
+    """One call or service event: what its CloudTrail event shows, in compact fields."""
 
     event_name: str
     when: _dt.datetime
@@ -125,8 +251,9 @@ class AuditRecord:
     account_id: str
     event_id: str
     request_id: str | None = None
-    request: dict[str, Any] | None = None
-    response: dict[str, Any] | None = None
+    user_agent: str = ""
+    request_parameters: dict[str, Any] | None = None
+    response_elements: dict[str, Any] | None = None
     error: tuple[str, str | None] | None = None
     resources: tuple[str, ...] = ()
     key_material_id: str | None = None
@@ -140,29 +267,20 @@ class AuditRecord:
 
     def to_event(self) -> dict[str, Any]:
         """The CloudTrail-shaped event."""
-        root = f"arn:{partition_for(self.region)}:iam::{self.account_id}:root"
+        service = self.is_service_event
         event: dict[str, Any] = {
             "eventVersion": EVENT_VERSION,
-            "userIdentity": (
-                {"accountId": self.account_id, "invokedBy": "AWS Internal"}
-                if self.is_service_event
-                else {
-                    "type": "Root",
-                    "principalId": self.account_id,
-                    "arn": root,
-                    "accountId": self.account_id,
-                }
-            ),
+            "userIdentity": self._user_identity(),
             "eventTime": _iso(self.when),
             "eventSource": EVENT_SOURCE,
             "eventName": self.event_name,
             "awsRegion": self.region,
-            "sourceIPAddress": "AWS Internal" if self.is_service_event else "127.0.0.1",
-            "userAgent": "AWS Internal" if self.is_service_event else "kms_mock",
+            "sourceIPAddress": "AWS Internal" if service else "127.0.0.1",
+            "userAgent": "AWS Internal" if service else self.user_agent,
             "requestParameters": self._request_parameters(),
             "responseElements": self._response_elements(),
             "eventID": self.event_id,
-            "readOnly": self._read_only(),
+            "readOnly": not service and _is_read_only(self.event_name),
             "resources": [
                 {"accountId": self.account_id, "type": "AWS::KMS::Key", "ARN": arn}
                 for arn in self.resources
@@ -183,47 +301,90 @@ class AuditRecord:
             event["serviceEventDetails"] = dict(self.service_details)
         return event
 
-    def _read_only(self) -> bool:
-        name = self.event_name
-        return not self.is_service_event and (
-            name.startswith(_READ_ONLY_PREFIXES) or name in _CRYPTOGRAPHIC
-        )
+    def _user_identity(self) -> dict[str, str]:
+        if self.is_service_event:
+            return {"accountId": self.account_id, "invokedBy": "AWS Internal"}
+        return {
+            "type": "Root",
+            "principalId": self.account_id,
+            "arn": f"arn:{partition_for(self.region)}:iam::{self.account_id}:root",
+            "accountId": self.account_id,
+        }
 
     def _request_parameters(self) -> dict[str, Any] | None:
-        if self.request is None:
+        if self.request_parameters is None:
             return None
-        shown: dict[str, Any] = _shown(_shape_of(self.event_name, "input"), self.request)
+        shown: dict[str, Any] = _thawed(self.request_parameters)
         if self.event_name == "Decrypt":
-            # CloudTrail names the algorithm of every Decrypt, given or not (spec §5.1).
+            # CloudTrail names the algorithm of every Decrypt, given or not (the
+            # Decrypt example in the AWS KMS Developer Guide's CloudTrail pages).
             shown.setdefault("encryptionAlgorithm", "SYMMETRIC_DEFAULT")
         return shown
 
     def _response_elements(self) -> dict[str, Any] | None:
-        if self.response is None or self.error is not None or self._read_only():
-            return None
-        shown: dict[str, Any] = _shown(_shape_of(self.event_name, "output"), self.response)
-        if not shown and self.resources:
-            # CloudTrail names the key even where the API response is empty.
-            shown = {"keyId": self.resources[0]}
-        return shown or None
+        shown: dict[str, Any] | None = _thawed(self.response_elements)
+        return shown
+
+
+def _event_time(record: AuditRecord) -> _dt.datetime:
+    return record.when
 
 
 class AuditLog:
-    """Every record of one mock activation, oldest first."""
+    """The records of one mock activation, by event time, at most ``limit`` of them."""
 
-    def __init__(self, entropy: Entropy) -> None:
+    def __init__(self, entropy: Entropy, limit: int | None = DEFAULT_AUDIT_LOG_LIMIT) -> None:
         self._entropy = entropy
-        self.records: list[AuditRecord] = []
+        self.limit = limit
+        #: How many of the earliest records were dropped to keep within ``limit``.
+        self.dropped = 0
+        self._records: deque[AuditRecord] = deque()
+        self._strings: dict[str, str] = {}
+
+    @property
+    def records(self) -> deque[AuditRecord]:
+        """Every record kept, by event time (ties in order of arrival)."""
+        return self._records
 
     def new_event_id(self) -> str:
         """A fresh eventID (a call learns its own before it is recorded)."""
         return self._entropy.uuid4()
 
-    def api_call(self, **fields: Any) -> AuditRecord:
-        """Record one API call (successful or not); ``event_id`` comes from new_event_id."""
-        record = AuditRecord(**fields)
-        self.records.append(record)
-        return record
+    def api_call(
+        self,
+        request: Request,
+        params: Any,
+        response: dict[str, Any] | None,
+        error: ServiceError | None,
+    ) -> None:
+        """Record one API call, successful or not, as CloudTrail shows it.
+
+        Nothing of ``params`` (the request as sent) or ``response`` is kept but
+        the members CloudTrail shows, copied.
+        """
+        plan = _plan(request.operation)
+        shown_response = None
+        if plan.response is not None and response is not None and error is None:
+            shown_response = plan.response(response)
+            if not shown_response and request.resources:
+                # CloudTrail names the key even where the API response is empty.
+                shown_response = {"keyId": request.resources[0]}
+        self._add(
+            AuditRecord(
+                event_name=plan.name,
+                when=request.now,
+                region=self._shared(request.region),
+                account_id=request.account_id,
+                event_id=request.event_id,
+                request_id=request.request_id,
+                user_agent=self._shared(request.user_agent),
+                request_parameters=self._shared_members(plan.request(params)),
+                response_elements=shown_response,
+                error=None if error is None else (error.code, error.message),
+                resources=tuple(request.resources),
+                key_material_id=request.key_material_id,
+            )
+        )
 
     def service_event(
         self,
@@ -234,21 +395,53 @@ class AuditLog:
         account_id: str,
         key_arn: str,
         details: dict[str, Any] | None = None,
-    ) -> AuditRecord:
+    ) -> None:
         """Record something AWS did by itself, dated ``when`` (its scheduled time)."""
-        record = AuditRecord(
-            event_name=event_name,
-            when=when,
-            region=region,
-            account_id=account_id,
-            event_id=self._entropy.uuid4(),
-            resources=(key_arn,),
-            event_type="AwsServiceEvent",
-            service_details=details,
+        self._add(
+            AuditRecord(
+                event_name=event_name,
+                when=when,
+                region=region,
+                account_id=account_id,
+                event_id=self._entropy.uuid4(),
+                resources=(key_arn,),
+                event_type="AwsServiceEvent",
+                service_details=details,
+            )
         )
-        self.records.append(record)
-        return record
 
     def events(self) -> list[dict[str, Any]]:
-        """The CloudTrail-shaped events, oldest first."""
-        return [record.to_event() for record in self.records]
+        """The CloudTrail-shaped events, by event time."""
+        return [record.to_event() for record in self._records]
+
+    def _add(self, record: AuditRecord) -> None:
+        records = self._records
+        if records and record.when < records[-1].when:
+            # Dated before the newest record: a call that let go of the lock to
+            # generate a key pair while the clock moved on, or a system clock
+            # set back (freezegun). Rare, so inserting in O(n) is fine.
+            bisect.insort_right(records, record, key=_event_time)
+        else:
+            records.append(record)
+        if self.limit is not None and len(records) > self.limit:
+            records.popleft()
+            self.dropped += 1
+
+    def _shared(self, text: str) -> str:
+        shared = self._strings.get(text)
+        if shared is None:
+            if len(self._strings) >= _SHARED_STRINGS:
+                self._strings.clear()
+            shared = self._strings[text] = text
+        return shared
+
+    def _shared_members(self, rendered: Any) -> dict[str, Any] | None:
+        # A request that is not a JSON object (refused as such) shows nothing.
+        # Its strings (the key id of every call on a key) are kept once.
+        if rendered is _LEFT_OUT:
+            return None
+        shown: dict[str, Any] = rendered
+        for name, value in shown.items():
+            if type(value) is str:
+                shown[name] = self._shared(value)
+        return shown

@@ -52,6 +52,7 @@ class Request:
     now: _dt.datetime
     request_id: str
     event_id: str
+    user_agent: str = ""  # the caller's User-Agent header, for the audit log
     resources: list[str] = field(default_factory=list)
     key_material_id: str | None = None
 
@@ -83,26 +84,13 @@ def _serve(request: Request, params: Any) -> Response:
     return handler(request, decoded)
 
 
-def _audit(
-    request: Request, params: Any, response: Response | None, error: ServiceError | None
-) -> None:
-    request.backend.audit.api_call(
-        event_name=request.operation,
-        when=request.now,
-        region=request.region,
-        account_id=request.account_id,
-        request_id=request.request_id,
-        event_id=request.event_id,
-        request=params if isinstance(params, dict) else None,
-        response=response,
-        error=None if error is None else (error.code, error.message),
-        resources=tuple(request.resources),
-        key_material_id=request.key_material_id,
-    )
-
-
 def dispatch(
-    backend: Backend, operation_name: str, params: Any, region: str | None, request_id: str
+    backend: Backend,
+    operation_name: str,
+    params: Any,
+    region: str | None,
+    request_id: str,
+    user_agent: str = "",
 ) -> Response:
     """Validate ``params``, run ``operation_name`` against ``backend``, audit the call.
 
@@ -119,11 +107,12 @@ def dispatch(
             now=now,
             request_id=request_id,
             event_id=backend.audit.new_event_id(),
+            user_agent=user_agent,
         )
         try:
             response = _serve(request, params)
         except ServiceError as error:
-            _audit(request, params, None, error)
+            backend.audit.api_call(request, params, None, error)
             raise
-        _audit(request, params, response, None)
+        backend.audit.api_call(request, params, response, None)
         return response

@@ -154,8 +154,13 @@ def _before_call(
     backend = active_backend()
     if backend is None:
         return None
+    headers = params["headers"]
     answer = handle(
-        backend, params["headers"].get("X-Amz-Target"), params["body"], context.get("client_region")
+        backend,
+        headers.get("X-Amz-Target"),
+        params["body"],
+        context.get("client_region"),
+        headers.get("User-Agent"),
     )
     http_response = _http_response(params["url"], answer)
     if answer.members is not None:
@@ -182,7 +187,14 @@ def _before_send(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
     if backend is None:
         return None
     body = request.body if isinstance(request.body, bytes | str) else b""
-    answer = handle(backend, request.headers.get("X-Amz-Target"), body, _region_of(request.url))
+    headers = request.headers
+    answer = handle(
+        backend,
+        headers.get("X-Amz-Target"),
+        body,
+        _region_of(request.url),
+        headers.get("User-Agent"),
+    )
     response = _http_response(request.url, answer)
     # botocore calls every before-send handler and keeps the first answer, so a
     # later one (moto's, registered for all services) would serve the request

@@ -28,8 +28,10 @@ from ._errors import UsageError
 from ._inspect import CiphertextInfo, KeyMaterialInfo
 from ._settings import (
     DEFAULT_ACCOUNT_ID,
+    DEFAULT_AUDIT_LOG_LIMIT,
     DEFAULT_REGION,
     check_account_id,
+    check_audit_log_limit,
     check_clock,
     check_region,
     check_seed,
@@ -66,11 +68,13 @@ class MockKMS:
         account_id: str = DEFAULT_ACCOUNT_ID,
         clock: Clock | None = None,
         seed: int | None = None,
+        audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
     ) -> None:
         self.region = check_region(region)
         self.account_id = check_account_id(account_id)
         self.seed = check_seed(seed)
         self._given_clock = check_clock(clock)
+        self._audit_log_limit = check_audit_log_limit(audit_log_limit)
         self.clock: Clock = self._given_clock or SystemClock()
         # Where a given clock stands now: every decorated call starts there.
         self._clock_start = clock._checkpoint() if isinstance(clock, _MovableClock) else None
@@ -118,6 +122,7 @@ class MockKMS:
             account_id=self.account_id,
             seed=self.seed,
             on_demand_rotation_limit=self._on_demand_rotation_limit,
+            audit_log_limit=self._audit_log_limit,
         )
         if isinstance(self.clock, ObservableClock):
             self.clock.subscribe(backend.on_time_moved)
@@ -162,10 +167,15 @@ class MockKMS:
 
     @property
     def audit_log(self) -> list[dict[str, Any]]:
-        """CloudTrail-shaped events of every call and service event, oldest first."""
+        """CloudTrail-shaped events of every call and service event, by event time."""
         backend = self.backend
         with backend.transaction():
             return backend.audit.events()
+
+    @property
+    def audit_log_dropped(self) -> int:
+        """How many of the earliest audit log records were dropped to stay within the limit."""
+        return self.backend.audit.dropped
 
     @property
     def on_demand_rotation_limit(self) -> int:
@@ -185,7 +195,11 @@ class MockKMS:
     def _fresh(self) -> MockKMS:
         """A copy with the same settings, for one decorated call (or one test)."""
         copy = MockKMS(
-            region=self.region, account_id=self.account_id, clock=self._given_clock, seed=self.seed
+            region=self.region,
+            account_id=self.account_id,
+            clock=self._given_clock,
+            seed=self.seed,
+            audit_log_limit=self._audit_log_limit,
         )
         copy.on_demand_rotation_limit = self._on_demand_rotation_limit
         copy._clock_start = self._clock_start
@@ -439,6 +453,7 @@ def mock_kms(
     account_id: str = DEFAULT_ACCOUNT_ID,
     clock: Clock | None = None,
     seed: int | None = None,
+    audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
 ) -> MockKMS: ...
 
 
@@ -450,6 +465,7 @@ def mock_kms(
     account_id: str = DEFAULT_ACCOUNT_ID,
     clock: Clock | None = None,
     seed: int | None = None,
+    audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
 ) -> Any:
     """Mock AWS KMS: ``@mock_kms``, ``@mock_kms(region=...)``, or ``with mock_kms() as kms``.
 
@@ -457,9 +473,18 @@ def mock_kms(
     request from its thread or task leaves the process. ``region`` is used when
     a request names none, ``account_id`` owns every key, ``clock`` (default: the
     system clock, which follows freezegun and time-machine) drives scheduled
-    events, and ``seed`` makes key ids, key material and nonces reproducible.
+    events, ``seed`` makes key ids, key material and nonces reproducible, and
+    ``audit_log_limit`` (default 10,000; None: no limit) is how many records
+    ``kms.audit_log`` keeps: the earliest are dropped and counted in
+    ``kms.audit_log_dropped``.
     """
-    mock = MockKMS(region=region, account_id=account_id, clock=clock, seed=seed)
+    mock = MockKMS(
+        region=region,
+        account_id=account_id,
+        clock=clock,
+        seed=seed,
+        audit_log_limit=audit_log_limit,
+    )
     if func is None:
         return mock
     return mock(func)

@@ -15,6 +15,7 @@ from ._errors import UsageError
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "123456789012"
+DEFAULT_AUDIT_LOG_LIMIT = 10_000
 
 _REGION = re.compile(r"([a-z]+-){2,3}\d+")
 _ACCOUNT = re.compile(r"\d{12}")
@@ -42,6 +43,16 @@ def check_seed(seed: object) -> int | None:
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise UsageError(f"seed={seed!r} must be an int (or None for OS randomness).")
     return seed
+
+
+def check_audit_log_limit(limit: object) -> int | None:
+    """``limit`` if it is an int >= 1 or None."""
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise UsageError(
+            f"audit_log_limit={limit!r} must be an int >= 1 (the number of audit log records "
+            "kept; the oldest are dropped), or None to keep every record."
+        )
+    return limit
 
 
 def check_clock(clock: object) -> Clock | None:

@@ -20,6 +20,7 @@ from ._clock import Clock
 from ._entropy import Entropy
 from ._models import Alias, Key
 from ._schedule import Schedule
+from ._settings import DEFAULT_AUDIT_LOG_LIMIT
 
 DEFAULT_ON_DEMAND_ROTATION_LIMIT = 25
 
@@ -49,6 +50,7 @@ class Backend:
         account_id: str,
         seed: int | None,
         on_demand_rotation_limit: int = DEFAULT_ON_DEMAND_ROTATION_LIMIT,
+        audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
     ) -> None:
         self.clock = clock
         self.default_region = default_region
@@ -57,7 +59,7 @@ class Backend:
         # Salt of KeyMaterialIds: ids reveal nothing about the material.
         self.material_id_salt = self.entropy.token_bytes(32)
         self.schedule = Schedule()
-        self.audit = AuditLog(self.entropy)
+        self.audit = AuditLog(self.entropy, audit_log_limit)
         # AWS allows 25 on-demand rotations per key (10 until 2025): a setting.
         self.on_demand_rotation_limit = on_demand_rotation_limit
         self.lock = threading.RLock()

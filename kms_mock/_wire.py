@@ -60,12 +60,18 @@ def error_body(error: ServiceError) -> bytes:
     return json.dumps(document).encode()
 
 
+def _header_text(value: str | bytes | None) -> str:
+    # A prepared botocore request (the before-send path) holds header values as
+    # bytes; a header the request did not carry reads as empty.
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return value or ""
+
+
 def operation_of(target: str | bytes | None) -> str:
     """The operation name in an ``X-Amz-Target`` header (``TrentService.<Name>``)."""
-    if isinstance(target, bytes):
-        # A prepared botocore request (the before-send path) holds header values as bytes.
-        target = target.decode("latin-1")
-    if target is None or not target.startswith(TARGET_PREFIX):
+    target = _header_text(target)
+    if not target.startswith(TARGET_PREFIX):
         raise UnknownOperationException(None)
     return target[len(TARGET_PREFIX) :]
 
@@ -85,13 +91,23 @@ def _decode_body(body: bytes | str) -> Any:
 
 
 def handle(
-    backend: Backend, target: str | bytes | None, body: bytes | str, region: str | None
+    backend: Backend,
+    target: str | bytes | None,
+    body: bytes | str,
+    region: str | None,
+    user_agent: str | bytes | None = None,
 ) -> WireResponse:
-    """Serve one KMS request against ``backend``; every failure is an AWS error answer."""
+    """Serve one KMS request against ``backend``; every failure is an AWS error answer.
+
+    ``user_agent`` is the request's User-Agent header, which the audit log
+    shows (empty when the request carried none).
+    """
     request_id = backend.entropy.uuid4()
     try:
         operation = operation_of(target)
-        members = dispatch(backend, operation, _decode_body(body), region, request_id)
+        members = dispatch(
+            backend, operation, _decode_body(body), region, request_id, _header_text(user_agent)
+        )
         status, payload = 200, encode_body(members)
     except ServiceError as error:
         members, status, payload = None, error.status, error_body(error)

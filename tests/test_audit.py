@@ -9,9 +9,14 @@ import datetime as _dt
 import json
 from typing import TYPE_CHECKING, Any
 
+import boto3
 import pytest
+from botocore.config import Config
 
+import kms_mock._keypairs
 from kms_mock import FrozenClock, MockKMS
+from kms_mock._wire import handle
+from tests.test_interception import _before_send_client
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -390,3 +395,107 @@ def test_create_key_names_the_new_key_in_resources(kms: MockKMS, client: KMSClie
     assert event["resources"] == [
         {"accountId": "123456789012", "type": "AWS::KMS::Key", "ARN": arn}
     ]
+
+
+# -- userAgent: the caller's User-Agent header ----------------------------------------------
+
+
+def _user_agent_sent_before_call(client: KMSClient, operation: str) -> list[str]:
+    sent: list[str] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        sent.append(params["headers"]["User-Agent"])
+
+    # The operation's own event: botocore calls it before kms_mock's (for all of kms).
+    client.meta.events.register(f"before-call.kms.{operation}", record)
+    return sent
+
+
+def test_user_agent_is_the_callers_header(kms: MockKMS) -> None:
+    client = boto3.client("kms", region_name=REGION, config=Config(user_agent_extra="my-app/1.2"))
+    sent = _user_agent_sent_before_call(client, "CreateKey")
+    new_key(client)
+    event = last_call(kms, "CreateKey")
+    assert [event["userAgent"]] == sent
+    assert event["userAgent"].startswith("Boto3/")
+    assert event["userAgent"].endswith(" my-app/1.2")
+
+
+def test_user_agent_on_the_before_send_path(kms: MockKMS) -> None:
+    slow = _before_send_client()
+    sent: list[bytes] = []
+    # Registered after kms_mock's before-send handler: it sees the request as answered.
+    slow.meta.events.register(
+        "before-send.kms", lambda request, **_: sent.append(request.headers["User-Agent"])
+    )
+    slow.list_keys()
+    [header] = sent
+    assert isinstance(header, bytes)
+    assert last_call(kms, "ListKeys")["userAgent"] == header.decode()
+    assert header.startswith(b"Boto3/")
+
+
+def test_the_wire_layer_records_the_user_agent_it_is_given_or_none(kms: MockKMS) -> None:
+    handle(kms.backend, "TrentService.ListKeys", b"{}", None, b"curl/8.5.0")
+    assert last_call(kms, "ListKeys")["userAgent"] == "curl/8.5.0"
+    handle(kms.backend, "TrentService.ListKeys", b"{}", None)
+    assert last_call(kms, "ListKeys")["userAgent"] == ""
+
+
+# -- order: by event time, however late a record arrives -------------------------------------
+
+
+def test_a_call_that_waited_for_its_key_pair_is_listed_at_its_own_time(
+    kms: MockKMS, client: KMSClient, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rotating = new_key(client)
+    client.enable_key_rotation(KeyId=rotating["KeyId"], RotationPeriodInDays=90)
+    signing = new_key(client, KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
+    derive = kms_mock._keypairs.derive_secret
+
+    def derive_while_the_clock_moves(*args: Any, **kwargs: Any) -> Any:
+        # The first Sign generates the key pair with the backend's lock let go:
+        # meanwhile another thread moves the clock past a scheduled rotation.
+        clock.advance(days=100)
+        return derive(*args, **kwargs)
+
+    monkeypatch.setattr(kms_mock._keypairs, "derive_secret", derive_while_the_clock_moves)
+    client.sign(KeyId=signing["KeyId"], Message=b"m", SigningAlgorithm="RSASSA_PSS_SHA_256")
+
+    log = kms.audit_log
+    assert [(event["eventName"], event["eventTime"]) for event in log] == [
+        ("CreateKey", "2025-01-01T00:00:00Z"),
+        ("EnableKeyRotation", "2025-01-01T00:00:00Z"),
+        ("CreateKey", "2025-01-01T00:00:00Z"),
+        ("Sign", "2025-01-01T00:00:00Z"),  # dated when it started; it arrived last
+        ("RotateKey", "2025-04-01T00:00:00Z"),
+    ]
+
+
+def test_request_timestamps_are_iso_and_blobs_are_left_out(kms: MockKMS, client: KMSClient) -> None:
+    key = new_key(client, Origin="EXTERNAL")
+    with pytest.raises(client.exceptions.ClientError):  # not served by kms_mock, but recorded
+        client.import_key_material(
+            KeyId=key["KeyId"],
+            ImportToken=b"token" * 8,
+            EncryptedKeyMaterial=b"material" * 8,
+            ValidTo=_dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=_dt.UTC),
+            ExpirationModel="KEY_MATERIAL_EXPIRES",
+        )
+    assert last_call(kms, "ImportKeyMaterial")["requestParameters"] == {
+        "keyId": key["KeyId"],
+        "validTo": "2026-03-04T05:06:07Z",
+        "expirationModel": "KEY_MATERIAL_EXPIRES",
+    }
+
+
+def test_changing_what_was_read_changes_nothing_in_the_log(kms: MockKMS, client: KMSClient) -> None:
+    key = new_key(client, Tags=[{"TagKey": "team", "TagValue": "blue"}])
+    client.encrypt(KeyId=key["KeyId"], Plaintext=b"x", EncryptionContext={"a": "b"})
+    before = kms.audit_log
+    for event in kms.audit_log:
+        event["requestParameters"].clear()
+        if event["responseElements"]:
+            event["responseElements"]["keyMetadata"].clear()
+    assert kms.audit_log == before
+    assert before[0]["requestParameters"]["tags"] == [{"tagKey": "team", "tagValue": "blue"}]

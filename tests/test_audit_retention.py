@@ -1,0 +1,397 @@
+"""What the audit log keeps: only what CloudTrail shows (never a secret, a blob,
+or the request and response themselves), and at most ``audit_log_limit`` records."""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import json
+import os
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+import kms_mock._dispatch
+from kms_mock import FrozenClock, MockKMS, _active, mock_kms
+from kms_mock._audit import AuditLog, AuditRecord
+from kms_mock._entropy import Entropy
+from kms_mock._errors import UsageError
+from kms_mock._wire import handle
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
+
+START = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
+
+
+def _random() -> bytes:
+    return os.urandom(32)
+
+
+def _containers(value: Any) -> Iterator[dict[str, Any] | list[Any]]:
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _containers(item)
+    elif isinstance(value, list):
+        yield value
+        for item in value:
+            yield from _containers(item)
+
+
+def _bytes_in(value: Any) -> Iterator[bytes]:
+    if isinstance(value, bytes):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _bytes_in(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _bytes_in(item)
+
+
+@pytest.fixture
+def blobs(client: KMSClient) -> list[bytes]:
+    """Every blob the client sends or receives, at any depth, errors included."""
+    seen: list[bytes] = []
+
+    def sent(params: dict[str, Any], **_: Any) -> None:
+        seen.extend(_bytes_in(params))
+
+    def received(parsed: dict[str, Any], **_: Any) -> None:
+        seen.extend(_bytes_in(parsed))
+
+    client.meta.events.register("before-parameter-build.kms", sent)
+    client.meta.events.register("after-call.kms", received)
+    return seen
+
+
+_PLAIN = (str, int, float, bool, type(None), _dt.datetime, _dt.timezone)
+
+
+def retained(kms: MockKMS) -> tuple[set[int], list[str]]:
+    """Ids of every object the log's records hold, at any depth, and its strings.
+
+    Fails on any object that is not plain data: a record holds nothing else.
+    """
+    ids: set[int] = set()
+    strings: list[str] = []
+    stack: list[Any] = list(kms.backend.audit.records)
+    while stack:
+        item = stack.pop()
+        if id(item) in ids:
+            continue
+        ids.add(id(item))
+        if isinstance(item, AuditRecord):
+            stack.extend(getattr(item, name) for name in AuditRecord.__slots__)
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif isinstance(item, str):
+            strings.append(item)
+        else:
+            assert isinstance(item, _PLAIN), f"a record holds {type(item).__name__}: {item!r}"
+    return ids, strings
+
+
+def _public_key_of_a_peer() -> bytes:
+    return (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
+def _call_every_cryptographic_operation(client: KMSClient) -> None:
+    symmetric = client.create_key()["KeyMetadata"]["KeyId"]
+    blob = client.encrypt(KeyId=symmetric, Plaintext=_random(), EncryptionContext={"app": "audit"})[
+        "CiphertextBlob"
+    ]
+    client.decrypt(CiphertextBlob=blob, EncryptionContext={"app": "audit"})
+    client.re_encrypt(
+        CiphertextBlob=blob,
+        SourceEncryptionContext={"app": "audit"},
+        DestinationKeyId=symmetric,
+    )
+    client.generate_data_key(KeyId=symmetric, KeySpec="AES_256")
+    client.generate_data_key_without_plaintext(KeyId=symmetric, NumberOfBytes=32)
+    client.generate_data_key_pair(KeyId=symmetric, KeyPairSpec="ECC_NIST_P256")
+    client.generate_data_key_pair_without_plaintext(KeyId=symmetric, KeyPairSpec="ECC_NIST_P256")
+    client.generate_random(NumberOfBytes=32)
+
+    rsa = client.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["KeyId"]
+    client.get_public_key(KeyId=rsa)
+    sealed = client.encrypt(
+        KeyId=rsa, Plaintext=_random(), EncryptionAlgorithm="RSAES_OAEP_SHA_256"
+    )["CiphertextBlob"]
+    client.decrypt(CiphertextBlob=sealed, KeyId=rsa, EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+
+    signing = client.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    message = _random()
+    signature = client.sign(
+        KeyId=signing["KeyId"], Message=message, SigningAlgorithm="ECDSA_SHA_256"
+    )["Signature"]
+    client.verify(
+        KeyId=signing["KeyId"],
+        Message=message,
+        Signature=signature,
+        SigningAlgorithm="ECDSA_SHA_256",
+    )
+    client.get_public_key(KeyId=signing["KeyId"])
+
+    hmac = client.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
+    mac = client.generate_mac(KeyId=hmac["KeyId"], Message=message, MacAlgorithm="HMAC_SHA_256")
+    client.verify_mac(
+        KeyId=hmac["KeyId"], Message=message, Mac=mac["Mac"], MacAlgorithm="HMAC_SHA_256"
+    )
+
+    agreement = client.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")
+    client.derive_shared_secret(
+        KeyId=agreement["KeyMetadata"]["KeyId"],
+        KeyAgreementAlgorithm="ECDH",
+        PublicKey=_public_key_of_a_peer(),
+    )
+
+
+def _fail_with_secrets(client: KMSClient) -> None:
+    """Calls that fail, each carrying secrets: the failure is recorded, the secrets are not."""
+    disabled = client.create_key()["KeyMetadata"]["KeyId"]
+    client.disable_key(KeyId=disabled)
+    hmac = client.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
+    failing: list[Callable[[], object]] = [
+        lambda: client.encrypt(KeyId=disabled, Plaintext=_random()),
+        lambda: client.decrypt(CiphertextBlob=_random() * 4),
+        lambda: client.verify_mac(
+            KeyId=hmac["KeyId"], Message=_random(), Mac=_random(), MacAlgorithm="HMAC_SHA_256"
+        ),
+        # Not served by kms_mock, but recorded: blobs and sensitive strings stay out.
+        lambda: client.import_key_material(
+            KeyId=disabled, ImportToken=_random(), EncryptedKeyMaterial=_random()
+        ),
+        lambda: client.create_custom_key_store(
+            CustomKeyStoreName="store", KeyStorePassword="do-not-log-this-password"
+        ),
+        lambda: client.update_custom_key_store(
+            CustomKeyStoreId="cks-1234567890abcdef0",
+            XksProxyAuthenticationCredential={
+                "AccessKeyId": "ABCDEFGHIJKLMNOPQRST234567",
+                "RawSecretAccessKey": "do-not-log-this-secret-access-key-0123456789abcdef",
+            },
+        ),
+    ]
+    for call in failing:
+        with pytest.raises(client.exceptions.ClientError):
+            call()
+
+
+def test_no_secret_or_blob_is_retained_by_the_log(
+    kms: MockKMS, client: KMSClient, blobs: list[bytes]
+) -> None:
+    _call_every_cryptographic_operation(client)
+    _fail_with_secrets(client)
+
+    names = {event["eventName"] for event in kms.audit_log}
+    assert {
+        "Encrypt",
+        "Decrypt",
+        "ReEncrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateRandom",
+        "GetPublicKey",
+        "Sign",
+        "Verify",
+        "GenerateMac",
+        "VerifyMac",
+        "DeriveSharedSecret",
+        "ImportKeyMaterial",
+        "CreateCustomKeyStore",
+    } <= names
+    assert len(blobs) > 30
+    assert all(len(blob) >= 32 for blob in blobs)  # long enough not to match by chance
+    _, strings = retained(kms)
+    rendered = json.dumps(kms.audit_log)
+    for blob in blobs:
+        encoded = base64.b64encode(blob).decode()
+        assert encoded not in rendered
+        assert not [text for text in strings if encoded in text or blob.decode("latin-1") in text]
+    for secret in ("do-not-log-this", "ABCDEFGHIJKLMNOPQRST234567"):
+        assert secret not in rendered
+        assert not [text for text in strings if secret in text]
+    [store] = [event for event in kms.audit_log if event["eventName"] == "CreateCustomKeyStore"]
+    assert store["requestParameters"] == {"customKeyStoreName": "store"}
+    [update] = [event for event in kms.audit_log if event["eventName"] == "UpdateCustomKeyStore"]
+    assert update["requestParameters"] == {
+        "customKeyStoreId": "cks-1234567890abcdef0",
+        "xksProxyAuthenticationCredential": {},  # both members are sensitive
+    }
+
+
+def test_no_request_or_response_is_referenced_by_the_log(
+    kms: MockKMS, client: KMSClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: list[Any] = []  # every request and response dict, kept alive to compare ids
+    dispatch = kms_mock._dispatch.dispatch
+
+    def recording_dispatch(backend: Any, operation: str, params: Any, *args: Any) -> Any:
+        served.append(params)
+        response = dispatch(backend, operation, params, *args)
+        served.append(response)
+        return response
+
+    monkeypatch.setattr("kms_mock._wire.dispatch", recording_dispatch)
+    key = client.create_key(Tags=[{"TagKey": "team", "TagValue": "audit"}])["KeyMetadata"]
+    client.encrypt(KeyId=key["KeyId"], Plaintext=_random(), EncryptionContext={"a": "b"})
+    client.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
+    with pytest.raises(client.exceptions.KMSInvalidStateException):
+        client.encrypt(KeyId=key["KeyId"], Plaintext=_random(), EncryptionContext={"a": "b"})
+
+    assert len(served) == 7  # four requests, three responses (the last call failed)
+    containers = [item for value in served for item in _containers(value)]
+    assert len(containers) > 12
+    ids, _ = retained(kms)
+    assert not [item for item in containers if id(item) in ids]
+
+
+def test_what_does_not_fit_the_model_is_left_out(kms: MockKMS) -> None:
+    # Only a raw request (not botocore) can send these; the call fails validation.
+    body = {
+        "KeyId": {"not": "a string"},
+        "Plaintext": "c2VjcmV0",
+        "EncryptionContext": "not a map",
+        "GrantTokens": ["token", {"not": "a string"}],
+        "NotInTheModel": "anything",
+    }
+    answer = handle(kms.backend, "TrentService.Encrypt", json.dumps(body).encode(), None)
+    assert answer.status == 400
+    [event] = kms.audit_log
+    assert event["requestParameters"] == {"grantTokens": ["token"]}
+    assert _parameters_shown(kms, "Encrypt", b"[1, 2]") is None
+    assert _parameters_shown(kms, "Encrypt", b'{"KeyId": "k", "GrantTokens": "t"}') == {
+        "keyId": "k"
+    }
+    for valid_to in (b"1e300", b'"2026-01-01"', b"true"):  # only epoch seconds are timestamps
+        request = b'{"KeyId": "k", "ValidTo": %s}' % valid_to
+        assert _parameters_shown(kms, "ImportKeyMaterial", request) == {"keyId": "k"}
+
+
+def _parameters_shown(kms: MockKMS, operation: str, body: bytes) -> Any:
+    handle(kms.backend, f"TrentService.{operation}", body, None)
+    return kms.audit_log[-1]["requestParameters"]
+
+
+# -- the cap --------------------------------------------------------------------------------
+
+
+def test_the_log_keeps_the_newest_records_and_counts_the_dropped(clock: FrozenClock) -> None:
+    with mock_kms(clock=clock, audit_log_limit=3) as kms:
+        client = boto3.client("kms", region_name="us-east-1")
+        arns = []
+        for _ in range(5):
+            arns.append(client.create_key()["KeyMetadata"]["Arn"])
+            clock.advance(minutes=1)
+        log = kms.audit_log
+        assert [event["resources"][0]["ARN"] for event in log] == arns[2:]
+        assert kms.audit_log_dropped == 2
+
+        client.enable_key_rotation(KeyId=arns[4], RotationPeriodInDays=90)
+        clock.advance(days=100)  # a RotateKey service event, dated day 90
+        client.list_keys()
+        assert [event["eventName"] for event in kms.audit_log] == [
+            "EnableKeyRotation",
+            "RotateKey",
+            "ListKeys",
+        ]
+        assert kms.audit_log_dropped == 5
+
+
+def _list_keys(backend: Any, times: int) -> None:
+    for _ in range(times):
+        handle(backend, "TrentService.ListKeys", b"{}", None)
+
+
+def test_the_default_limit_is_ten_thousand_records(kms: MockKMS) -> None:
+    _list_keys(kms.backend, 10_001)
+    assert (len(kms.audit_log), kms.audit_log_dropped) == (10_000, 1)
+
+
+def test_no_limit_keeps_every_record(clock: FrozenClock) -> None:
+    with mock_kms(clock=clock, audit_log_limit=None) as kms:
+        _list_keys(kms.backend, 10_001)
+        assert (len(kms.audit_log), kms.audit_log_dropped) == (10_001, 0)
+
+
+def test_decorated_calls_keep_the_limit() -> None:
+    @mock_kms(audit_log_limit=1)
+    def three_calls() -> tuple[int, int]:
+        client = boto3.client("kms", region_name="us-east-1")
+        for _ in range(3):
+            client.list_keys()
+        backend = _active.active_backend()
+        assert backend is not None
+        return len(backend.audit.records), backend.audit.dropped
+
+    assert three_calls() == (1, 2)
+
+
+@pytest.mark.parametrize("limit", [0, -5, 2.5, "100", True, [10]])
+def test_a_limit_that_is_not_a_positive_int_is_a_usage_error(limit: Any) -> None:
+    expected = (
+        f"audit_log_limit={limit!r} must be an int >= 1 (the number of audit log records "
+        "kept; the oldest are dropped), or None to keep every record."
+    )
+    with pytest.raises(UsageError) as excinfo:
+        mock_kms(audit_log_limit=limit)
+    assert str(excinfo.value) == expected
+    with pytest.raises(UsageError):
+        MockKMS(audit_log_limit=limit)
+
+
+# -- the log itself (no boto3) ----------------------------------------------------------------
+
+
+def _service_event(log: AuditLog, name: str, minutes: int) -> None:
+    log.service_event(
+        name,
+        START + _dt.timedelta(minutes=minutes),
+        region="us-east-1",
+        account_id="123456789012",
+        key_arn="arn:aws:kms:us-east-1:123456789012:key/k",
+    )
+
+
+def _names(log: AuditLog) -> list[str]:
+    return [record.event_name for record in log.records]
+
+
+def test_records_arriving_late_take_their_place_by_event_time() -> None:
+    log = AuditLog(Entropy(7), limit=None)
+    for name, minutes in [("A", 1), ("B", 5), ("C", 5), ("D", 2), ("E", 5), ("F", 0), ("G", 9)]:
+        _service_event(log, name, minutes)
+    # By event time; equal times keep their order of arrival.
+    assert _names(log) == ["F", "A", "D", "B", "C", "E", "G"]
+    assert log.dropped == 0
+
+
+def test_the_cap_drops_the_earliest_events_even_when_they_arrive_late() -> None:
+    log = AuditLog(Entropy(7), limit=2)
+    for name, minutes in [("A", 1), ("B", 5), ("C", 6), ("D", 2), ("E", 3), ("F", 7)]:
+        _service_event(log, name, minutes)
+    assert _names(log) == ["C", "F"]
+    assert log.dropped == 4
+
+
+def test_strings_shared_between_records_are_kept_in_a_bounded_table(kms: MockKMS) -> None:
+    agents = [f"agent/{number}" for number in range(2500)]
+    for agent in agents + agents[:3]:
+        handle(kms.backend, "TrentService.ListKeys", b"{}", None, agent.encode())
+    assert [event["userAgent"] for event in kms.audit_log] == agents + agents[:3]
+    assert len(kms.backend.audit._strings) <= 1024
