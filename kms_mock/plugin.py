@@ -28,8 +28,10 @@ from ._clock import Clock, FrozenClock, parse_instant
 from ._errors import UsageError as KmsMockUsageError
 from ._settings import (
     DEFAULT_ACCOUNT_ID,
+    DEFAULT_AUDIT_LOG_LIMIT,
     DEFAULT_REGION,
     check_account_id,
+    check_audit_log_limit,
     check_region,
     check_seed,
 )
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
 __all__ = ["KmsKeyFactory"]
 
 #: Every setting the marker, ``kms_mock_config`` and the ini options know.
-KEYWORDS = ("region", "account_id", "start", "seed")
+KEYWORDS = ("region", "account_id", "start", "seed", "audit_log_limit")
 #: Where the fixture clock starts when no ``start`` is configured (DESIGN §4).
 DEFAULT_START = "2025-01-01T00:00:00Z"
 
@@ -60,9 +62,13 @@ _INI_HELP = {
         "the system clock otherwise)."
     ),
     "seed": "kms_mock: int seed making key ids, material and nonces reproducible.",
+    "audit_log_limit": (
+        "kms_mock: how many audit log records each test's mock keeps (default: 10000)."
+    ),
 }
 _MARKER_HELP = (
-    "kms_mock(region=..., account_id=..., start=..., seed=...): run the test inside "
+    "kms_mock(region=..., account_id=..., start=..., seed=..., audit_log_limit=...): "
+    "run the test inside "
     "a fresh kms_mock, with these settings over the suite's (kms_mock_config, ini)."
 )
 
@@ -104,18 +110,24 @@ def _read_ini(config: pytest.Config) -> dict[str, Any]:
     for name in KEYWORDS:
         raw = str(config.getini(f"kms_mock_{name}")).strip()
         if raw:
-            value = _ini_seed(raw) if name == "seed" else raw
+            value = _ini_int(name, raw) if name in _INT_KEYWORDS else raw
             settings[name] = _validated(name, value, f"ini option kms_mock_{name}")
     return settings
 
 
-def _ini_seed(raw: str) -> int:
+# Ini options read as ints, and what to write instead of a value that is not one.
+_INT_KEYWORDS = {
+    "seed": "an integer such as 1234, or leave it unset for OS randomness",
+    "audit_log_limit": "an integer such as 50000, or leave it unset for 10000",
+}
+
+
+def _ini_int(name: str, raw: str) -> int:
     try:
         return int(raw)
     except ValueError:
         raise pytest.UsageError(
-            f"ini option kms_mock_seed = {raw!r} is not an int: use an integer such as "
-            "1234, or leave it unset for OS randomness."
+            f"ini option kms_mock_{name} = {raw!r} is not an int: use {_INT_KEYWORDS[name]}."
         ) from None
 
 
@@ -132,8 +144,10 @@ def _validated(name: str, value: Any, source: str) -> Any:
             check_region(value)
         elif name == "account_id":
             check_account_id(value)
-        else:
+        elif name == "seed":
             check_seed(value)
+        else:
+            check_audit_log_limit(value)
     except KmsMockUsageError as error:
         raise pytest.UsageError(f"{source}: {error}") from None
     return value
@@ -222,6 +236,7 @@ def kms_mock(request: pytest.FixtureRequest, kms_mock_config: object) -> Iterato
         account_id=settings.get("account_id", DEFAULT_ACCOUNT_ID),
         clock=clock,
         seed=settings.get("seed"),
+        audit_log_limit=settings.get("audit_log_limit", DEFAULT_AUDIT_LOG_LIMIT),
     )
     with mock:
         yield mock

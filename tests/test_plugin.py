@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
 START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-ALLOWED = "The allowed keywords are: region, account_id, start, seed."
+ALLOWED = "The allowed keywords are: region, account_id, start, seed, audit_log_limit."
 
 
 @pytest.fixture(autouse=True)
@@ -217,12 +217,12 @@ def test_fixtures_are_documented(run: _Runner) -> None:
 def test_marker_and_ini_options_are_registered(run: _Runner) -> None:
     markers = run("--markers").outlines
     assert (
-        "@pytest.mark.kms_mock(region=..., account_id=..., start=..., seed=...): run the "
-        "test inside a fresh kms_mock, with these settings over the suite's "
-        "(kms_mock_config, ini)." in markers
+        "@pytest.mark.kms_mock(region=..., account_id=..., start=..., seed=..., "
+        "audit_log_limit=...): run the test inside a fresh kms_mock, with these settings "
+        "over the suite's (kms_mock_config, ini)." in markers
     )
     help_lines = run("--help").outlines
-    for name in ("region", "account_id", "start", "seed"):
+    for name in ("region", "account_id", "start", "seed", "audit_log_limit"):
         assert any(line.startswith(f"  kms_mock_{name} (string):") for line in help_lines)
 
 
@@ -421,6 +421,38 @@ def test_precedence(run: _Runner, pytester: pytest.Pytester) -> None:
     run().assert_outcomes(passed=10)
 
 
+def test_audit_log_limit_from_ini_and_markers(run: _Runner, pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nkms_mock_audit_log_limit = 2\n")
+    pytester.makepyfile(
+        test_limits="""
+        import pytest
+
+
+        def calls(client, count):
+            for _ in range(count):
+                client.list_keys()
+
+
+        def test_ini(kms_mock, kms_client):
+            calls(kms_client, 5)
+            assert (len(kms_mock.audit_log), kms_mock.audit_log_dropped) == (2, 3)
+
+
+        @pytest.mark.kms_mock(audit_log_limit=4)
+        def test_marker(kms_mock, kms_client):
+            calls(kms_client, 5)
+            assert (len(kms_mock.audit_log), kms_mock.audit_log_dropped) == (4, 1)
+
+
+        @pytest.mark.kms_mock(audit_log_limit=None)
+        def test_none_restores_the_default(kms_mock, kms_client):
+            calls(kms_client, 5)
+            assert (len(kms_mock.audit_log), kms_mock.audit_log_dropped) == (5, 0)
+        """
+    )
+    run("-p", "no:randomly").assert_outcomes(passed=3)
+
+
 def test_built_in_defaults_without_configuration(kms_mock: MockKMS) -> None:
     assert (kms_mock.region, kms_mock.account_id, kms_mock.seed) == (
         "us-east-1",
@@ -511,9 +543,10 @@ def test_usage_errors(run: _Runner, pytester: pytest.Pytester) -> None:
     assert _raised(result) == [
         "kms_mock_config returned {'regoin': 'eu-west-1', 'sed': 1}: unknown keys 'regoin' "
         "(did you mean 'region'?), 'sed' (did you mean 'seed'?). The allowed keys are: "
-        "region, account_id, start, seed.",
+        "region, account_id, start, seed, audit_log_limit.",
         "kms_mock_config returned ['region', 'eu-west-1']: it must return a dict such as "
-        "{'region': 'eu-west-1'}. The allowed keys are: region, account_id, start, seed.",
+        "{'region': 'eu-west-1'}. The allowed keys are: region, account_id, start, seed, "
+        "audit_log_limit.",
         "kms_mock_config: seed='7' must be an int (or None for OS randomness).",
         "@pytest.mark.kms_mock(regoin='eu-west-1', seed=3) on test_markers.py::test_typo: "
         f"unknown keyword 'regoin' (did you mean 'region'?). {ALLOWED}",
@@ -551,6 +584,17 @@ def test_usage_errors(run: _Runner, pytester: pytest.Pytester) -> None:
             "kms_mock_account_id = 42",
             "ini option kms_mock_account_id: account_id='42' is not an AWS account id: use "
             "12 digits, as a string, such as '123456789012'.",
+        ),
+        (
+            "kms_mock_audit_log_limit = lots",
+            "ini option kms_mock_audit_log_limit = 'lots' is not an int: use an integer such "
+            "as 50000, or leave it unset for 10000.",
+        ),
+        (
+            "kms_mock_audit_log_limit = 0",
+            "ini option kms_mock_audit_log_limit: audit_log_limit=0 must be an int >= 1 (the "
+            "number of audit log records kept; the oldest are dropped), or None to keep every "
+            "record.",
         ),
         (
             "kms_mock_start = soon",
