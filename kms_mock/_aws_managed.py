@@ -134,7 +134,7 @@ def aws_managed_key_for(request: Request, alias_name: str) -> Key | None:
     key = provisional.get(alias_name)
     if key is None:
         key = provisional[alias_name] = _new_aws_managed_key(request, service, alias_name)
-        request.on_success(lambda: _store(request, key, alias_name))
+        request.on_success(lambda: _add_to_store(request, key, alias_name))
     return key
 
 
@@ -156,8 +156,12 @@ def _new_aws_managed_key(request: Request, service: str, alias_name: str) -> Key
     )
 
 
-def _store(request: Request, key: Key, alias_name: str) -> None:
+def _add_to_store(request: Request, key: Key, alias_name: str) -> None:
     store = request.store
+    if alias_name in store.aliases:
+        # Another call stored it while this one had let go of the lock (to make
+        # a key pair): the same key, for its id and material derive alike.
+        return
     store.add_key(key)
     store.add_alias(
         Alias(

@@ -48,6 +48,8 @@ def find_key(request: Request, key_id: str, *, aliases: bool = False) -> Key:
     Raises NotFoundException with AWS's messages: ``Invalid keyId '<input>'``,
     ``Invalid arn <region>``, ``Key '<arn>' does not exist`` and
     ``Alias <alias arn> is not found.``. The key is noted for the audit log.
+    Finding changes nothing: a predefined ``alias/aws/<service>`` whose key does
+    not exist yet gives a provisional AWS managed key (see ``_aws_managed``).
     """
     key = _lookup(request, key_id, aliases=aliases)
     request.touch(key.arn)
@@ -82,15 +84,15 @@ def _lookup(request: Request, key_id: str, *, aliases: bool) -> Key:
 def _key_of_alias(request: Request, account: str, alias_name: str) -> Key:
     store = request.backend.region(account, request.region)
     alias = store.aliases.get(alias_name)
-    if alias is not None:
-        return store.keys[alias.target_key_id]
-    # Only the caller's own predefined aliases conjure up an AWS managed key:
-    # naming another account's alias/aws/... must not create one there.
-    if account == request.account_id:
-        key = aws_managed_key_for(request, alias_name)
-        if key is not None:
-            return key
-    raise NotFoundException(f"Alias {arn(request.region, account, alias_name)} is not found.")
+    if alias is None:
+        # Only the caller's own predefined aliases conjure up an AWS managed
+        # key: naming another account's alias/aws/... must not create one there.
+        if account == request.account_id:
+            key = aws_managed_key_for(request, alias_name)
+            if key is not None:
+                return key
+        raise NotFoundException(f"Alias {arn(request.region, account, alias_name)} is not found.")
+    return store.keys[alias.target_key_id]
 
 
 def _state_error(key: Key, *, disabled: bool) -> Exception | None:

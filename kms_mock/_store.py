@@ -11,6 +11,7 @@ import datetime as _dt
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from operator import attrgetter
 
 from ._arns import arn, partition_for
 from ._audit import AuditLog
@@ -75,10 +76,11 @@ class RegionStore:
         self.aliases[alias.name] = alias
         self._aliases_by_key.setdefault(alias.target_key_id, {})[alias.name] = alias
         ordered = self._aliases_by_name
-        if ordered is not None and ordered and ordered[-1].name > alias.name:
-            self._aliases_by_name = None
-        elif ordered is not None:
-            ordered.append(alias)
+        if ordered is not None:
+            if not ordered or ordered[-1].name < alias.name:
+                ordered.append(alias)  # names made in order (as a loop makes them) stay sorted
+            else:
+                self._aliases_by_name = None
 
     def remove_alias(self, name: str) -> None:
         """Delete the alias ``name`` (it exists)."""
@@ -111,12 +113,8 @@ class RegionStore:
     def aliases_by_name(self) -> list[Alias]:
         """Every alias, sorted by name; do not modify."""
         if self._aliases_by_name is None:
-            self._aliases_by_name = sorted(self.aliases.values(), key=_alias_name)
+            self._aliases_by_name = sorted(self.aliases.values(), key=attrgetter("name"))
         return self._aliases_by_name
-
-
-def _alias_name(alias: Alias) -> str:
-    return alias.name
 
 
 class Backend:

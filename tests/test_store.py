@@ -138,3 +138,22 @@ def test_a_provisional_aws_managed_key_is_kept_only_when_the_call_succeeds(
     assert _names(store.aliases_of(key.key_id)) == ["alias/aws/ebs"]
     assert len(backend.schedule) == 1  # its yearly rotation
     assert find_key(_request(backend), "alias/aws/ebs", aliases=True) is key
+
+
+def test_a_provisional_key_stored_meanwhile_by_another_call_is_stored_once(
+    backend: Backend,
+) -> None:
+    # GenerateDataKeyPair lets go of the lock while it makes the pair: another
+    # call may store the same AWS managed key before the first one succeeds.
+    first, second = _request(backend), _request(backend)
+    provisional = find_key(first, "alias/aws/ebs", aliases=True)
+    stored = find_key(second, "alias/aws/ebs", aliases=True)
+    second.succeed()
+    assert find_key(first, "alias/aws/ebs", aliases=True) is stored
+    first.succeed()
+    [store] = backend.regions()
+    assert provisional.key_id == stored.key_id
+    assert provisional.current_material_id == stored.current_material_id
+    assert store.keys_by_creation() == [stored]
+    assert _names(store.aliases_by_name()) == ["alias/aws/ebs"]
+    assert len(backend.schedule) == 1

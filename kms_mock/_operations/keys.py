@@ -239,14 +239,18 @@ def schedule_key_deletion(request: Request, params: Params) -> Response:
     set_state(request.backend, key, PENDING_DELETION, request.now)
     key.pending_window_days = days
     key.deletion_date = date_after(request.now, _dt.timedelta(days=days))
-    response: dict[str, Any] = {"KeyId": key.arn}
     if key.deletion_date is not None:
         backend = request.backend
         key.deletion_event = backend.schedule.add(
             key.deletion_date, lambda when: _delete_key(backend, key, when)
         )
-        response["DeletionDate"] = key.deletion_date
-    return {**response, "KeyState": key.state, "PendingWindowInDays": days}
+    response = {
+        "KeyId": key.arn,
+        "DeletionDate": key.deletion_date,
+        "KeyState": key.state,
+        "PendingWindowInDays": days,
+    }
+    return {name: value for name, value in response.items() if value is not None}
 
 
 def _state_after_cancel(key: Key) -> str:
