@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import NotImplementedByMock, ServiceError, UnknownOperationException
+from ._models import Key
 from ._store import Backend, RegionStore
 from ._validation import decode_request, service_model
 
@@ -42,7 +43,9 @@ class Request:
     """One call as the service layer sees it: who, where, when, and which operation.
 
     Operations note what the audit log should show: the keys they touched
-    (``touch``) and the key material a cryptographic call used.
+    (``touch``) and the key material a cryptographic call used. What only a
+    successful call may do (store an AWS managed key that naming its alias
+    made) waits in ``on_success`` effects, so a failed call changes nothing.
     """
 
     backend: Backend
@@ -55,11 +58,38 @@ class Request:
     user_agent: str = ""  # the caller's User-Agent header, for the audit log
     resources: list[str] = field(default_factory=list)
     key_material_id: str | None = None
+    # Made on first use: most calls need none of them.
+    _store: RegionStore | None = field(default=None, init=False, repr=False)
+    _effects: list[Callable[[], None]] | None = field(default=None, init=False, repr=False)
+    _provisional_keys: dict[str, Key] | None = field(default=None, init=False, repr=False)
 
     @property
     def store(self) -> RegionStore:
-        """The caller's account/region store."""
-        return self.backend.region(self.account_id, self.region)
+        """The caller's account/region store (the backend keeps a new one if the call succeeds)."""
+        if self._store is None:
+            self._store = self.backend.region(self.account_id, self.region)
+        return self._store
+
+    @property
+    def provisional_keys(self) -> dict[str, Key]:
+        """Keys this call made that are stored only if it succeeds, by the name that made them."""
+        if self._provisional_keys is None:
+            self._provisional_keys = {}
+        return self._provisional_keys
+
+    def on_success(self, effect: Callable[[], None]) -> None:
+        """Run ``effect`` once the operation has returned; never if it raises."""
+        if self._effects is None:
+            self._effects = []
+        self._effects.append(effect)
+
+    def succeed(self) -> None:
+        """The operation returned: apply its effects, in order; keep a store it wrote to."""
+        if self._effects is not None:
+            for effect in self._effects:
+                effect()
+        if self._store is not None:
+            self.backend.keep(self._store)
 
     def touch(self, key_arn: str) -> None:
         """Note that this call acted on the key ``key_arn`` (for the audit log)."""
@@ -114,5 +144,6 @@ def dispatch(
         except ServiceError as error:
             backend.audit.api_call(request, params, None, error)
             raise
+        request.succeed()
         backend.audit.api_call(request, params, response, None)
         return response

@@ -1,21 +1,33 @@
 """Making keys and key material: ids, ARNs, material ids, default policies.
 
 Shared by CreateKey, the AWS managed keys that appear on first use, and
-rotation (which adds material to an existing key).
+rotation (which adds material to an existing key). A key made here is not
+stored yet: the call that made it stores it once it has succeeded.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import hmac
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from ._keypairs import SEED_SIZE, LazySecret
 from ._keyspecs import is_symmetric_encryption
-from ._models import ENABLED, ORIGINAL, Key, KeyMaterial
-from ._store import Backend, RegionStore, arn, partition_for
+from ._models import ENABLED, NO_TAGS, ORIGINAL, Key, KeyMaterial, Tags
+from ._store import Backend, arn, partition_for
+
+
+class Randomness(Protocol):
+    """Where a new key's id, material and seed come from (``Entropy`` is one)."""
+
+    def token_bytes(self, n: int) -> bytes:
+        """``n`` random bytes."""
+
+    def uuid4(self) -> str:
+        """A random version-4 UUID in its lowercase 36-character form."""
 
 
 def jackson_json(document: Any) -> str:
@@ -43,6 +55,8 @@ def _jackson(value: Any, indent: str) -> str:
     return json.dumps(value)
 
 
+# One string per account and region, shared by every key that has it.
+@functools.lru_cache(maxsize=64)
 def default_key_policy(account_id: str, region: str) -> str:
     """The policy AWS gives a key created without one (spec §4.11)."""
     root = f"arn:{partition_for(region)}:iam::{account_id}:root"
@@ -63,20 +77,26 @@ def default_key_policy(account_id: str, region: str) -> str:
     )
 
 
-def new_key_id(backend: Backend, *, multi_region: bool) -> str:
+def _new_key_id(randomness: Randomness, *, multi_region: bool) -> str:
     """A fresh key id: a UUID, or ``mrk-`` + 32 hex for multi-Region keys."""
     if multi_region:
-        return "mrk-" + backend.entropy.token_bytes(16).hex()
-    return backend.entropy.uuid4()
+        return "mrk-" + randomness.token_bytes(16).hex()
+    return randomness.uuid4()
 
 
-def new_material(backend: Backend, key: Key, how: str, now: _dt.datetime) -> KeyMaterial:
-    """Fresh 256-bit material for ``key``, with its 64-hex KeyMaterialId.
+def new_material(
+    backend: Backend,
+    key: Key,
+    how: str,
+    now: _dt.datetime,
+    randomness: Randomness | None = None,
+) -> KeyMaterial:
+    """Fresh 256-bit material for ``key`` (from the backend's entropy unless given another).
 
     The id is an HMAC of the key id and the material under a per-backend salt:
     distinct per key, stable for the same bits, revealing nothing (spec §1.14).
     """
-    secret = backend.entropy.token_bytes(32)
+    secret = (randomness or backend.entropy).token_bytes(32)
     material_id = hmac.new(
         backend.material_id_salt, key.key_id.encode() + secret, hashlib.sha256
     ).hexdigest()
@@ -84,9 +104,10 @@ def new_material(backend: Backend, key: Key, how: str, now: _dt.datetime) -> Key
     return KeyMaterial(material_id, secret, now, how, rotated_at=rotated_at)
 
 
-def add_key(
+def new_key(
     backend: Backend,
-    store: RegionStore,
+    account_id: str,
+    region: str,
     now: _dt.datetime,
     *,
     key_spec: str,
@@ -96,36 +117,38 @@ def add_key(
     description: str = "",
     multi_region: bool = False,
     key_manager: str = "CUSTOMER",
-    tags: dict[str, str] | None = None,
+    tags: Tags = NO_TAGS,
+    randomness: Randomness | None = None,
 ) -> Key:
-    """Create a key in ``store``; symmetric AWS_KMS keys get their first material now.
+    """A new key (not stored); symmetric AWS_KMS keys get their first material now.
 
     Other AWS_KMS keys get a per-key seed, from which their key pair or HMAC
     secret is derived when first needed (see ``_keypairs``): drawn here, in
     creation order, so a seeded mock's pairs do not depend on the order of use.
+    Ids, material and seeds come from the backend's entropy unless
+    ``randomness`` is given.
     """
-    key_id = new_key_id(backend, multi_region=multi_region)
+    source = randomness or backend.entropy
+    key_id = _new_key_id(source, multi_region=multi_region)
     key = Key(
         key_id=key_id,
-        arn=arn(store.region, store.account_id, f"key/{key_id}"),
-        account_id=store.account_id,
-        region=store.region,
+        arn=arn(region, account_id, f"key/{key_id}"),
+        account_id=account_id,
+        region=region,
         created_at=now,
         key_spec=key_spec,
         key_usage=key_usage,
         origin=origin,
-        policy=policy or default_key_policy(store.account_id, store.region),
+        policy=policy or default_key_policy(account_id, region),
         description=description,
-        sequence=backend.next_key_sequence(),
         key_manager=key_manager,
         multi_region=multi_region,
         state=ENABLED if origin != "EXTERNAL" else "PendingImport",
-        tags=dict(tags or {}),
+        tags=tags,
     )
     if is_symmetric_encryption(key_spec) and origin == "AWS_KMS":
-        key.add_material(new_material(backend, key, ORIGINAL, now))
+        key.add_material(new_material(backend, key, ORIGINAL, now, source))
     elif origin == "AWS_KMS":
-        seed = backend.entropy.token_bytes(SEED_SIZE)
+        seed = source.token_bytes(SEED_SIZE)
         key.secret = LazySecret(key_spec, seed, reproducible=backend.entropy.seeded)
-    store.keys[key_id] = key
     return key

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from ._schedule import ScheduledEvent
 
@@ -47,6 +47,30 @@ class KeyMaterial:
     rotated_at: _dt.datetime | None = None
 
 
+class Tag(NamedTuple):
+    """One tag's value, and the serial number its tag key was first added under."""
+
+    serial: int
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tags:
+    """A key's tags in the order they were added; replaced whole on every change.
+
+    Each tag keeps the serial it was added under (a new value keeps it), so
+    ListResourceTags can resume after the last serial it returned: removing a
+    tag between pages skips nothing.
+    """
+
+    by_key: dict[str, Tag]
+    next_serial: int = 0
+
+
+# Shared by every key without tags (most keys): no dict of their own.
+NO_TAGS: Final = Tags({})
+
+
 @dataclass(slots=True)
 class KeyUsage:
     """One cryptographic use of a key: which operation, when, and its ids."""
@@ -71,11 +95,11 @@ class Key:
     origin: str
     policy: str
     description: str = ""
-    sequence: int = 0  # creation order: ListKeys pages by it
+    sequence: int = 0  # creation order in its store (set when stored): ListKeys pages by it
     key_manager: str = "CUSTOMER"
     multi_region: bool = False
     state: str = ENABLED
-    tags: dict[str, str] = field(default_factory=dict)
+    tags: Tags = NO_TAGS
     # Versioned material, by id, oldest first: O(1) lookup for Decrypt.
     materials: dict[str, KeyMaterial] = field(default_factory=dict)
     current_material_id: str | None = None

@@ -48,6 +48,8 @@ def find_key(request: Request, key_id: str, *, aliases: bool = False) -> Key:
     Raises NotFoundException with AWS's messages: ``Invalid keyId '<input>'``,
     ``Invalid arn <region>``, ``Key '<arn>' does not exist`` and
     ``Alias <alias arn> is not found.``. The key is noted for the audit log.
+    Finding changes nothing: a predefined ``alias/aws/<service>`` whose key does
+    not exist yet gives a provisional AWS managed key (see ``_aws_managed``).
     """
     key = _lookup(request, key_id, aliases=aliases)
     request.touch(key.arn)
@@ -86,7 +88,7 @@ def _key_of_alias(request: Request, account: str, alias_name: str) -> Key:
         # Only the caller's own predefined aliases conjure up an AWS managed
         # key: naming another account's alias/aws/... must not create one there.
         if account == request.account_id:
-            key = aws_managed_key_for(request, store, alias_name)
+            key = aws_managed_key_for(request, alias_name)
             if key is not None:
                 return key
         raise NotFoundException(f"Alias {arn(request.region, account, alias_name)} is not found.")

@@ -6,7 +6,8 @@ them — an event at ``next_rotation_at`` while the key is Enabled with
 rotation on, no event otherwise (idle and disabled keys cost nothing), and
 an immediate rotation when the key is found overdue (re-enabled after its
 date, or a period shortened into the past). DESIGN.md §4 decides the cases
-AWS leaves open.
+AWS leaves open; among them, a next date past the end of ``datetime`` is no
+date at all: rotation stays enabled and never happens.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import datetime as _dt
 
 from ._keyfactory import new_material
 from ._models import AUTOMATIC, ENABLED, Key
-from ._schedule import EventAction
+from ._schedule import EventAction, date_after
 from ._store import Backend
 
 DEFAULT_PERIOD_DAYS = 365
@@ -42,11 +43,16 @@ def rotate(backend: Backend, key: Key, how: str, when: _dt.datetime) -> None:
     )
 
 
-def _rotate_automatically(backend: Backend, key: Key, when: _dt.datetime) -> None:
+def _count_from(key: Key, anchor: _dt.datetime) -> None:
+    """Next automatic rotation one period after ``anchor`` (None: past year 9999, never)."""
     assert key.rotation_period_days is not None
+    key.rotation_anchor = anchor
+    key.next_rotation_at = date_after(anchor, _dt.timedelta(days=key.rotation_period_days))
+
+
+def _rotate_automatically(backend: Backend, key: Key, when: _dt.datetime) -> None:
     rotate(backend, key, AUTOMATIC, when)
-    key.rotation_anchor = when
-    key.next_rotation_at = when + _dt.timedelta(days=key.rotation_period_days)
+    _count_from(key, when)
 
 
 def _on_due(backend: Backend, key: Key) -> EventAction:
@@ -61,16 +67,20 @@ def _on_due(backend: Backend, key: Key) -> EventAction:
 def refresh(backend: Backend, key: Key, now: _dt.datetime) -> None:
     """Make the schedule agree with ``key``'s state and rotation settings at ``now``."""
     if key.rotation_event is not None:
-        key.rotation_event.cancel()
+        backend.schedule.cancel(key.rotation_event)
         key.rotation_event = None
-    if not (key.rotation_enabled and key.state == ENABLED):
+    if not (key.rotation_enabled and key.state == ENABLED) or key.next_rotation_at is None:
         return
-    assert key.next_rotation_at is not None
     if key.next_rotation_at <= now:
         # Overdue when it becomes rotatable again: one rotation now, then
         # every period from now — no catch-up for the time it could not rotate.
         _rotate_automatically(backend, key, now)
-    key.rotation_event = backend.schedule.add(key.next_rotation_at, _on_due(backend, key))
+    _schedule_next(backend, key)
+
+
+def _schedule_next(backend: Backend, key: Key) -> None:
+    if key.next_rotation_at is not None:  # None: past year 9999, it never comes
+        key.rotation_event = backend.schedule.add(key.next_rotation_at, _on_due(backend, key))
 
 
 def set_state(backend: Backend, key: Key, state: str, now: _dt.datetime) -> None:
@@ -88,8 +98,7 @@ def enable(backend: Backend, key: Key, period_days: int | None, now: _dt.datetim
     elif period_days is not None:
         key.rotation_period_days = period_days
     assert key.rotation_anchor is not None
-    assert key.rotation_period_days is not None
-    key.next_rotation_at = key.rotation_anchor + _dt.timedelta(days=key.rotation_period_days)
+    _count_from(key, key.rotation_anchor)
     refresh(backend, key, now)
 
 
@@ -103,7 +112,6 @@ def disable(backend: Backend, key: Key, now: _dt.datetime) -> None:
 def start_aws_managed(backend: Backend, key: Key) -> None:
     """AWS managed keys rotate every year from their creation, always."""
     key.rotation_enabled = True
-    key.rotation_anchor = key.created_at
     key.rotation_period_days = AWS_MANAGED_PERIOD_DAYS
-    key.next_rotation_at = key.created_at + _dt.timedelta(days=AWS_MANAGED_PERIOD_DAYS)
+    _count_from(key, key.created_at)
     refresh(backend, key, key.created_at)

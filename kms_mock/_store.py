@@ -8,11 +8,10 @@ the clock and serving a request never interleave.
 from __future__ import annotations
 
 import datetime as _dt
-import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from operator import attrgetter
 
 from ._arns import arn, partition_for
 from ._audit import AuditLog
@@ -25,18 +24,98 @@ from ._settings import DEFAULT_AUDIT_LOG_LIMIT
 DEFAULT_ON_DEMAND_ROTATION_LIMIT = 25
 
 
-@dataclass(slots=True)
 class RegionStore:
-    """What one account holds in one region; dicts keep creation order."""
+    """What one account holds in one region.
 
-    account_id: str
-    region: str
-    keys: dict[str, Key] = field(default_factory=dict)
-    aliases: dict[str, Alias] = field(default_factory=dict)
+    ``keys`` (in creation order) and ``aliases`` are for reading; every change
+    goes through the methods, which keep the index of aliases by key and the
+    ordered views that List operations page through.
+    """
+
+    __slots__ = (
+        "_aliases_by_key",
+        "_aliases_by_name",
+        "_keys_by_creation",
+        "_next_sequence",
+        "account_id",
+        "aliases",
+        "keys",
+        "region",
+    )
+
+    def __init__(self, account_id: str, region: str) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.keys: dict[str, Key] = {}
+        self.aliases: dict[str, Alias] = {}
+        # Key id -> its aliases by name: the per-key quota and ListAliases with a
+        # KeyId cost what that key has, not what the region has.
+        self._aliases_by_key: dict[str, dict[str, Alias]] = {}
+        # Ordered views for paging, None when a change broke their order: built
+        # again on the next listing, so that a page costs O(log n + page size).
+        self._keys_by_creation: list[Key] | None = []
+        self._aliases_by_name: list[Alias] | None = []
+        self._next_sequence = 1
+
+    def add_key(self, key: Key) -> None:
+        """Store ``key``, the newest of the region (its ``sequence`` says so)."""
+        key.sequence = self._next_sequence
+        self._next_sequence += 1
+        self.keys[key.key_id] = key
+        if self._keys_by_creation is not None:
+            self._keys_by_creation.append(key)
+
+    def remove_key(self, key_id: str) -> None:
+        """Delete the key and every alias that points at it."""
+        for name in list(self._aliases_by_key.get(key_id, ())):
+            self.remove_alias(name)
+        del self.keys[key_id]
+        self._keys_by_creation = None
+
+    def add_alias(self, alias: Alias) -> None:
+        """Store a new alias (its name is not taken)."""
+        self.aliases[alias.name] = alias
+        self._aliases_by_key.setdefault(alias.target_key_id, {})[alias.name] = alias
+        ordered = self._aliases_by_name
+        if ordered is not None:
+            if not ordered or ordered[-1].name < alias.name:
+                ordered.append(alias)  # names made in order (as a loop makes them) stay sorted
+            else:
+                self._aliases_by_name = None
+
+    def remove_alias(self, name: str) -> None:
+        """Delete the alias ``name`` (it exists)."""
+        alias = self.aliases.pop(name)
+        self._unindex(alias)
+        self._aliases_by_name = None
+
+    def retarget_alias(self, alias: Alias, key_id: str) -> None:
+        """Point ``alias`` at the key ``key_id``."""
+        self._unindex(alias)
+        alias.target_key_id = key_id
+        self._aliases_by_key.setdefault(key_id, {})[alias.name] = alias
+
+    def _unindex(self, alias: Alias) -> None:
+        of_key = self._aliases_by_key[alias.target_key_id]
+        del of_key[alias.name]
+        if not of_key:
+            del self._aliases_by_key[alias.target_key_id]
 
     def aliases_of(self, key_id: str) -> list[Alias]:
-        """Every alias that points at ``key_id``."""
-        return [alias for alias in self.aliases.values() if alias.target_key_id == key_id]
+        """Every alias that points at ``key_id``, oldest first."""
+        return list(self._aliases_by_key.get(key_id, {}).values())
+
+    def keys_by_creation(self) -> list[Key]:
+        """Every key, oldest first (ascending ``sequence``); do not modify."""
+        if self._keys_by_creation is None:
+            self._keys_by_creation = list(self.keys.values())
+        return self._keys_by_creation
+
+    def aliases_by_name(self) -> list[Alias]:
+        """Every alias, sorted by name; do not modify."""
+        if self._aliases_by_name is None:
+            self._aliases_by_name = sorted(self.aliases.values(), key=attrgetter("name"))
+        return self._aliases_by_name
 
 
 class Backend:
@@ -64,20 +143,21 @@ class Backend:
         self.on_demand_rotation_limit = on_demand_rotation_limit
         self.lock = threading.RLock()
         self._regions: dict[tuple[str, str], RegionStore] = {}
-        self._key_sequence = itertools.count(1)
         # Set when the activation ends: the state is final from then on.
         self._closed_at: _dt.datetime | None = None
 
     def region(self, account_id: str, region: str) -> RegionStore:
-        """The store of ``account_id`` in ``region`` (made empty on first use)."""
-        store = self._regions.get((account_id, region))
-        if store is None:
-            store = self._regions[(account_id, region)] = RegionStore(account_id, region)
-        return store
+        """The store of ``account_id`` in ``region``; a new empty one, not kept, if none is.
 
-    def next_key_sequence(self) -> int:
-        """The creation number of the next key (ListKeys pages in this order)."""
-        return next(self._key_sequence)
+        A lookup never leaves a trace: only :meth:`keep` makes a store part of the backend.
+        """
+        store = self._regions.get((account_id, region))
+        return RegionStore(account_id, region) if store is None else store
+
+    def keep(self, store: RegionStore) -> None:
+        """Make ``store`` part of the backend, if anything was written to it."""
+        if store.keys or store.aliases:
+            self._regions.setdefault((store.account_id, store.region), store)
 
     def key(self, account_id: str, region: str, key_id: str) -> Key | None:
         """The key, if it exists (a lookup never creates an account/region store)."""
@@ -85,7 +165,7 @@ class Backend:
         return None if store is None else store.keys.get(key_id)
 
     def regions(self) -> list[RegionStore]:
-        """Every account/region store that has been touched."""
+        """Every account/region store that has been written to."""
         return list(self._regions.values())
 
     def catch_up(self, now: _dt.datetime | None = None) -> _dt.datetime:

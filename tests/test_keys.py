@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from botocore.loaders import create_loader
 
 from kms_mock import FrozenClock, MockKMS
+from kms_mock._models import Tag
 from tests.conftest import error_of
 
 if TYPE_CHECKING:
@@ -408,7 +409,7 @@ def stored_key(kms: MockKMS, key_id: str) -> Any:
 def test_tags_are_stored(client: KMSClient, kms: MockKMS) -> None:
     tags = [{"TagKey": "team", "TagValue": "blue"}, {"TagKey": "empty", "TagValue": ""}]
     key_id = client.create_key(Tags=tags)["KeyMetadata"]["KeyId"]  # type: ignore[arg-type]
-    assert stored_key(kms, key_id).tags == {"team": "blue", "empty": ""}
+    assert stored_key(kms, key_id).tags.by_key == {"team": Tag(0, "blue"), "empty": Tag(1, "")}
 
 
 @pytest.mark.parametrize(
@@ -432,7 +433,7 @@ def test_tag_errors(client: KMSClient, tags: list[dict[str, str]], message: str)
 def test_fifty_tags_are_allowed(client: KMSClient, kms: MockKMS) -> None:
     tags = [{"TagKey": f"k{i}", "TagValue": "v"} for i in range(50)]
     key_id = client.create_key(Tags=tags)["KeyMetadata"]["KeyId"]  # type: ignore[arg-type]
-    assert len(stored_key(kms, key_id).tags) == 50
+    assert len(stored_key(kms, key_id).tags.by_key) == 50
 
 
 def test_tag_lengths(client: KMSClient) -> None:

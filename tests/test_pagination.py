@@ -12,6 +12,7 @@ from tests.conftest import error_of
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
+    from mypy_boto3_kms.type_defs import ListResourceTagsResponseTypeDef
 
 
 def _key_ids(client: KMSClient, count: int) -> list[str]:
@@ -52,3 +53,84 @@ def test_a_marker_of_another_operation_is_invalid(client: KMSClient) -> None:
     with pytest.raises(ClientError) as excinfo:
         client.list_keys(Marker=marker)
     assert error_of(excinfo) == ("InvalidMarkerException", "Invalid marker", 400)
+
+
+def _tag_keys(response: ListResourceTagsResponseTypeDef) -> list[str]:
+    return [tag["TagKey"] for tag in response["Tags"]]
+
+
+def _tagged_key(client: KMSClient, names: str) -> str:
+    key_id = client.create_key()["KeyMetadata"]["KeyId"]
+    client.tag_resource(KeyId=key_id, Tags=[{"TagKey": n, "TagValue": "v"} for n in names])
+    return key_id
+
+
+def test_a_tag_removed_between_pages_skips_no_other_tag(client: KMSClient) -> None:
+    key_id = _tagged_key(client, "abcde")
+    first = client.list_resource_tags(KeyId=key_id, Limit=2)
+    assert _tag_keys(first) == ["a", "b"]
+    client.untag_resource(KeyId=key_id, TagKeys=["a"])
+    rest = client.list_resource_tags(KeyId=key_id, Marker=first["NextMarker"])
+    assert _tag_keys(rest) == ["c", "d", "e"]
+
+
+def test_the_last_tag_returned_removed_between_pages(client: KMSClient) -> None:
+    key_id = _tagged_key(client, "abcd")
+    first = client.list_resource_tags(KeyId=key_id, Limit=2)
+    client.untag_resource(KeyId=key_id, TagKeys=["b"])
+    rest = client.list_resource_tags(KeyId=key_id, Marker=first["NextMarker"])
+    assert _tag_keys(rest) == ["c", "d"]
+
+
+def test_a_new_value_keeps_the_tag_in_its_place_across_pages(client: KMSClient) -> None:
+    key_id = _tagged_key(client, "abcd")
+    first = client.list_resource_tags(KeyId=key_id, Limit=2)
+    client.tag_resource(
+        KeyId=key_id,
+        Tags=[{"TagKey": "a", "TagValue": "new"}, {"TagKey": "c", "TagValue": "new"}],
+    )
+    rest = client.list_resource_tags(KeyId=key_id, Marker=first["NextMarker"])
+    assert [(t["TagKey"], t["TagValue"]) for t in rest["Tags"]] == [("c", "new"), ("d", "v")]
+
+
+def test_a_tag_removed_and_added_again_goes_last(client: KMSClient) -> None:
+    key_id = _tagged_key(client, "abc")
+    first = client.list_resource_tags(KeyId=key_id, Limit=2)
+    client.untag_resource(KeyId=key_id, TagKeys=["a"])
+    client.tag_resource(KeyId=key_id, Tags=[{"TagKey": "a", "TagValue": "again"}])
+    rest = client.list_resource_tags(KeyId=key_id, Marker=first["NextMarker"])
+    assert _tag_keys(rest) == ["c", "a"]
+    assert _tag_keys(client.list_resource_tags(KeyId=key_id)) == ["b", "c", "a"]
+
+
+def test_list_keys_pages_through_many_keys_in_creation_order(
+    client: KMSClient, clock: FrozenClock
+) -> None:
+    ids = _key_ids(client, 25)
+    for key_id in ids[3:9]:
+        client.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    clock.advance(days=7)
+    later = _key_ids(client, 3)
+    listed: list[str] = []
+    marker: dict[str, str] = {}
+    while True:
+        page = client.list_keys(Limit=4, **marker)
+        listed.extend(entry["KeyId"] for entry in page["Keys"])
+        if not page["Truncated"]:
+            break
+        marker = {"Marker": page["NextMarker"]}
+    assert listed == ids[:3] + ids[9:] + later
+
+
+def test_list_aliases_pages_by_name_whatever_the_creation_order(client: KMSClient) -> None:
+    key_id = client.create_key()["KeyMetadata"]["KeyId"]
+    names = [f"alias/n{index:02d}" for index in (5, 1, 9, 3, 7, 2, 8, 4, 6, 0)]
+    for name in names:
+        client.create_alias(AliasName=name, TargetKeyId=key_id)
+    paginator = client.get_paginator("list_aliases")
+    listed = [
+        alias["AliasName"]
+        for page in paginator.paginate(PaginationConfig={"PageSize": 3})
+        for alias in page["Aliases"]
+    ]
+    assert listed == sorted(names)

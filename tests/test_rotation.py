@@ -627,6 +627,16 @@ def test_keys_without_rotation_leave_the_schedule_empty(
     assert all(stored_key(kms, key_id).next_rotation_at is None for key_id in idle)
 
 
+def test_toggling_rotation_leaves_no_dead_events_behind(kms: MockKMS, client: KMSClient) -> None:
+    key_id = new_key(client)["KeyId"]
+    for _ in range(500):
+        client.enable_key_rotation(KeyId=key_id)
+        client.disable_key_rotation(KeyId=key_id)
+    assert (len(kms.backend.schedule), kms.backend.schedule.stored) == (0, 0)
+    client.enable_key_rotation(KeyId=key_id)
+    assert (len(kms.backend.schedule), kms.backend.schedule.stored) == (1, 1)
+
+
 # -- RotateKeyOnDemand (spec §1.6) --------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import weakref
 
 import pytest
 
@@ -92,7 +93,7 @@ def test_cancelled_events_are_skipped(log: Log) -> None:
     schedule.add(at(1), log.action("kept"))
     dropped = schedule.add(at(2), log.action("dropped"))
     schedule.add(at(3), log.action("also kept"))
-    dropped.cancel()
+    schedule.cancel(dropped)
     assert dropped.cancelled is True
     assert schedule.run_until(at(5)) == 2
     assert log.entries == [("kept", at(1)), ("also kept", at(3))]
@@ -103,17 +104,80 @@ def test_cancel_after_running_changes_nothing(log: Log) -> None:
     schedule = Schedule()
     event = schedule.add(at(1), log.action("a"))
     schedule.run_until(at(1))
-    event.cancel()
+    schedule.cancel(event)
     assert log.entries == [("a", at(1))]
+    assert (len(schedule), schedule.stored) == (0, 0)
 
 
-def test_cancelled_event_still_counts_until_it_comes_due(log: Log) -> None:
-    # Cancelling is lazy (O(1)): the entry is dropped when it reaches the front.
+def test_a_cancelled_event_no_longer_counts(log: Log) -> None:
     schedule = Schedule()
-    schedule.add(at(1), log.action("a")).cancel()
-    assert len(schedule) == 1
-    assert schedule.run_until(at(1)) == 0
+    schedule.cancel(schedule.add(at(1), log.action("a")))
     assert len(schedule) == 0
+    assert schedule.run_until(at(1)) == 0
+    assert schedule.stored == 0
+
+
+def test_cancelled_events_are_dropped_once_they_are_half_of_what_is_stored(log: Log) -> None:
+    schedule = Schedule()
+    events = [schedule.add(at(day), log.action(f"d{day}")) for day in range(1, 11)]
+    for event in events[:5]:
+        schedule.cancel(event)
+    assert (len(schedule), schedule.stored) == (5, 10)  # half: kept until it outnumbers
+    schedule.cancel(events[5])
+    assert (len(schedule), schedule.stored) == (4, 4)
+    assert schedule.run_until(at(20)) == 4
+    assert [name for name, _ in log.entries] == ["d7", "d8", "d9", "d10"]
+
+
+def test_toggling_keeps_the_schedule_small(log: Log) -> None:
+    schedule = Schedule()
+    for day in range(5000):
+        schedule.cancel(schedule.add(at(day + 365), log.action("yearly")))
+    assert (len(schedule), schedule.stored) == (0, 0)
+
+
+def test_cancelling_lets_go_of_the_action(log: Log) -> None:
+    # The action holds what it acts on (a key): a cancelled event must not keep it alive.
+    class Action:
+        def __call__(self, when: _dt.datetime) -> None:
+            log.entries.append(("ran", when))
+
+    schedule = Schedule()
+    action = Action()
+    released = weakref.ref(action)
+    schedule.add(at(5), log.action("later"))
+    event = schedule.add(at(1), action)
+    del action
+    schedule.cancel(event)
+    assert released() is None
+    assert schedule.run_until(at(10)) == 1
+    assert log.entries == [("later", at(5))]
+
+
+def test_pending_lists_the_live_events_in_due_order(log: Log) -> None:
+    schedule = Schedule()
+    late = schedule.add(at(3), log.action("late"))
+    dropped = schedule.add(at(2), log.action("dropped"))
+    early = schedule.add(at(1), log.action("early"))
+    tie = schedule.add(at(3), log.action("tie"))
+    schedule.cancel(dropped)
+    assert schedule.pending() == [early, late, tie]
+
+
+def test_cancelling_while_running_is_safe(log: Log) -> None:
+    # A due action that cancels several later events (compacting the heap) mid-run.
+    schedule = Schedule()
+    later = [schedule.add(at(day), log.action(f"d{day}")) for day in (2, 3, 4)]
+    kept = schedule.add(at(5), log.action("kept"))
+
+    def cancel_later(when: _dt.datetime) -> None:
+        for event in later:
+            schedule.cancel(event)
+
+    schedule.add(at(1), cancel_later)
+    assert schedule.run_until(at(10)) == 2
+    assert log.entries == [("kept", at(5))]
+    assert kept.cancelled is False
 
 
 def test_add_returns_the_event(log: Log) -> None:
@@ -160,7 +224,7 @@ def test_event_scheduled_while_running_but_not_due_waits(log: Log) -> None:
 def test_action_may_cancel_a_later_event(log: Log) -> None:
     schedule = Schedule()
     later = schedule.add(at(2), log.action("later"))
-    schedule.add(at(1), lambda when: later.cancel())
+    schedule.add(at(1), lambda when: schedule.cancel(later))
     assert schedule.run_until(at(3)) == 1
     assert log.entries == []
 

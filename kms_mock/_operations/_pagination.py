@@ -41,9 +41,17 @@ def _decode_marker(operation: str, marker: str) -> str:
     return token
 
 
-def positional(items: Sequence[Any]) -> list[str]:
-    """Tokens for lists whose items are never removed mid-listing: their positions."""
-    return [f"{index:010d}" for index in range(len(items))]
+def _position(index: int) -> str:
+    return f"{index:010d}"
+
+
+def _start_after(items: Sequence[_T], token: Callable[[_T], str] | None, after: str) -> int:
+    """Where the page after the item with sort token ``after`` starts: O(log n)."""
+    if token is not None:
+        return bisect.bisect_right(items, after, key=token)
+    if not (after.isascii() and after.isdigit()):
+        raise InvalidMarkerException("Invalid marker")
+    return int(after) + 1
 
 
 def paginate(
@@ -57,16 +65,21 @@ def paginate(
 ) -> tuple[Sequence[_T], dict[str, Any]]:
     """One page of ``items`` and the Truncated/NextMarker members for the response.
 
-    ``items`` must be in ascending ``token`` order (default: by position).
-    ``Limit`` above the documented maximum is capped to it (the model allows up
-    to 1000 everywhere, AWS's documentation less for some operations).
+    ``items`` must be in ascending ``token`` order; without ``token`` the
+    position is the token, for lists whose items are never removed mid-listing.
+    A page costs O(log n + page size): tokens are computed for the items the
+    search visits and the last item returned only. ``Limit`` above the documented
+    maximum is capped to it (the model allows up to 1000 everywhere, AWS's
+    documentation less for some operations).
     """
-    tokens = positional(items) if token is None else [token(item) for item in items]
     limit = min(params.get("Limit", default_limit), max_limit)
     marker = params.get("Marker")
-    start = 0 if marker is None else bisect.bisect_right(tokens, _decode_marker(operation, marker))
+    start = 0 if marker is None else _start_after(items, token, _decode_marker(operation, marker))
     end = start + limit
     members: dict[str, Any] = {"Truncated": end < len(items)}
     if members["Truncated"]:
-        members["NextMarker"] = _encode_marker(operation, tokens[end - 1])
+        last = end - 1
+        members["NextMarker"] = _encode_marker(
+            operation, _position(last) if token is None else token(items[last])
+        )
     return items[start:end], members

@@ -10,7 +10,6 @@ call leaves the store as it was.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from .._aws_managed import AWS_ALIAS_PREFIX
@@ -67,7 +66,7 @@ def _target_key(request: Request, target_key_id: str) -> Key:
 
 
 def _require_room_for_alias(request: Request, key: Key) -> None:
-    if len(request.store.aliases_of(key.key_id)) >= ALIASES_PER_KEY:
+    if len(request.store.aliases_of(key.key_id)) >= ALIASES_PER_KEY:  # O(aliases of the key)
         # AWS's text for this quota is not recorded anywhere (spec §9.5); this
         # one is worded after the recorded on-demand rotation limit message.
         raise LimitExceededException(
@@ -125,12 +124,14 @@ def create_alias(request: Request, params: Params) -> Response:
     key = _target_key(request, params["TargetKeyId"])
     require_not_pending_deletion(key)
     _require_room_for_alias(request, key)
-    request.store.aliases[name] = Alias(
-        name=name,
-        arn=alias_arn(request, name),
-        target_key_id=key.key_id,
-        created_at=request.now,
-        last_updated_at=request.now,
+    request.store.add_alias(
+        Alias(
+            name=name,
+            arn=alias_arn(request, name),
+            target_key_id=key.key_id,
+            created_at=request.now,
+            last_updated_at=request.now,
+        )
     )
     return {}
 
@@ -150,7 +151,7 @@ def update_alias(request: Request, params: Params) -> Response:
     _require_compatible(name, request.store.keys[alias.target_key_id], new)
     if new.key_id != alias.target_key_id:
         _require_room_for_alias(request, new)
-    alias.target_key_id = new.key_id
+        request.store.retarget_alias(alias, new.key_id)
     alias.last_updated_at = request.now
     return {}
 
@@ -161,7 +162,7 @@ def delete_alias(request: Request, params: Params) -> Response:
     name: str = params["AliasName"]
     _check_alias_name(name)
     _existing_alias(request, name)
-    del request.store.aliases[name]
+    request.store.remove_alias(name)
     return {}
 
 
@@ -184,11 +185,11 @@ def list_aliases(request: Request, params: Params) -> Response:
     AWS alias only once its key exists (after its first use), which keeps the
     listing to what the test itself brought about.
     """
-    aliases: Iterable[Alias] = request.store.aliases.values()
     if "KeyId" in params:
         key_id = find_key(request, params["KeyId"], aliases=False).key_id
-        aliases = request.store.aliases_of(key_id)
-    ordered = sorted(aliases, key=lambda alias: alias.name)
+        ordered = sorted(request.store.aliases_of(key_id), key=lambda alias: alias.name)
+    else:
+        ordered = request.store.aliases_by_name()
     page, paging = paginate(
         request.operation,
         ordered,

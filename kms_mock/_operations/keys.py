@@ -15,16 +15,17 @@ from .._errors import (
     NotImplementedByMock,
     ValidationException,
 )
-from .._keyfactory import add_key
+from .._keyfactory import new_key
 from .._keypairs import unsupported_reason
 from .._keyspecs import ALGORITHM_MEMBER, KEY_SPECS, LEGACY_SPECS, SYMMETRIC_DEFAULT
-from .._models import DISABLED, ENABLED, PENDING_DELETION, PENDING_IMPORT, Key
+from .._models import DISABLED, ENABLED, NO_TAGS, PENDING_DELETION, PENDING_IMPORT, Key
 from .._resolve import (
     find_key,
     require_enable_disable_allowed,
     require_not_pending_deletion,
 )
 from .._rotation import set_state
+from .._schedule import date_after
 from .._store import Backend, partition_for
 from ._pagination import paginate
 from ._policy_check import check_policy
@@ -128,14 +129,15 @@ def create_key(request: Request, params: Params) -> Response:
             request.account_id,
             bypass_lockout_check=params.get("BypassPolicyLockoutSafetyCheck", False),
         )
-    tags = merged_tags({}, params.get("Tags", []))
+    tags = merged_tags(NO_TAGS, params.get("Tags", []))
     # Last: AWS would make this key; kms_mock says why it cannot (SM2, for one).
     reason = unsupported_reason(key_spec)
     if reason is not None:
         raise NotImplementedByMock(f"CreateKey with KeySpec {key_spec}: {reason}")
-    key = add_key(
+    key = new_key(
         request.backend,
-        request.store,
+        request.account_id,
+        request.region,
         request.now,
         key_spec=key_spec,
         key_usage=key_usage,
@@ -145,6 +147,7 @@ def create_key(request: Request, params: Params) -> Response:
         multi_region=params.get("MultiRegion", False),
         tags=tags,
     )
+    request.store.add_key(key)
     request.touch(key.arn)  # CloudTrail names the new key in resources
     return {"KeyMetadata": key_metadata(key)}
 
@@ -158,10 +161,9 @@ def describe_key(request: Request, params: Params) -> Response:
 @operation("ListKeys")
 def list_keys(request: Request, params: Params) -> Response:
     """Every key of the caller's account and region, in creation order, paged."""
-    keys = list(request.store.keys.values())
     page, paging = paginate(
         request.operation,
-        keys,
+        request.store.keys_by_creation(),
         params,
         default_limit=100,
         max_limit=1000,
@@ -217,10 +219,7 @@ def _delete_key(backend: Backend, key: Key, when: _dt.datetime) -> None:
     ``when`` is the scheduled deletion date, however late the clock got there:
     the date the deletion is recorded with (spec §3.1, DESIGN §1).
     """
-    store = backend.region(key.account_id, key.region)
-    for alias in store.aliases_of(key.key_id):
-        del store.aliases[alias.name]
-    del store.keys[key.key_id]
+    backend.region(key.account_id, key.region).remove_key(key.key_id)
     backend.audit.service_event(
         "DeleteKey", when, region=key.region, account_id=key.account_id, key_arn=key.arn
     )
@@ -228,23 +227,30 @@ def _delete_key(backend: Backend, key: Key, when: _dt.datetime) -> None:
 
 @operation("ScheduleKeyDeletion")
 def schedule_key_deletion(request: Request, params: Params) -> Response:
-    """PendingDeletion now; the clock deletes the key when the window ends."""
+    """PendingDeletion now; the clock deletes the key when the window ends.
+
+    A window that ends after the end of ``datetime`` never ends: the key stays
+    PendingDeletion and no DeletionDate is shown (the member is optional).
+    """
     days = _pending_window(params)
     key = find_key(request, params["KeyId"])
     deny_aws_managed(request, key)
     require_not_pending_deletion(key)
     set_state(request.backend, key, PENDING_DELETION, request.now)
     key.pending_window_days = days
-    key.deletion_date = request.now + _dt.timedelta(days=days)
-    key.deletion_event = request.backend.schedule.add(
-        key.deletion_date, lambda when: _delete_key(request.backend, key, when)
-    )
-    return {
+    key.deletion_date = date_after(request.now, _dt.timedelta(days=days))
+    if key.deletion_date is not None:
+        backend = request.backend
+        key.deletion_event = backend.schedule.add(
+            key.deletion_date, lambda when: _delete_key(backend, key, when)
+        )
+    response = {
         "KeyId": key.arn,
         "DeletionDate": key.deletion_date,
         "KeyState": key.state,
         "PendingWindowInDays": days,
     }
+    return {name: value for name, value in response.items() if value is not None}
 
 
 def _state_after_cancel(key: Key) -> str:
@@ -267,7 +273,7 @@ def cancel_key_deletion(request: Request, params: Params) -> Response:
     if key.state != PENDING_DELETION:
         raise KMSInvalidStateException(f"{key.arn} is not pending deletion.")
     if key.deletion_event is not None:
-        key.deletion_event.cancel()
+        request.backend.schedule.cancel(key.deletion_event)
     set_state(request.backend, key, _state_after_cancel(key), request.now)
     key.deletion_date = key.deletion_event = key.pending_window_days = None
     return {"KeyId": key.arn}

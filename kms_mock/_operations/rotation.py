@@ -69,7 +69,8 @@ def get_key_rotation_status(request: Request, params: Params) -> Response:
     if key.rotation_enabled and key.state != PENDING_DELETION:
         status["KeyRotationEnabled"] = True
         status["RotationPeriodInDays"] = key.rotation_period_days
-        status["NextRotationDate"] = key.next_rotation_at
+        if key.next_rotation_at is not None:  # None: it would fall after year 9999
+            status["NextRotationDate"] = key.next_rotation_at
     return status
 
 
@@ -86,7 +87,8 @@ def rotate_key_on_demand(request: Request, params: Params) -> Response:
             f"No more on-demand rotations can be performed for this key: {key.arn}"
         )
     due = key.next_rotation_at
-    if key.rotation_enabled and due is not None and due < request.now + CONFLICT_WINDOW:
+    # due - now, not now + window: near year 9999 the window reaches past its end.
+    if key.rotation_enabled and due is not None and due - request.now < CONFLICT_WINDOW:
         raise ConflictException(
             "The request was rejected because an automatic rotation of this key is currently "
             "in progress or scheduled to begin within the next 20 minutes."

@@ -10,7 +10,7 @@ from __future__ import annotations
 from .._dispatch import Params, Request, Response, operation
 from .._resolve import find_key, require_not_pending_deletion
 from ._pagination import paginate
-from ._tag_rules import merged_tags, tag_list, without_tags
+from ._tag_rules import merged_tags, without_tags
 from .keys import deny_aws_managed
 
 # ListResourceTags: documented Limit 1..50, default 50 (the model allows 1000).
@@ -39,13 +39,18 @@ def untag_resource(request: Request, params: Params) -> Response:
 
 @operation("ListResourceTags")
 def list_resource_tags(request: Request, params: Params) -> Response:
-    """A key's tags in insertion order, paged; ``Truncated`` is always present."""
+    """A key's tags in insertion order, paged; ``Truncated`` is always present.
+
+    A page resumes after the serial of the last tag returned, so a tag removed
+    (or given a new value) between pages moves no other tag across the marker.
+    """
     key = find_key(request, params["KeyId"])
     page, paging = paginate(
         request.operation,
-        tag_list(key.tags),
+        list(key.tags.by_key.items()),
         params,
         default_limit=_DEFAULT_LIMIT,
         max_limit=_MAX_LIMIT,
+        token=lambda entry: f"{entry[1].serial:012d}",
     )
-    return {"Tags": list(page), **paging}
+    return {"Tags": [{"TagKey": name, "TagValue": tag.value} for name, tag in page], **paging}

@@ -1,0 +1,159 @@
+"""Fast unit tests of the store: the alias index, the ordered views, lookups that only find."""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import pytest
+
+from kms_mock import FrozenClock
+from kms_mock._dispatch import Request
+from kms_mock._keyfactory import new_key
+from kms_mock._models import Alias, Key
+from kms_mock._resolve import find_key
+from kms_mock._store import Backend, RegionStore
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+START = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
+
+
+@pytest.fixture
+def backend() -> Backend:
+    return Backend(clock=FrozenClock(START), default_region=REGION, account_id=ACCOUNT, seed=1)
+
+
+def _key(backend: Backend, store: RegionStore) -> Key:
+    key = new_key(
+        backend,
+        store.account_id,
+        store.region,
+        START,
+        key_spec="SYMMETRIC_DEFAULT",
+        key_usage="ENCRYPT_DECRYPT",
+        origin="AWS_KMS",
+        policy=None,
+    )
+    store.add_key(key)
+    return key
+
+
+def _alias(name: str, key: Key) -> Alias:
+    return Alias(name, f"arn:aws:kms:{REGION}:{ACCOUNT}:{name}", key.key_id, START, START)
+
+
+def _names(aliases: list[Alias]) -> list[str]:
+    return [alias.name for alias in aliases]
+
+
+def test_keys_by_creation_survive_removals(backend: Backend) -> None:
+    store = RegionStore(ACCOUNT, REGION)
+    keys = [_key(backend, store) for _ in range(5)]
+    assert store.keys_by_creation() == keys
+    store.remove_key(keys[1].key_id)
+    store.remove_key(keys[3].key_id)
+    newest = _key(backend, store)
+    assert store.keys_by_creation() == [keys[0], keys[2], keys[4], newest]
+    sequences = [key.sequence for key in store.keys_by_creation()]
+    assert sequences == sorted(sequences)
+
+
+def test_the_alias_index_follows_every_change(backend: Backend) -> None:
+    store = RegionStore(ACCOUNT, REGION)
+    first, second = _key(backend, store), _key(backend, store)
+    for name in ("alias/a", "alias/b", "alias/c"):
+        store.add_alias(_alias(name, first))
+    store.retarget_alias(store.aliases["alias/b"], second.key_id)
+    assert _names(store.aliases_of(first.key_id)) == ["alias/a", "alias/c"]
+    assert _names(store.aliases_of(second.key_id)) == ["alias/b"]
+    store.remove_alias("alias/a")
+    assert _names(store.aliases_of(first.key_id)) == ["alias/c"]
+    store.retarget_alias(store.aliases["alias/c"], second.key_id)
+    assert store.aliases_of(first.key_id) == []
+    assert _names(store.aliases_of(second.key_id)) == ["alias/b", "alias/c"]
+
+
+def test_removing_a_key_takes_its_aliases(backend: Backend) -> None:
+    store = RegionStore(ACCOUNT, REGION)
+    doomed, kept = _key(backend, store), _key(backend, store)
+    store.add_alias(_alias("alias/doomed", doomed))
+    store.add_alias(_alias("alias/kept", kept))
+    store.remove_key(doomed.key_id)
+    assert list(store.keys) == [kept.key_id]
+    assert list(store.aliases) == ["alias/kept"]
+    assert store.aliases_of(doomed.key_id) == []
+    assert _names(store.aliases_by_name()) == ["alias/kept"]
+
+
+def test_aliases_by_name_whatever_the_order_of_changes(backend: Backend) -> None:
+    store = RegionStore(ACCOUNT, REGION)
+    key = _key(backend, store)
+    for name in ("alias/m", "alias/x", "alias/c"):
+        store.add_alias(_alias(name, key))
+    assert _names(store.aliases_by_name()) == ["alias/c", "alias/m", "alias/x"]
+    store.add_alias(_alias("alias/z", key))
+    store.add_alias(_alias("alias/a", key))
+    store.remove_alias("alias/m")
+    assert _names(store.aliases_by_name()) == ["alias/a", "alias/c", "alias/x", "alias/z"]
+
+
+def test_a_lookup_never_keeps_a_store(backend: Backend) -> None:
+    store = backend.region(ACCOUNT, "eu-west-1")
+    assert store.keys == {}
+    assert backend.regions() == []
+    backend.keep(store)  # nothing in it: still not kept
+    assert backend.regions() == []
+    _key(backend, store)
+    backend.keep(store)
+    assert backend.regions() == [store]
+    assert backend.region(ACCOUNT, "eu-west-1") is store
+
+
+def _request(backend: Backend) -> Request:
+    return Request(
+        backend=backend,
+        operation="Encrypt",
+        region=REGION,
+        account_id=ACCOUNT,
+        now=START,
+        request_id="request",
+        event_id="event",
+    )
+
+
+def test_a_provisional_aws_managed_key_is_kept_only_when_the_call_succeeds(
+    backend: Backend,
+) -> None:
+    failed = _request(backend)
+    assert find_key(failed, "alias/aws/ebs", aliases=True).is_aws_managed
+    assert backend.regions() == []
+    assert len(backend.schedule) == 0
+
+    succeeded = _request(backend)
+    key = find_key(succeeded, "alias/aws/ebs", aliases=True)
+    assert find_key(succeeded, "alias/aws/ebs", aliases=True) is key  # one object per call
+    succeeded.succeed()
+    [store] = backend.regions()
+    assert store.keys == {key.key_id: key}
+    assert _names(store.aliases_of(key.key_id)) == ["alias/aws/ebs"]
+    assert len(backend.schedule) == 1  # its yearly rotation
+    assert find_key(_request(backend), "alias/aws/ebs", aliases=True) is key
+
+
+def test_a_provisional_key_stored_meanwhile_by_another_call_is_stored_once(
+    backend: Backend,
+) -> None:
+    # GenerateDataKeyPair lets go of the lock while it makes the pair: another
+    # call may store the same AWS managed key before the first one succeeds.
+    first, second = _request(backend), _request(backend)
+    provisional = find_key(first, "alias/aws/ebs", aliases=True)
+    stored = find_key(second, "alias/aws/ebs", aliases=True)
+    second.succeed()
+    assert find_key(first, "alias/aws/ebs", aliases=True) is stored
+    first.succeed()
+    [store] = backend.regions()
+    assert provisional.key_id == stored.key_id
+    assert provisional.current_material_id == stored.current_material_id
+    assert store.keys_by_creation() == [stored]
+    assert _names(store.aliases_by_name()) == ["alias/aws/ebs"]
+    assert len(backend.schedule) == 1
