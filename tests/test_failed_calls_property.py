@@ -186,8 +186,14 @@ _POLICY = json.dumps(
         ],
     }
 )
-# Shallow documents only: deeply nested policy JSON is another change's concern.
-_POLICIES = [_POLICY, "{}", "not json", '{"Statement": []}', _POLICY.replace("root", "nobody")]
+_POLICIES = [
+    _POLICY,
+    "{}",
+    "not json",
+    '{"Statement": []}',
+    _POLICY.replace("root", "nobody"),
+    "[" * 1000 + "]" * 1000,  # deeper than the JSON parser goes
+]
 
 
 def _bytes_around(low: int, high: int) -> st.SearchStrategy[bytes]:
