@@ -19,7 +19,7 @@ import boto3
 import botocore.httpsession
 import pytest
 
-from kms_mock import FrozenClock, MockKMS, _active, mock_kms
+from kms_mock import FrozenClock, MockKMS, _active, _interceptor, mock_kms
 from kms_mock._store import Backend
 
 if TYPE_CHECKING:
@@ -95,6 +95,14 @@ def served_by(backend: Backend) -> Iterator[None]:
         yield
     finally:
         _active.leave(activation)
+
+
+def before_send_client(region: str = "us-east-1") -> KMSClient:
+    """A client whose calls skip the before-call fast path (the one botocore retries on)."""
+    client = boto3.client("kms", region_name=region)
+    before_call: Any = _interceptor._before_call
+    client.meta.events.unregister("before-call.kms", before_call)
+    return client
 
 
 def error_of(excinfo: pytest.ExceptionInfo[Any]) -> tuple[str, str, int]:

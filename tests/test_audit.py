@@ -16,7 +16,7 @@ from botocore.config import Config
 import kms_mock._keypairs
 from kms_mock import FrozenClock, MockKMS
 from kms_mock._wire import handle
-from tests.test_interception import _before_send_client
+from tests.conftest import before_send_client
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -422,7 +422,7 @@ def test_user_agent_is_the_callers_header(kms: MockKMS) -> None:
 
 
 def test_user_agent_on_the_before_send_path(kms: MockKMS) -> None:
-    slow = _before_send_client()
+    slow = before_send_client()
     sent: list[bytes] = []
     # Registered after kms_mock's before-send handler: it sees the request as answered.
     slow.meta.events.register(

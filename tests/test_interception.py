@@ -31,7 +31,7 @@ import kms_mock._interceptor
 from kms_mock import KmsMockError, MockKMS, _active, _dispatch, _errors, mock_kms
 from kms_mock._validation import service_model as service_model_of_kms
 from kms_mock._wire import handle
-from tests.conftest import error_of
+from tests.conftest import before_send_client, error_of
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -64,13 +64,6 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[AWSPreparedRequest]:
 
     monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", record)
     return requests
-
-
-def _before_send_client(region: str = "us-east-1") -> KMSClient:
-    """A client whose calls skip the before-call fast path."""
-    client = boto3.client("kms", region_name=region)
-    client.meta.events.unregister("before-call.kms", BEFORE_CALL)
-    return client
 
 
 def _session_without_the_hooks() -> boto3.session.Session:
@@ -313,7 +306,7 @@ def test_fast_path_is_unsigned(monkeypatch: pytest.MonkeyPatch) -> None:
     with mock_kms():
         client = boto3.client("kms", region_name="us-east-1")
         client.create_key()
-        _before_send_client().list_keys()
+        before_send_client().list_keys()
     assert signed == []
 
 
@@ -322,7 +315,7 @@ def test_fast_path_is_unsigned(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_before_send_path_gives_the_same_answers(kms: MockKMS) -> None:
     fast = boto3.client("kms", region_name="us-east-1")
-    slow = _before_send_client()
+    slow = before_send_client()
     seen: list[AWSPreparedRequest] = []
     # Registered after kms_mock's own before-send handler, so it sees the
     # request that handler answered.
@@ -349,7 +342,7 @@ def test_before_send_path_gives_the_same_answers(kms: MockKMS) -> None:
 
 
 def test_before_send_path_serves_the_region_of_the_url(kms: MockKMS) -> None:
-    slow = _before_send_client("eu-west-1")
+    slow = before_send_client("eu-west-1")
     arn = slow.create_key()["KeyMetadata"]["Arn"]
     assert arn.startswith("arn:aws:kms:eu-west-1:123456789012:key/")
 
@@ -393,7 +386,7 @@ def test_retries_give_up_with_the_last_error(kms: MockKMS, monkeypatch: pytest.M
 
     monkeypatch.setitem(_dispatch.OPERATIONS, "DescribeKey", broken)
     monkeypatch.setattr("botocore.endpoint.time.sleep", lambda seconds: None)
-    slow = _before_send_client()
+    slow = before_send_client()
     with pytest.raises(slow.exceptions.KMSInternalException) as excinfo:
         slow.describe_key(KeyId="anything")
     assert error_of(excinfo) == ("KMSInternalException", "still broken", 500)
@@ -531,7 +524,7 @@ def test_moto_serves_s3_and_kms_mock_serves_kms(moto_and_kms_mock: MockKMS) -> N
 
     # The before-send path too: moto's handler comes after kms_mock's and
     # must not serve the answered request as well.
-    slow = _before_send_client()
+    slow = before_send_client()
     slow_key_id = slow.create_key()["KeyMetadata"]["KeyId"]
     assert slow.describe_key(KeyId=slow_key_id)["KeyMetadata"]["KeyId"] == slow_key_id
 
