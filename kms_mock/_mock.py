@@ -9,6 +9,7 @@ each decorated call starts at the clock instant the decorator was given.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import inspect
 import unittest
@@ -23,7 +24,7 @@ from . import (
     _operations,  # noqa: F401  (registers every served operation)
 )
 from ._active import Activation
-from ._clock import Clock, ObservableClock, SystemClock, _MovableClock
+from ._clock import Clock, SystemClock, _MovableClock
 from ._errors import UsageError
 from ._inspect import CiphertextInfo, KeyMaterialInfo
 from ._settings import (
@@ -76,6 +77,11 @@ class MockKMS:
         self._given_clock = check_clock(clock)
         self._audit_log_limit = check_audit_log_limit(audit_log_limit)
         self.clock: Clock = self._given_clock or SystemClock()
+        # Whether the clock tells of its moves (an ObservableClock); asked once, and
+        # not with isinstance: a protocol check costs more than an activation.
+        self._observable = all(
+            callable(getattr(self.clock, name, None)) for name in ("subscribe", "unsubscribe")
+        )
         # Where a given clock stands now: every decorated call starts there.
         self._clock_start = clock._checkpoint() if isinstance(clock, _MovableClock) else None
         self._rewinds_clock = False
@@ -124,8 +130,8 @@ class MockKMS:
             on_demand_rotation_limit=self._on_demand_rotation_limit,
             audit_log_limit=self._audit_log_limit,
         )
-        if isinstance(self.clock, ObservableClock):
-            self.clock.subscribe(backend.on_time_moved)
+        if self._observable:
+            self.clock.subscribe(backend.on_time_moved)  # type: ignore[attr-defined]
         self._backend = backend
         self._activation = _active.enter(backend)
         return self
@@ -136,8 +142,8 @@ class MockKMS:
         if activation is None:
             return
         _active.leave(activation)
-        if isinstance(self.clock, ObservableClock):
-            self.clock.unsubscribe(activation.backend.on_time_moved)
+        if self._observable:
+            self.clock.unsubscribe(activation.backend.on_time_moved)  # type: ignore[attr-defined]
         activation.backend.close()
 
     def __enter__(self) -> MockKMS:
@@ -193,18 +199,11 @@ class MockKMS:
     # -- decoration -------------------------------------------------------
 
     def _fresh(self) -> MockKMS:
-        """A copy with the same settings, for one decorated call (or one test)."""
-        copy = MockKMS(
-            region=self.region,
-            account_id=self.account_id,
-            clock=self._given_clock,
-            seed=self.seed,
-            audit_log_limit=self._audit_log_limit,
-        )
-        copy.on_demand_rotation_limit = self._on_demand_rotation_limit
-        copy._clock_start = self._clock_start
-        copy._rewinds_clock = True
-        return copy
+        """A copy with the same (checked) settings, for one decorated call (or one test)."""
+        fresh = copy.copy(self)
+        fresh._activation = fresh._backend = None
+        fresh._rewinds_clock = True
+        return fresh
 
     def _fresh_per_call(self, args: tuple[Any, ...]) -> AbstractContextManager[object]:
         return self._fresh()
