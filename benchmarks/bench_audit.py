@@ -29,11 +29,8 @@ The exit status is 1 when a target is missed.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import gc
-import json
 import os
-import platform
 import sys
 import time
 import tracemalloc
@@ -43,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 # bench_rotation imports bench_foundation, whose hermetic set-up (AWS_* removed,
 # config files pointing nowhere) runs on import; their helpers keep the methods.
-from bench_foundation import fmt, versions
+from bench_foundation import fmt, versions, write_results
 from bench_rotation import Measurement, Rig, bench_vs_stubber, table
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
@@ -213,18 +210,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{fmt(medians['kms_mock'] - medians['floor'])} per call."
     )
 
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    document = {
-        "benchmark": "audit",
-        "when": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "versions": versions(),
-        "calls": args.calls,
-        "repeat": args.repeat,
-        "measurements": [asdict(m) for m in measurements],
-    }
-    args.output.write_text(json.dumps(document, indent=2) + "\n")
-    print(f"\nResults written to {args.output}")
+    write_results(
+        args.output,
+        "audit",
+        calls=args.calls,
+        repeat=args.repeat,
+        measurements=[asdict(m) for m in measurements],
+    )
     return 0 if all(m.met for m in measurements) else 1
 
 

@@ -379,6 +379,20 @@ def text_table(rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+def write_results(path: Path, benchmark: str, **fields: Any) -> None:
+    """Write a run's results as JSON: which benchmark, when, where, what versions, ``fields``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "benchmark": benchmark,
+        "when": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+        "versions": versions(),
+        **fields,
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"\nResults written to {path}")
+
+
 def versions() -> dict[str, str]:
     """Versions of everything measured."""
     found = {"python": platform.python_version()}
@@ -420,22 +434,17 @@ def main(argv: list[str] | None = None) -> int:
         profile = profile_describe_key()
         print("\ncProfile of kms_mock's DescribeKey path:\n" + profile)
 
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    document = {
-        "benchmark": "foundation",
-        "when": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "versions": versions(),
-        "repeat": args.repeat,
-        "comparisons": [
+    write_results(
+        args.output,
+        "foundation",
+        repeat=args.repeat,
+        comparisons=[
             {**asdict(c), "ratio": c.ratio, "baseline_over_kms_mock": 1 / c.ratio}
             for c in comparisons
         ],
-        "describe_key_extra": describe_extra,
-        "describe_key_profile": profile,
-    }
-    args.output.write_text(json.dumps(document, indent=2) + "\n")
-    print(f"\nResults written to {args.output}")
+        describe_key_extra=describe_extra,
+        describe_key_profile=profile,
+    )
     return 0 if all(c.met is not False for c in comparisons) else 1
 
 

@@ -16,19 +16,15 @@ folder (``PYTHONPYCACHEPREFIX``), as installed packages run.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import timeit
 from pathlib import Path
-from typing import Any
 
-from bench_foundation import fmt, text_table, versions
+from bench_foundation import fmt, text_table, versions, write_results
 
 RESULTS = Path(__file__).resolve().parent / "results" / "import.json"
 PLUGIN_TARGET_S = 0.010
@@ -145,20 +141,15 @@ def main(argv: list[str] | None = None) -> int:
         f"(median of paired runs; target <= 10 ms: {verdict})"
     )
 
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    document: dict[str, Any] = {
-        "benchmark": "import",
-        "when": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "versions": versions(),
-        "runs": args.runs,
-        "medians_s": medians,
-        "added": added,
-        "plugin_target_met": met,
-        "samples": samples,
-    }
-    args.output.write_text(json.dumps(document, indent=2) + "\n")
-    print(f"\nResults written to {args.output}")
+    write_results(
+        args.output,
+        "import",
+        runs=args.runs,
+        medians_s=medians,
+        added=added,
+        plugin_target_met=met,
+        samples=samples,
+    )
     return 0 if met else 1
 
 

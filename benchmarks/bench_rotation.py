@@ -36,8 +36,6 @@ import cProfile
 import datetime as _dt
 import gc
 import io
-import json
-import platform
 import pstats
 import statistics
 import sys
@@ -51,7 +49,15 @@ from typing import TYPE_CHECKING, Any
 
 # The foundation benchmark's hermetic set-up (AWS_* removed, config files
 # pointing nowhere) runs on import; its helpers keep the methods identical.
-from bench_foundation import fmt, gc_off, interleaved, kms_client, text_table, versions
+from bench_foundation import (
+    fmt,
+    gc_off,
+    interleaved,
+    kms_client,
+    text_table,
+    versions,
+    write_results,
+)
 from botocore.stub import Stubber
 from moto import mock_aws
 
@@ -543,18 +549,13 @@ def main(argv: list[str] | None = None) -> int:
             profiles[measurement.name] = profilers[measurement.name]()
             print(f"\ncProfile for {measurement.name}:\n{profiles[measurement.name]}")
 
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    document = {
-        "benchmark": "rotation",
-        "when": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "versions": versions(),
-        "repeat": args.repeat,
-        "measurements": [asdict(m) for m in measurements],
-        "profiles": profiles,
-    }
-    args.output.write_text(json.dumps(document, indent=2) + "\n")
-    print(f"\nResults written to {args.output}")
+    write_results(
+        args.output,
+        "rotation",
+        repeat=args.repeat,
+        measurements=[asdict(m) for m in measurements],
+        profiles=profiles,
+    )
     return 0 if all(m.met for m in measurements) else 1
 
 

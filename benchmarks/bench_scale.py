@@ -30,11 +30,8 @@ aliases. The exit status is 1 when a target is missed.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import gc
-import json
 import linecache
-import platform
 import statistics
 import sys
 import time
@@ -47,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 # The foundation benchmark's hermetic set-up (AWS_* removed, config files
 # pointing nowhere) runs on import; its helpers keep the methods identical.
-from bench_foundation import fmt, gc_off, kms_client, text_table, versions
+from bench_foundation import fmt, gc_off, kms_client, text_table, versions, write_results
 from moto import mock_aws
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
@@ -332,20 +329,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{fmt(moto.list_keys_page_s)}, ListAliases page {fmt(moto.list_aliases_page_s)}"
         )
 
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    document = {
-        "benchmark": "scale",
-        "when": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "versions": versions(),
-        "repeat": args.repeat,
-        "measurements": [asdict(m) for m in measurements],
-        "runs": {str(count): [asdict(run) for run in runs[count]] for count in COUNTS},
-        "store_memory_dominated_by": dominant,
-        "moto": None if moto is None else asdict(moto),
-    }
-    args.output.write_text(json.dumps(document, indent=2) + "\n")
-    print(f"\nResults written to {args.output}")
+    write_results(
+        args.output,
+        "scale",
+        repeat=args.repeat,
+        measurements=[asdict(m) for m in measurements],
+        runs={str(count): [asdict(run) for run in runs[count]] for count in COUNTS},
+        store_memory_dominated_by=dominant,
+        moto=None if moto is None else asdict(moto),
+    )
     return 0 if all(m.met is not False for m in measurements) else 1
 
 

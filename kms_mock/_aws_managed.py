@@ -1,9 +1,10 @@
 """AWS managed keys: ``alias/aws/<service>`` keys that appear on first use.
 
 Naming a predefined AWS alias in DescribeKey or a cryptographic operation
-creates that account and region's AWS managed key (spec §1.9) — when the call
-succeeds: a failed or DryRun call that names it leaves nothing behind. Such
-keys have KeyManager AWS and a policy that lets only the service use them.
+creates that account and region's AWS managed key (the AWS KMS Developer
+Guide's "AWS managed keys") — when the call succeeds: a failed or DryRun call
+that names it leaves nothing behind. Such keys have KeyManager AWS and a
+policy that lets only the service use them.
 
 The key's id and first material derive from the backend's salt and the
 alias, not from its entropy: a call that names the alias and fails draws
