@@ -24,24 +24,13 @@ class Clock(Protocol):
 
     Any object with a ``now()`` returning a timezone-aware datetime will do.
     Events fall due when the mock next reads the time (every request and every
-    inspection reads it); a clock that also has ``subscribe`` and
-    ``unsubscribe`` (an :class:`ObservableClock`, as both kms_mock clocks are)
-    makes them happen at the moment it is moved.
+    inspection reads it). A clock that also has ``subscribe(listener)`` and
+    ``unsubscribe(listener)``, as both kms_mock clocks have, and calls
+    ``listener(now)`` whenever it is moved, makes them happen at that moment.
     """
 
     def now(self) -> _dt.datetime:
         """The current time, timezone-aware."""
-
-
-@runtime_checkable
-class ObservableClock(Clock, Protocol):
-    """A clock that tells its listeners (the mocks it drives) whenever it is moved."""
-
-    def subscribe(self, listener: TimeListener) -> None:
-        """Call ``listener(now)`` whenever the clock is moved."""
-
-    def unsubscribe(self, listener: TimeListener) -> None:
-        """Stop calling ``listener``; unknown listeners are ignored."""
 
 
 def parse_instant(value: _dt.datetime | str) -> _dt.datetime:

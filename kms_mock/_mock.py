@@ -77,8 +77,7 @@ class MockKMS:
         self._given_clock = check_clock(clock)
         self._audit_log_limit = check_audit_log_limit(audit_log_limit)
         self.clock: Clock = self._given_clock or SystemClock()
-        # Whether the clock tells of its moves (an ObservableClock); asked once, and
-        # not with isinstance: a protocol check costs more than an activation.
+        # Whether the clock tells of its moves (see Clock); asked once.
         self._observable = all(
             callable(getattr(self.clock, name, None)) for name in ("subscribe", "unsubscribe")
         )
