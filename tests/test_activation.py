@@ -38,6 +38,14 @@ def _key_ids(client: KMSClient) -> list[str]:
     return [key["KeyId"] for key in client.list_keys()["Keys"]]
 
 
+def _key_rotating_quarterly() -> tuple[KMSClient, str]:
+    """A client and a new key of the active mock that rotates every 90 days."""
+    client = _client()
+    key_id = client.create_key()["KeyMetadata"]["KeyId"]
+    client.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
+    return client, key_id
+
+
 # -- concurrent activations -------------------------------------------------------------
 
 
@@ -462,9 +470,7 @@ def test_a_context_manager_does_not_rewind_its_clock() -> None:
 def test_the_last_activation_stays_readable_until_the_next_start() -> None:
     clock = FrozenClock(START)
     with mock_kms(clock=clock) as kms:
-        client = _client()
-        key_id = client.create_key()["KeyMetadata"]["KeyId"]
-        client.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
+        client, key_id = _key_rotating_quarterly()
         blob = client.encrypt(KeyId=key_id, Plaintext=b"kept")["CiphertextBlob"]
     assert not kms.active
     assert [event["eventName"] for event in kms.audit_log] == [
@@ -500,9 +506,7 @@ class Sundial:
 def test_events_due_at_the_stop_are_in_the_final_state() -> None:
     sundial = Sundial()
     with mock_kms(clock=sundial) as kms:
-        client = _client()
-        key_id = client.create_key()["KeyMetadata"]["KeyId"]
-        client.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
+        _, key_id = _key_rotating_quarterly()
         sundial.when += _dt.timedelta(days=91)
     sundial.when += _dt.timedelta(days=91)  # after the stop: changes nothing
     assert [material.how for material in kms.key_materials(key_id)] == ["ORIGINAL", "AUTOMATIC"]
@@ -566,9 +570,7 @@ def test_a_clock_that_gives_naive_times_is_refused() -> None:
 def test_a_clock_with_only_now_drives_the_mock() -> None:
     sundial = Sundial()
     with mock_kms(clock=sundial) as kms:
-        client = _client()
-        key_id = client.create_key()["KeyMetadata"]["KeyId"]
-        client.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
+        client, key_id = _key_rotating_quarterly()
         sundial.when += _dt.timedelta(days=91)
         # Unheard of until the mock reads the time: the next request (or inspection).
         assert len(kms.key_materials(key_id)) == 2
