@@ -101,9 +101,6 @@ class _Walk(ShapeWalker[[Any, str], Any]):
     def fail(self, value: Any, path: str, constraint: str, *, show_value: bool = True) -> None:
         self.errors.append(_Violation(value, path, constraint, show_value))
 
-    def value(self, shape: Shape, value: Any, path: str) -> Any:
-        return self.handler(shape)(shape, value, path)
-
     def structure(self, shape: StructureShape, value: Any, path: str) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise SerializationException(None)
@@ -119,7 +116,7 @@ class _Walk(ShapeWalker[[Any, str], Any]):
                 self.errors.append(f"'{prefix}{name}' is not a member of {shape.name}")
             if member is None or item is None:
                 continue  # AWS ignores request members it does not know
-            out[name] = self.value(member, item, prefix + _lower_camel(name))
+            out[name] = self.handler(member)(member, item, prefix + _lower_camel(name))
         return out
 
     def length(self, shape: Shape, value: Any, size: int, path: str, *, show: bool) -> None:
@@ -137,14 +134,16 @@ class _Walk(ShapeWalker[[Any, str], Any]):
             raise SerializationException(None)
         self.length(shape, value, len(value), path, show=True)
         member = shape.member
-        return [self.value(member, item, f"{path}.{i}.member") for i, item in enumerate(value, 1)]
+        walk = self.handler(member)  # once for every item
+        return [walk(member, item, f"{path}.{i}.member") for i, item in enumerate(value, 1)]
 
     def map(self, shape: MapShape, value: Any, path: str) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise SerializationException(None)
         key_shape, value_shape = shape.key, shape.value
+        walk_key, walk_value = self.handler(key_shape), self.handler(value_shape)
         return {
-            self.value(key_shape, k, f"{path}.key"): self.value(value_shape, v, f"{path}.value")
+            walk_key(key_shape, k, f"{path}.key"): walk_value(value_shape, v, f"{path}.value")
             for k, v in value.items()
         }
 
