@@ -84,7 +84,7 @@ _LEFT_OUT: Final = object()
 
 
 class _Structure:
-    """Shows a structure's members under their lowerCamel names, leaving out hidden ones."""
+    """Shows a structure's members under their lowerCamel names, leaving out opaque ones."""
 
     __slots__ = ("members",)
 
@@ -97,7 +97,7 @@ class _Structure:
         shown: dict[str, Any] = {}
         for name, item in value.items():
             member = self.members.get(name)
-            if member is None:  # hidden, or not in the model
+            if member is None:  # opaque, or not in the model
                 continue
             shown_name, convert = member
             if convert is None:

@@ -8,7 +8,8 @@ Three places turn values of the model's shapes into something else:
 * ``_interceptor``'s fast path walks no shape at all (its comment says why).
 
 The first two start from :class:`ShapeWalker`, which picks the method for a
-shape's kind; all three read the JSON 1.1 forms of blobs and timestamps here.
+shape's kind. They, the fast path and the wire layer take the JSON 1.1 forms of
+blobs and timestamps from here.
 """
 
 from __future__ import annotations
@@ -99,9 +100,11 @@ class ShapeWalker(ABC, Generic[P, R]):
 
 
 def is_opaque(shape: Shape) -> bool:
-    """Whether values of ``shape`` are raw bytes or secrets: a blob, or a shape with the
-    model's ``sensitive`` trait (PlaintextType, KeyStorePasswordType, ...); a list or
-    map by what it holds."""
+    """Whether values of ``shape`` are raw bytes or secrets (a list or map: what it holds).
+
+    That is a blob, or a shape with the model's ``sensitive`` trait
+    (PlaintextType, KeyStorePasswordType, ...).
+    """
     if isinstance(shape, ListShape):
         return is_opaque(shape.member)
     if isinstance(shape, MapShape):

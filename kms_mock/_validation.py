@@ -28,7 +28,7 @@ from ._enum_lists import EnumRule, enum_rule
 from ._errors import SerializationException, ValidationException
 from ._shapes import ShapeWalker, blob_from_wire, timestamp_from_wire
 
-# Re-exported: tests read botocore's model through this module.
+# Re-exported: _dispatch and the tests read botocore's model through this module.
 from ._shapes import operation_model as operation_model
 from ._shapes import service_model as service_model
 
@@ -134,7 +134,7 @@ class _Walk(ShapeWalker[[Any, str], Any]):
             raise SerializationException(None)
         self.length(shape, value, len(value), path, show=True)
         member = shape.member
-        walk = self.handler(member)  # once for every item
+        walk = self.handler(member)  # looked up once, not per item
         return [walk(member, item, f"{path}.{i}.member") for i, item in enumerate(value, 1)]
 
     def map(self, shape: MapShape, value: Any, path: str) -> dict[str, Any]:
