@@ -15,39 +15,41 @@ import bisect
 import datetime as _dt
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from ._arns import partition_for
 from ._entropy import Entropy
 from ._settings import DEFAULT_AUDIT_LOG_LIMIT
-from ._validation import operation_model, service_model
+from ._shapes import ShapeWalker, is_opaque, operation_model, service_model, timestamp_from_wire
 
 if TYPE_CHECKING:
-    from ._dispatch import Request
     from ._errors import ServiceError
 
 EVENT_VERSION = "1.11"
 EVENT_SOURCE = "kms.amazonaws.com"
 _READ_ONLY_PREFIXES = ("Describe", "List", "Get")
+# CloudTrail marks these readOnly and shows no responseElements for them: AWS KMS's
+# cryptographic operations, as listed (alphabetically) in the AWS KMS Developer Guide,
+# https://docs.aws.amazon.com/kms/latest/developerguide/kms-cryptography.html#cryptographic-operations
 _CRYPTOGRAPHIC = frozenset(
     {
-        "Encrypt",
         "Decrypt",
-        "ReEncrypt",
+        "DeriveSharedSecret",
+        "Encrypt",
         "GenerateDataKey",
-        "GenerateDataKeyWithoutPlaintext",
         "GenerateDataKeyPair",
         "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateMac",
         "GenerateRandom",
+        "ReEncrypt",
         "Sign",
         "Verify",
-        "GenerateMac",
         "VerifyMac",
-        "DeriveSharedSecret",
     }
 )
 # Plain JSON values a record may keep as they are.
@@ -81,18 +83,8 @@ Converter = Callable[[Any], Any]
 _LEFT_OUT: Final = object()
 
 
-def _hidden(shape: Shape) -> bool:
-    # CloudTrail shows no plaintext, ciphertext, key, signature, MAC or password:
-    # in botocore's model each is a blob or carries the ``sensitive`` trait.
-    if isinstance(shape, ListShape):
-        return _hidden(shape.member)
-    if isinstance(shape, MapShape):
-        return _hidden(shape.value)
-    return shape.type_name == "blob" or bool(shape.metadata.get("sensitive"))
-
-
 class _Structure:
-    """Shows a structure's members under their lowerCamel names, leaving out hidden ones."""
+    """Shows a structure's members under their lowerCamel names, leaving out opaque ones."""
 
     __slots__ = ("members",)
 
@@ -105,7 +97,7 @@ class _Structure:
         shown: dict[str, Any] = {}
         for name, item in value.items():
             member = self.members.get(name)
-            if member is None:  # hidden, or not in the model
+            if member is None:  # opaque, or not in the model
                 continue
             shown_name, convert = member
             if convert is None:
@@ -149,32 +141,25 @@ def _map(convert: Converter) -> Converter:
 
 def _timestamp(value: Any) -> Any:
     """ISO-8601 from a datetime (a response) or epoch seconds (a raw request)."""
-    if isinstance(value, _dt.datetime):
-        return _iso(value)
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return _LEFT_OUT
-    try:
-        return _iso(_dt.datetime.fromtimestamp(value, _dt.UTC))
-    except (OverflowError, OSError, ValueError):  # beyond what a datetime holds
-        return _LEFT_OUT
+    if not isinstance(value, _dt.datetime):
+        value = timestamp_from_wire(value)
+        if value is None:
+            return _LEFT_OUT
+    return _iso(value)
 
 
-class _Compiler:
-    """Converters for botocore shapes; a structure's is shared by every use of its shape."""
+class _Compiler(ShapeWalker[[], Converter | None]):
+    """Converters for botocore shapes; a structure's is shared by every use of its shape.
+
+    It walks each shape once, not each value: a record then only runs the
+    converters, and (unlike validation) needs no path and no verdict.
+    """
 
     def __init__(self) -> None:
         self._structures: dict[str, _Structure] = {}
 
     def converter(self, shape: Shape) -> Converter | None:
-        if isinstance(shape, StructureShape):
-            return self.structure(shape)
-        if isinstance(shape, ListShape):
-            return _each(self.converter(shape.member) or _scalar)
-        if isinstance(shape, MapShape):
-            return _map(self.converter(shape.value) or _scalar)
-        if shape.type_name == "timestamp":
-            return _timestamp
-        return None
+        return self.handler(shape)(shape)
 
     def structure_or_empty(self, shape: StructureShape | None) -> _Structure:
         """The converter of an operation's input or output (an empty one where it has none)."""
@@ -186,9 +171,22 @@ class _Compiler:
             # Registered before its members are compiled: a shape may contain itself.
             structure = self._structures[shape.name] = _Structure()
             for name, member in shape.members.items():
-                if not _hidden(member):
+                # CloudTrail shows no plaintext, ciphertext, key, signature, MAC or password.
+                if not is_opaque(member):
                     structure.members[name] = (_decapitalize(name), self.converter(member))
         return structure
+
+    def list(self, shape: ListShape) -> Converter:
+        return _each(self.converter(shape.member) or _scalar)
+
+    def map(self, shape: MapShape) -> Converter:
+        return _map(self.converter(shape.value) or _scalar)
+
+    def timestamp(self, shape: Shape) -> Converter:
+        return _timestamp
+
+    def scalar(self, shape: Shape) -> None:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +237,29 @@ def _thawed(value: Any) -> Any:
 
 
 # -- records and the log ------------------------------------------------------------------
+
+
+class AuditedCall(Protocol):
+    """What the log reads of a call: ``_dispatch.Request`` is one, defined above this layer."""
+
+    @property
+    def operation(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def now(self) -> _dt.datetime: ...
+    @property
+    def request_id(self) -> str: ...
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def user_agent(self) -> str: ...
+    @property
+    def resources(self) -> Sequence[str]: ...  # ARNs of the keys the call acted on
+    @property
+    def key_material_id(self) -> str | None: ...
 
 
 @dataclass(slots=True)
@@ -352,7 +373,7 @@ class AuditLog:
 
     def api_call(
         self,
-        request: Request,
+        request: AuditedCall,
         params: Any,
         response: dict[str, Any] | None,
         error: ServiceError | None,

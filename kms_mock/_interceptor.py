@@ -52,6 +52,7 @@ from botocore.utils import get_tzinfo_options, lowercase_dict
 
 from ._active import active_backend
 from ._errors import KmsMockError
+from ._shapes import timestamp_to_wire
 from ._wire import TARGET_PREFIX, WireResponse, handle
 
 _parser = create_parser("json")
@@ -99,7 +100,7 @@ def _botocore_timestamp(value: _dt.datetime) -> _dt.datetime:
     # (its first tzinfo option), with a new tzlocal each time. One tzlocal per
     # timezone setting (which time-machine may change mid-run) gives the same
     # datetime, cheaper.
-    epoch = value.timestamp()
+    epoch = timestamp_to_wire(value)
     setting = (time.timezone, time.altzone, time.daylight, time.tzname)
     zone = _local_zones.get(setting)
     if zone is None:
@@ -119,6 +120,9 @@ def _botocore_value(value: Any) -> Any:
     # What botocore's JSON parser makes of what the wire layer encoded: blobs
     # come back as the same bytes, timestamps through botocore's own parser of
     # epoch seconds (the float the wire carried), containers as fresh copies.
+    # It walks the value, not the output shape as the parser does: the service
+    # layer already gives each member the parser's type (the contract test holds
+    # every operation to it), so only datetimes change and nothing is looked up.
     if isinstance(value, dict):
         return {name: _botocore_value(item) for name, item in value.items()}
     if isinstance(value, list):

@@ -15,35 +15,22 @@ The same walker checks our responses against the output shapes in tests.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as _dt
 import functools
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.loaders import create_loader
-from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
+from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from ._arns import partition_for
 from ._enum_lists import EnumRule, enum_rule
 from ._errors import SerializationException, ValidationException
+from ._shapes import ShapeWalker, blob_from_wire, timestamp_from_wire
 
-UTC = _dt.UTC
-
-
-@functools.cache
-def service_model() -> ServiceModel:
-    """botocore's KMS service model (loaded once, on first use)."""
-    loader = create_loader()
-    return ServiceModel(loader.load_service_model("kms", "service-2"), "kms")
-
-
-@functools.cache
-def operation_model(name: str) -> OperationModel:
-    """The model of one KMS operation, by its AWS name."""
-    return service_model().operation_model(name)
+# Re-exported: _dispatch and the tests read botocore's model through this module.
+from ._shapes import operation_model as operation_model
+from ._shapes import service_model as service_model
 
 
 @functools.cache
@@ -97,10 +84,13 @@ class _Violation:
         return f"{shown} '{self.path}' failed to satisfy constraint: {self.constraint}"
 
 
-class _Walk:
+class _Walk(ShapeWalker[[Any, str], Any]):
     """One validation pass: collects violations while decoding values.
 
-    ``china``: enum members offered only in the China Regions are accepted.
+    It walks the value, not a plan compiled from the shape as the audit log
+    does: the value decides the path of each violation and where a wrong type
+    ends the pass. ``china``: enum members offered only in the China Regions
+    are accepted.
     """
 
     def __init__(self, *, decode: bool, china: bool) -> None:
@@ -110,26 +100,6 @@ class _Walk:
 
     def fail(self, value: Any, path: str, constraint: str, *, show_value: bool = True) -> None:
         self.errors.append(_Violation(value, path, constraint, show_value))
-
-    def value(self, shape: Shape, value: Any, path: str) -> Any:
-        kind = shape.type_name
-        if kind == "structure":
-            return self.structure(shape, value, path)  # type: ignore[arg-type]
-        if kind == "list":
-            return self.list(shape, value, path)
-        if kind == "map":
-            return self.map(shape, value, path)
-        if kind == "string":
-            return self.string(shape, value, path)
-        if kind == "blob":
-            return self.blob(shape, value, path)
-        if kind in ("integer", "long"):
-            return self.integer(shape, value, path)
-        if kind == "timestamp":
-            return self.timestamp(value)
-        if kind == "boolean" and not isinstance(value, bool):
-            raise SerializationException(None)
-        return value
 
     def structure(self, shape: StructureShape, value: Any, path: str) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -146,7 +116,7 @@ class _Walk:
                 self.errors.append(f"'{prefix}{name}' is not a member of {shape.name}")
             if member is None or item is None:
                 continue  # AWS ignores request members it does not know
-            out[name] = self.value(member, item, prefix + _lower_camel(name))
+            out[name] = self.handler(member)(member, item, prefix + _lower_camel(name))
         return out
 
     def length(self, shape: Shape, value: Any, size: int, path: str, *, show: bool) -> None:
@@ -159,19 +129,21 @@ class _Walk:
             constraint = f"Member must have length greater than or equal to {low}"
             self.fail(value, path, constraint, show_value=show)
 
-    def list(self, shape: Shape, value: Any, path: str) -> list[Any]:
+    def list(self, shape: ListShape, value: Any, path: str) -> list[Any]:
         if not isinstance(value, list):
             raise SerializationException(None)
         self.length(shape, value, len(value), path, show=True)
-        member = shape.member  # type: ignore[attr-defined]
-        return [self.value(member, item, f"{path}.{i}.member") for i, item in enumerate(value, 1)]
+        member = shape.member
+        walk = self.handler(member)  # looked up once, not per item
+        return [walk(member, item, f"{path}.{i}.member") for i, item in enumerate(value, 1)]
 
-    def map(self, shape: Shape, value: Any, path: str) -> dict[str, Any]:
+    def map(self, shape: MapShape, value: Any, path: str) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise SerializationException(None)
-        key_shape, value_shape = shape.key, shape.value  # type: ignore[attr-defined]
+        key_shape, value_shape = shape.key, shape.value
+        walk_key, walk_value = self.handler(key_shape), self.handler(value_shape)
         return {
-            self.value(key_shape, k, f"{path}.key"): self.value(value_shape, v, f"{path}.value")
+            walk_key(key_shape, k, f"{path}.key"): walk_value(value_shape, v, f"{path}.value")
             for k, v in value.items()
         }
 
@@ -192,12 +164,7 @@ class _Walk:
 
     def blob(self, shape: Shape, value: Any, path: str) -> bytes:
         if self.decode:
-            if not isinstance(value, str):
-                raise SerializationException(None)
-            try:
-                value = base64.b64decode(value, validate=True)
-            except (binascii.Error, ValueError):
-                raise SerializationException(None) from None
+            value = blob_from_wire(value)
         if not isinstance(value, bytes):
             raise SerializationException(None)
         self.length(shape, value, len(value), path, show=False)
@@ -214,11 +181,19 @@ class _Walk:
             self.fail(value, path, f"Member must have value greater than or equal to {low}")
         return value
 
-    def timestamp(self, value: Any) -> _dt.datetime:
-        if self.decode and isinstance(value, int | float) and not isinstance(value, bool):
-            return _dt.datetime.fromtimestamp(value, UTC)
+    def timestamp(self, shape: Shape, value: Any, path: str) -> _dt.datetime:
+        if self.decode:
+            value = timestamp_from_wire(value)
         if not isinstance(value, _dt.datetime):
             raise SerializationException(None)
+        return value
+
+    def boolean(self, shape: Shape, value: Any, path: str) -> bool:
+        if not isinstance(value, bool):
+            raise SerializationException(None)
+        return value
+
+    def scalar(self, shape: Shape, value: Any, path: str) -> Any:
         return value
 
     def raise_if_failed(self) -> None:

@@ -6,7 +6,6 @@ the HTTP server) shares one request -> response function and stays thin.
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
 import json
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import Any
 
 from ._dispatch import dispatch
 from ._errors import ServiceError, UnknownOperationException
+from ._shapes import blob_to_wire, timestamp_to_wire
 from ._store import Backend
 
 TARGET_PREFIX = "TrentService."
@@ -35,9 +35,9 @@ class WireResponse:
 def _encode(value: object) -> object:
     # json.dumps calls this only for what JSON cannot hold natively.
     if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
+        return blob_to_wire(value)
     if isinstance(value, _dt.datetime):
-        return value.timestamp()
+        return timestamp_to_wire(value)
     raise TypeError(f"cannot put {type(value).__name__} on the wire")
 
 
