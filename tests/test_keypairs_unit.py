@@ -23,27 +23,20 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
-from kms_mock import FrozenClock, MockKMS, _keypairs, mock_kms
-from kms_mock._keypairs import (
-    RSA_PUBLIC_EXPONENT,
-    ByteStream,
-    KeyPair,
-    LazySecret,
+from kms_mock import FrozenClock, MockKMS, _keypairs, _seeded_rsa, mock_kms
+from kms_mock._bytestream import ByteStream
+from kms_mock._ed25519ph import ed25519ph_sign, ed25519ph_verify
+from kms_mock._keypairs import KeyPair, LazySecret, derive_secret, private_key_from
+from kms_mock._keyspecs import KEY_SPECS, SYMMETRIC_DEFAULT, unsupported_reason
+from kms_mock._models import Key
+from kms_mock._operations._secrets import (
     SecretPending,
     derive_outside_lock,
-    derive_secret,
-    deterministic_rsa,
-    ed25519ph_sign,
-    ed25519ph_verify,
     hmac_secret,
     key_pair,
     lazy_secrets,
-    private_key_from,
-    random_prime,
-    unsupported_reason,
 )
-from kms_mock._keyspecs import KEY_SPECS, SYMMETRIC_DEFAULT
-from kms_mock._models import Key
+from kms_mock._seeded_rsa import RSA_PUBLIC_EXPONENT, deterministic_rsa, random_prime
 from kms_mock._store import Backend
 from tests.conftest import START, error_of
 
@@ -65,7 +58,7 @@ def stored(kms: MockKMS, key_id: str) -> Key:
 
 def secret_of(kms: MockKMS, key_id: str) -> LazySecret:
     secret = stored(kms, key_id).secret
-    assert secret is not None
+    assert isinstance(secret, LazySecret)
     return secret
 
 
@@ -461,12 +454,12 @@ def test_primes_too_close_together_are_drawn_again(monkeypatch: pytest.MonkeyPat
     stream = ByteStream(SEED, b"RSA_2048")
     prime = random_prime(1024, stream)
     draws = iter([prime, prime])  # p = q: |p - q| is not above 2**(1024 - 100)
-    real = _keypairs.random_prime
+    real = _seeded_rsa.random_prime
 
     def close_then_real(bits: int, stream: ByteStream) -> int:
         return next(draws, None) or real(bits, stream)
 
-    monkeypatch.setattr(_keypairs, "random_prime", close_then_real)
+    monkeypatch.setattr(_seeded_rsa, "random_prime", close_then_real)
     numbers = deterministic_rsa(2048, stream).private_numbers()
     assert next(draws, None) is None  # both were drawn, then refused
     assert numbers.p != numbers.q
@@ -477,9 +470,9 @@ def test_the_primality_test_rejects_strong_pseudoprimes() -> None:
     strong_pseudoprimes = [2047, 3215031751, 3825123056546413051]  # to bases 2; 2..7; 2..23
     carmichael = [561, 41041, 825265]
     for n in strong_pseudoprimes + carmichael + [(2**61 - 1) * (2**89 - 1)]:
-        assert not _keypairs._probably_prime(n, stream), n
+        assert not _seeded_rsa._probably_prime(n, stream), n
     for n in (2**127 - 1, 2**521 - 1, 2**607 - 1):
-        assert _keypairs._probably_prime(n, stream)
+        assert _seeded_rsa._probably_prime(n, stream)
 
 
 def test_ec_scalars_out_of_range_are_drawn_again() -> None:

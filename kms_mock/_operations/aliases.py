@@ -21,11 +21,11 @@ from .._errors import (
     NotFoundException,
     ValidationException,
 )
-from .._keyspecs import SYMMETRIC_DEFAULT
+from .._keyspecs import KEY_SPECS
 from .._models import Alias, Key
 from .._resolve import alias_arn, find_key, require_not_pending_deletion
 from ._pagination import paginate
-from .keys import deny_aws_managed
+from ._rules import key_to_change
 
 ALIAS_PREFIX = "alias/"
 
@@ -58,13 +58,6 @@ def _existing_alias(request: Request, name: str) -> Alias:
     return alias
 
 
-def _target_key(request: Request, target_key_id: str) -> Key:
-    """The key a TargetKeyId names: key id or key ARN only, customer managed."""
-    key = find_key(request, target_key_id, aliases=False)
-    deny_aws_managed(request, key)
-    return key
-
-
 def _require_room_for_alias(request: Request, key: Key) -> None:
     if len(request.store.aliases_of(key.key_id)) >= ALIASES_PER_KEY:  # O(aliases of the key)
         # AWS's text for this quota is not recorded anywhere (spec §9.5); this
@@ -73,15 +66,6 @@ def _require_room_for_alias(request: Request, key: Key) -> None:
             f"The alias limit has been reached for the given keyId. No more aliases can be "
             f"associated with this key: {key.arn}"
         )
-
-
-def _key_type(key: Key) -> str:
-    """Symmetric, asymmetric or HMAC: the key types UpdateAlias keeps apart."""
-    if key.key_spec == SYMMETRIC_DEFAULT:
-        return "SYMMETRIC"
-    if key.key_spec.startswith("HMAC_"):
-        return "HMAC"
-    return "ASYMMETRIC"
 
 
 def _require_compatible(name: str, current: Key, new: Key) -> None:
@@ -98,7 +82,8 @@ def _require_compatible(name: str, current: Key, new: Key) -> None:
             f"to a CMK with key usage {new.key_usage}. The key usage of the current CMK and "
             "the new CMK must be the same."
         )
-    current_type, new_type = _key_type(current), _key_type(new)
+    current_type = KEY_SPECS[current.key_spec].key_type
+    new_type = KEY_SPECS[new.key_spec].key_type
     if current_type != new_type:
         raise ValidationException(
             f"Alias {name} cannot be changed from a CMK with key type {current_type} to a "
@@ -121,7 +106,7 @@ def create_alias(request: Request, params: Params) -> Response:
         raise AlreadyExistsException(
             f"An alias with the name {alias_arn(request, name)} already exists"
         )
-    key = _target_key(request, params["TargetKeyId"])
+    key = key_to_change(request, params["TargetKeyId"])
     require_not_pending_deletion(key)
     _require_room_for_alias(request, key)
     request.store.add_alias(
@@ -146,7 +131,7 @@ def update_alias(request: Request, params: Params) -> Response:
     name: str = params["AliasName"]
     _check_alias_name(name)
     alias = _existing_alias(request, name)
-    new = _target_key(request, params["TargetKeyId"])
+    new = key_to_change(request, params["TargetKeyId"])
     require_not_pending_deletion(new)
     _require_compatible(name, request.store.keys[alias.target_key_id], new)
     if new.key_id != alias.target_key_id:
