@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .. import _ciphertext
-from .._dispatch import Request
+from .._dispatch import Params, Request
 from .._models import Key, KeyMaterial
+from ._rules import note_material, track_usage
 
 
 def seal(
@@ -30,3 +31,16 @@ def seal(
         nonce=request.backend.entropy.token_bytes(_ciphertext.NONCE_SIZE),
     )
     return blob, material
+
+
+def seal_data_key(
+    request: Request, key: Key, plaintext: bytes, params: Params
+) -> tuple[bytes, str]:
+    """A data key sealed under ``key`` for GenerateDataKey*: (ciphertext, KeyMaterialId).
+
+    The material and the use are noted for the audit log and GetKeyLastUsage.
+    """
+    blob, material = seal(request, key, plaintext, params.get("EncryptionContext"))
+    note_material(request, material)
+    track_usage(request, key)
+    return blob, material.material_id

@@ -40,7 +40,7 @@ from ._rules import (
     require_usage,
     track_usage,
 )
-from ._sealing import seal
+from ._sealing import seal, seal_data_key
 from ._secrets import key_pair, lazy_secrets
 
 DATA_KEY_BYTES = {"AES_256": 32, "AES_128": 16}
@@ -291,12 +291,10 @@ def generate_data_key(request: Request, params: Params) -> Response:
     require_data_key_key(request, key)
     dry_run_stop(params)
     plaintext = request.backend.entropy.token_bytes(size)
-    blob, material = seal(request, key, plaintext, params.get("EncryptionContext"))
-    note_material(request, material)
-    track_usage(request, key)
+    blob, material_id = seal_data_key(request, key, plaintext, params)
     return {
         "CiphertextBlob": blob,
         "Plaintext": plaintext,
         "KeyId": key.arn,
-        "KeyMaterialId": material.material_id,
+        "KeyMaterialId": material_id,
     }

@@ -19,14 +19,8 @@ from .._keypairs import SEED_SIZE, KeyPair, LazySecret
 from .._keyspecs import unsupported_reason
 from .._models import Key
 from .._resolve import find_key
-from ._rules import (
-    also_without_plaintext,
-    dry_run_stop,
-    note_material,
-    require_data_key_key,
-    track_usage,
-)
-from ._sealing import seal
+from ._rules import also_without_plaintext, dry_run_stop, require_data_key_key
+from ._sealing import seal_data_key
 from ._secrets import derive_outside_lock
 
 
@@ -57,14 +51,12 @@ def generate_data_key_pair(request: Request, params: Params) -> Response:
     derived = pair.derive()  # ready: derived above
     assert isinstance(derived, KeyPair)
     private_der = derived.private_pkcs8()
-    blob, material = seal(request, key, private_der, params.get("EncryptionContext"))
-    note_material(request, material)
-    track_usage(request, key)
+    blob, material_id = seal_data_key(request, key, private_der, params)
     return {
         "PrivateKeyCiphertextBlob": blob,
         "PrivateKeyPlaintext": private_der,
         "PublicKey": derived.public_der,
         "KeyId": key.arn,
         "KeyPairSpec": params["KeyPairSpec"],
-        "KeyMaterialId": material.material_id,
+        "KeyMaterialId": material_id,
     }
