@@ -24,7 +24,7 @@ DRY_RUN_MESSAGE = "The request would have succeeded, but the DryRun option is se
 def deny_aws_managed(request: Request, key: Key) -> None:
     """AWS managed keys' policies let the account read them, never change them.
 
-    https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key
+    https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-cmk
     """
     if key.is_aws_managed:
         action = f"kms:{request.operation}"

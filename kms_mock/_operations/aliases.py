@@ -1,4 +1,4 @@
-"""Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases (spec §4.3).
+"""Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases.
 
 An alias is a name (``alias/<name>``) in one account and region that points at
 one customer managed key there. The ``alias/aws/`` prefix belongs to AWS
@@ -29,7 +29,8 @@ from ._rules import key_to_change
 
 ALIAS_PREFIX = "alias/"
 
-# Resource quota "Aliases per KMS key" (spec §7.1); adjustable in AWS.
+# Resource quota "Aliases per KMS key", adjustable in AWS:
+# https://docs.aws.amazon.com/kms/latest/developerguide/resource-limits.html
 ALIASES_PER_KEY = 50
 
 
@@ -39,7 +40,7 @@ def _check_alias_name(name: str) -> None:
     The missing-prefix message is recorded from real AWS for CreateAlias; that
     UpdateAlias and DeleteAlias answer the same is an inference. The reserved
     ``alias/aws/`` prefix gives NotAuthorizedException without a message (not
-    recorded; the choice of the spec, §4.3).
+    recorded from AWS: what other emulators answer).
     """
     if not name.startswith(ALIAS_PREFIX):
         raise ValidationException(
@@ -53,15 +54,15 @@ def _check_alias_name(name: str) -> None:
 def _existing_alias(request: Request, name: str) -> Alias:
     alias = request.store.aliases.get(name)
     if alias is None:
-        # Not recorded from AWS; every other emulator words it so (spec §2.4).
+        # Not recorded from AWS; every other emulator words it so.
         raise NotFoundException(f"Alias {alias_arn(request, name)} is not found.")
     return alias
 
 
 def _require_room_for_alias(request: Request, key: Key) -> None:
     if len(request.store.aliases_of(key.key_id)) >= ALIASES_PER_KEY:  # O(aliases of the key)
-        # AWS's text for this quota is not recorded anywhere (spec §9.5); this
-        # one is worded after the recorded on-demand rotation limit message.
+        # AWS's text for this quota is not recorded anywhere; this one is worded
+        # after the recorded on-demand rotation limit message.
         raise LimitExceededException(
             f"The alias limit has been reached for the given keyId. No more aliases can be "
             f"associated with this key: {key.arn}"
@@ -70,7 +71,7 @@ def _require_room_for_alias(request: Request, key: Key) -> None:
 
 def _require_compatible(name: str, current: Key, new: Key) -> None:
     """UpdateAlias: "The current and new KMS key must be the same type ... and they must
-    have the same key usage." (spec §4.3).
+    have the same key usage." (UpdateAlias in botocore's model).
 
     The key-usage message is local-kms's (not recorded from AWS). Only symmetric
     and asymmetric ENCRYPT_DECRYPT keys can share a usage but differ in type;
@@ -96,7 +97,7 @@ def _require_compatible(name: str, current: Key, new: Key) -> None:
 def create_alias(request: Request, params: Params) -> Response:
     """Point a new alias name at a customer managed key not pending deletion.
 
-    Check order (⚠ inferred, AWS's is not recorded): the name (prefix, reserved
+    Check order (inferred: AWS's is not recorded): the name (prefix, reserved
     prefix, uniqueness), then the target (identifier, AWS managed, key state),
     then the per-key quota.
     """
@@ -125,8 +126,9 @@ def create_alias(request: Request, params: Params) -> Response:
 def update_alias(request: Request, params: Params) -> Response:
     """Point an existing alias at another key of the same type and key usage.
 
-    The current target may be pending deletion; the new one may not (spec §2.3,
-    footnote 10). CreationDate stays, LastUpdatedDate becomes now.
+    The current target may be pending deletion; the new one may not (UpdateAlias in
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html). CreationDate
+    stays, LastUpdatedDate becomes now.
     """
     name: str = params["AliasName"]
     _check_alias_name(name)

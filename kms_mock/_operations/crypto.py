@@ -56,7 +56,7 @@ _OAEP_HASHES: dict[str, HashClass] = {
     for algorithm in ALGORITHMS.values()
     if algorithm.family == "OAEP" and algorithm.hash is not None
 }
-# Not recorded from AWS: the model says asymmetric keys take no context (⚠).
+# Not recorded from AWS: the model says asymmetric keys take no context.
 _NO_CONTEXT = "EncryptionContext is not supported with asymmetric KMS keys."
 
 

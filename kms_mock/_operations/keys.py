@@ -205,7 +205,7 @@ def _delete_key(backend: Backend, key: Key, when: _dt.datetime) -> None:
 
     ``when`` is the scheduled deletion date, however late the clock got there:
     the date the deletion is recorded with, as CloudTrail records it
-    (https://docs.aws.amazon.com/kms/latest/developerguide/ct-deletekey.html).
+    (https://docs.aws.amazon.com/kms/latest/developerguide/ct-delete-key.html).
     """
     backend.region(key.account_id, key.region).remove_key(key.key_id)
     backend.audit.service_event(

@@ -89,7 +89,7 @@ def _signing_call(request: Request, params: Params) -> tuple[Key, Scheme, str]:
     scheme = SCHEMES[algorithm]
     message_type: str = params.get("MessageType", RAW)
     if message_type not in scheme.message_types:
-        # Not recorded from AWS (⚠): the API reference states the rule, not its message.
+        # Not recorded from AWS: the API reference states the rule, not its message.
         raise ValidationException(
             f"MessageType {message_type} is not supported with signing algorithm {algorithm}."
         )
@@ -215,7 +215,7 @@ def get_public_key(request: Request, params: Params) -> Response:
     require_usable(key)
     spec = KEY_SPECS[key.key_spec]
     if spec.key_type != ASYMMETRIC:
-        # Not recorded from AWS (⚠): worded like the mock's other key-spec refusals.
+        # Not recorded from AWS: worded like the mock's other key-spec refusals.
         raise UnsupportedOperationException(
             f"{key.arn} key KeySpec is {key.key_spec} which is not valid for GetPublicKey."
         )
