@@ -103,37 +103,34 @@ def _rsa_decrypt(
         raise InvalidCiphertextException(None) from None
 
 
-class _Encrypted(NamedTuple):
-    key: Key
-    blob: bytes
-    algorithm: str
-    material: KeyMaterial | None  # None: RSA-OAEP, which uses no versioned material
+# (key, ciphertext or plaintext, algorithm, material or None for RSA-OAEP): a plain
+# tuple, not a named one, as Encrypt and Decrypt are the hot path.
+_Outcome = tuple[Key, bytes, str, KeyMaterial | None]
 
 
-def _encrypt_to(request: Request, key_id: str, plaintext: bytes, params: Params) -> _Encrypted:
-    """Sealed under a symmetric key's current material, or RSA-OAEP-encrypted."""
+def _encrypt_to(request: Request, key_id: str, plaintext: bytes, params: Params) -> _Outcome:
+    """(key, ciphertext, algorithm, material): sealed under a symmetric key's current
+    material, or RSA-OAEP-encrypted (no material)."""
     key = find_key(request, key_id, aliases=True)
     algorithm: str = params.get("EncryptionAlgorithm") or SYMMETRIC_DEFAULT
     require_usage(request, key, ENCRYPT_DECRYPT, algorithm)
     if _is_rsa_encryption_key(key):
-        return _Encrypted(key, _rsa_encrypt(key, algorithm, plaintext, params), algorithm, None)
+        return key, _rsa_encrypt(key, algorithm, plaintext, params), algorithm, None
     dry_run_stop(params)
     blob, material = seal(request, key, plaintext, params.get("EncryptionContext"))
-    return _Encrypted(key, blob, algorithm, material)
+    return key, blob, algorithm, material
 
 
 @operation("Encrypt")
 @lazy_secrets
 def encrypt(request: Request, params: Params) -> Response:
     """Seal up to 4096 bytes under the key's current material, or RSA-OAEP-encrypt them."""
-    encrypted = _encrypt_to(request, params["KeyId"], params["Plaintext"], params)
-    note_material(request, encrypted.material)
-    track_usage(request, encrypted.key)
-    return {
-        "CiphertextBlob": encrypted.blob,
-        "KeyId": encrypted.key.arn,
-        "EncryptionAlgorithm": encrypted.algorithm,
-    }
+    key, blob, algorithm, material = _encrypt_to(
+        request, params["KeyId"], params["Plaintext"], params
+    )
+    note_material(request, material)
+    track_usage(request, key)
+    return {"CiphertextBlob": blob, "KeyId": key.arn, "EncryptionAlgorithm": algorithm}
 
 
 def _open(
@@ -171,29 +168,33 @@ def _open(
     return key, material, plaintext
 
 
-class _Decrypted(NamedTuple):
-    key: Key
-    plaintext: bytes
+class _Source(NamedTuple):
+    """The request members that name the ciphertext's key, algorithm and context."""
+
+    key_id: str
     algorithm: str
-    material: KeyMaterial | None  # None: RSA-OAEP
+    context: str
 
 
-def _decrypt_source(request: Request, params: Params, prefix: str) -> _Decrypted:
-    """Decrypt the CiphertextBlob, named by Decrypt's members (``prefix`` "") or
-    ReEncrypt's source members (``prefix`` "Source": SourceKeyId, ...)."""
+_DECRYPT = _Source("KeyId", "EncryptionAlgorithm", "EncryptionContext")
+_REENCRYPT = _Source("SourceKeyId", "SourceEncryptionAlgorithm", "SourceEncryptionContext")
+
+
+def _decrypt_source(request: Request, params: Params, source: _Source) -> _Outcome:
+    """Decrypt the CiphertextBlob as Decrypt, or ReEncrypt's source side, does:
+    (key, plaintext, algorithm, material)."""
     if "CiphertextBlob" not in params:
         # Only DryRun with IGNORE_CIPHERTEXT may omit it (the model cannot say so).
         raise ValidationException("CiphertextBlob is required.")
     blob: bytes = params["CiphertextBlob"]
-    key_id = params.get(f"{prefix}KeyId")
+    key_id = params.get(source.key_id)
     named = None if key_id is None else find_key(request, key_id, aliases=True)
-    algorithm: str = params.get(f"{prefix}EncryptionAlgorithm", SYMMETRIC_DEFAULT)
-    context = params.get(f"{prefix}EncryptionContext")
+    algorithm: str = params.get(source.algorithm, SYMMETRIC_DEFAULT)
+    context = params.get(source.context)
     if named is not None and _is_rsa_encryption_key(named):
-        plaintext = _rsa_decrypt(request, named, blob, algorithm, context)
-        return _Decrypted(named, plaintext, algorithm, None)
+        return named, _rsa_decrypt(request, named, blob, algorithm, context), algorithm, None
     key, material, plaintext = _open(request, blob, named, algorithm, context)
-    return _Decrypted(key, plaintext, algorithm, material)
+    return key, plaintext, algorithm, material
 
 
 def _ignores_ciphertext(params: Params) -> bool:
@@ -201,15 +202,14 @@ def _ignores_ciphertext(params: Params) -> bool:
     return bool(params.get("DryRun")) and "IGNORE_CIPHERTEXT" in params.get("DryRunModifiers", [])
 
 
-def _check_named_source(request: Request, params: Params, prefix: str) -> None:
-    """IGNORE_CIPHERTEXT: the key named by ``prefix`` + KeyId must be able to decrypt."""
-    key_member = f"{prefix}KeyId"
-    if key_member not in params:
+def _check_named_source(request: Request, params: Params, source: _Source) -> None:
+    """IGNORE_CIPHERTEXT: the key the request names must be able to decrypt."""
+    if source.key_id not in params:
         raise ValidationException(
-            f"{key_member} is required when DryRunModifiers includes IGNORE_CIPHERTEXT."
+            f"{source.key_id} is required when DryRunModifiers includes IGNORE_CIPHERTEXT."
         )
-    key = find_key(request, params[key_member], aliases=True)
-    algorithm = params.get(f"{prefix}EncryptionAlgorithm", SYMMETRIC_DEFAULT)
+    key = find_key(request, params[source.key_id], aliases=True)
+    algorithm = params.get(source.algorithm, SYMMETRIC_DEFAULT)
     require_usage(request, key, ENCRYPT_DECRYPT, algorithm)
 
 
@@ -218,19 +218,15 @@ def _check_named_source(request: Request, params: Params, prefix: str) -> None:
 def decrypt(request: Request, params: Params) -> Response:
     """Open a ciphertext with whichever material made it (KeyId optional), or RSA-OAEP."""
     if _ignores_ciphertext(params):
-        _check_named_source(request, params, "")
+        _check_named_source(request, params, _DECRYPT)
         raise DryRunOperationException(DRY_RUN_MESSAGE)
-    decrypted = _decrypt_source(request, params, "")
+    key, plaintext, algorithm, material = _decrypt_source(request, params, _DECRYPT)
     dry_run_stop(params)
-    note_material(request, decrypted.material)
-    track_usage(request, decrypted.key)
-    response = {
-        "KeyId": decrypted.key.arn,
-        "Plaintext": decrypted.plaintext,
-        "EncryptionAlgorithm": decrypted.algorithm,
-    }
-    if decrypted.material is not None:
-        response["KeyMaterialId"] = decrypted.material.material_id
+    note_material(request, material)
+    track_usage(request, key)
+    response = {"KeyId": key.arn, "Plaintext": plaintext, "EncryptionAlgorithm": algorithm}
+    if material is not None:
+        response["KeyMaterialId"] = material.material_id
     return response
 
 
@@ -239,36 +235,38 @@ def decrypt(request: Request, params: Params) -> Response:
 def re_encrypt(request: Request, params: Params) -> Response:
     """Decrypt, then encrypt under the destination key (its current material, or RSA-OAEP)."""
     if _ignores_ciphertext(params):
-        _check_named_source(request, params, "Source")
-        destination_key = find_key(request, params["DestinationKeyId"], aliases=True)
+        _check_named_source(request, params, _REENCRYPT)
+        destination = find_key(request, params["DestinationKeyId"], aliases=True)
         algorithm = params.get("DestinationEncryptionAlgorithm", SYMMETRIC_DEFAULT)
-        require_usage(request, destination_key, ENCRYPT_DECRYPT, algorithm)
+        require_usage(request, destination, ENCRYPT_DECRYPT, algorithm)
         raise DryRunOperationException(DRY_RUN_MESSAGE)
-    source = _decrypt_source(request, params, "Source")
+    source, plaintext, source_algorithm, source_material = _decrypt_source(
+        request, params, _REENCRYPT
+    )
     destination_params = {
         "EncryptionAlgorithm": params.get("DestinationEncryptionAlgorithm", SYMMETRIC_DEFAULT),
         "EncryptionContext": params.get("DestinationEncryptionContext"),
         "DryRun": params.get("DryRun", False),
     }
-    destination = _encrypt_to(
-        request, params["DestinationKeyId"], source.plaintext, destination_params
+    destination, blob, destination_algorithm, destination_material = _encrypt_to(
+        request, params["DestinationKeyId"], plaintext, destination_params
     )
-    note_material(request, destination.material)
-    track_usage(request, source.key)
-    track_usage(request, destination.key)
+    note_material(request, destination_material)
+    track_usage(request, source)
+    track_usage(request, destination)
     response = {
-        "CiphertextBlob": destination.blob,
-        "SourceKeyId": source.key.arn,
-        "KeyId": destination.key.arn,
-        "SourceEncryptionAlgorithm": source.algorithm,
-        "DestinationEncryptionAlgorithm": destination.algorithm,
+        "CiphertextBlob": blob,
+        "SourceKeyId": source.arn,
+        "KeyId": destination.arn,
+        "SourceEncryptionAlgorithm": source_algorithm,
+        "DestinationEncryptionAlgorithm": destination_algorithm,
     }
     # Each side's material id only where that side is symmetric (ReEncryptResponse in
     # botocore's model).
-    if source.material is not None:
-        response["SourceKeyMaterialId"] = source.material.material_id
-    if destination.material is not None:
-        response["DestinationKeyMaterialId"] = destination.material.material_id
+    if source_material is not None:
+        response["SourceKeyMaterialId"] = source_material.material_id
+    if destination_material is not None:
+        response["DestinationKeyMaterialId"] = destination_material.material_id
     return response
 
 
