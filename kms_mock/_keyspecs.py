@@ -48,8 +48,9 @@ class Algorithm:
     message_types: tuple[str, ...] = ()  # Sign/Verify: the MessageType values it accepts
 
 
-def _family(family: str, template: str, hashes: tuple[str, ...], *types: str) -> list[Algorithm]:
-    return [Algorithm(template.format(bits), family, f"sha{bits}", types) for bits in hashes]
+def _family(family: str, template: str, sizes: tuple[str, ...], *types: str) -> list[Algorithm]:
+    """One algorithm per SHA size: the size in its name is the size of its hash."""
+    return [Algorithm(template.format(size), family, f"sha{size}", types) for size in sizes]
 
 
 _SHA2 = ("256", "384", "512")

@@ -1,4 +1,7 @@
-"""Lazy key pairs and HMAC secrets (``kms_mock._keypairs``): when, where and how they are made.
+"""Lazy key pairs and HMAC secrets: when, where and how they are made.
+
+``_keypairs`` (seeds and derivation), ``_operations/_secrets`` (derived outside
+the lock), ``_seeded_rsa`` and ``_ed25519ph``:
 
 * Made no sooner than the first operation that needs them, once, and with
   the backend's lock let go (other requests go on meanwhile).

@@ -2,8 +2,10 @@
 
 Which key a call may change (not an AWS managed one), whether a key can do
 what a call asks (state, then key usage, then algorithm: the order AWS checks
-them in), where DryRun stops, and what a cryptographic call records for
-GetKeyLastUsage. Operation modules take these from here, never from each other.
+them in), where DryRun stops, what a cryptographic call records for
+GetKeyLastUsage and the audit log, and how a ``WithoutPlaintext`` operation
+follows from its namesake. Operation modules take these from here, never from
+each other.
 """
 
 from __future__ import annotations

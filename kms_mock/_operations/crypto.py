@@ -14,7 +14,7 @@ AWS. The key pair is derived on first use (``_secrets``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -105,7 +105,7 @@ def _rsa_decrypt(
 
 # (key, ciphertext or plaintext, algorithm, material or None for RSA-OAEP): a plain
 # tuple, not a named one, as Encrypt and Decrypt are the hot path.
-_Outcome = tuple[Key, bytes, str, KeyMaterial | None]
+_Outcome: TypeAlias = tuple[Key, bytes, str, KeyMaterial | None]
 
 
 def _encrypt_to(request: Request, key_id: str, plaintext: bytes, params: Params) -> _Outcome:
