@@ -17,8 +17,8 @@ import uuid
 from typing import TYPE_CHECKING
 
 from . import _rotation
+from ._bytestream import ByteStream
 from ._keyfactory import jackson_json, new_key
-from ._keypairs import ByteStream
 from ._keyspecs import ENCRYPT_DECRYPT, SYMMETRIC_DEFAULT
 from ._models import Alias, Key
 from ._store import arn, partition_for

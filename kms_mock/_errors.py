@@ -35,155 +35,111 @@ class ServiceError(Exception):
         return f"{self.code}({self.message!r})"
 
 
-# Client errors (HTTP 400), named exactly as AWS names them.
-class AccessDeniedException(ServiceError):
-    """AWS error ``AccessDeniedException``."""
-
-    code = "AccessDeniedException"
-
-
-class AlreadyExistsException(ServiceError):
-    """AWS error ``AlreadyExistsException``."""
-
-    code = "AlreadyExistsException"
+# The request is malformed, names what does not exist, or would exceed what AWS allows
+# (each a client error, HTTP 400).
+class ValidationException(ServiceError):
+    code = "ValidationException"
 
 
-class ConflictException(ServiceError):
-    """AWS error ``ConflictException``."""
-
-    code = "ConflictException"
+class SerializationException(ServiceError):
+    code = "SerializationException"
 
 
-class CustomKeyStoreNotFoundException(ServiceError):
-    """AWS error ``CustomKeyStoreNotFoundException``."""
-
-    code = "CustomKeyStoreNotFoundException"
-
-
-class DisabledException(ServiceError):
-    """AWS error ``DisabledException``."""
-
-    code = "DisabledException"
-
-
-class DryRunOperationException(ServiceError):
-    """AWS error ``DryRunOperationException``."""
-
-    code = "DryRunOperationException"
-
-
-class IncorrectKeyException(ServiceError):
-    """AWS error ``IncorrectKeyException``."""
-
-    code = "IncorrectKeyException"
-
-
-class InvalidAliasNameException(ServiceError):
-    """AWS error ``InvalidAliasNameException``."""
-
-    code = "InvalidAliasNameException"
+class UnknownOperationException(ServiceError):
+    code = "UnknownOperationException"
 
 
 class InvalidArnException(ServiceError):
-    """AWS error ``InvalidArnException``."""
-
     code = "InvalidArnException"
 
 
-class InvalidCiphertextException(ServiceError):
-    """AWS error ``InvalidCiphertextException``."""
-
-    code = "InvalidCiphertextException"
-
-
-class InvalidKeyUsageException(ServiceError):
-    """AWS error ``InvalidKeyUsageException``."""
-
-    code = "InvalidKeyUsageException"
+class InvalidAliasNameException(ServiceError):
+    code = "InvalidAliasNameException"
 
 
 class InvalidMarkerException(ServiceError):
-    """AWS error ``InvalidMarkerException``."""
-
     code = "InvalidMarkerException"
 
 
-class KMSInvalidMacException(ServiceError):
-    """AWS error ``KMSInvalidMacException`` (AWS sends it without a message)."""
+class MalformedPolicyDocumentException(ServiceError):
+    code = "MalformedPolicyDocumentException"
 
+
+class TagException(ServiceError):
+    code = "TagException"
+
+
+class NotFoundException(ServiceError):
+    code = "NotFoundException"
+
+
+class CustomKeyStoreNotFoundException(ServiceError):
+    code = "CustomKeyStoreNotFoundException"
+
+
+class AlreadyExistsException(ServiceError):
+    code = "AlreadyExistsException"
+
+
+class LimitExceededException(ServiceError):
+    code = "LimitExceededException"
+
+
+# The key exists but cannot serve this call: the caller may not, or its state, usage,
+# type or schedule forbids it.
+class AccessDeniedException(ServiceError):
+    code = "AccessDeniedException"
+
+
+class NotAuthorizedException(ServiceError):
+    code = "NotAuthorizedException"
+
+
+class DisabledException(ServiceError):
+    code = "DisabledException"
+
+
+class KMSInvalidStateException(ServiceError):
+    code = "KMSInvalidStateException"
+
+
+class InvalidKeyUsageException(ServiceError):
+    code = "InvalidKeyUsageException"
+
+
+class IncorrectKeyException(ServiceError):
+    code = "IncorrectKeyException"
+
+
+class UnsupportedOperationException(ServiceError):
+    code = "UnsupportedOperationException"
+
+
+class ConflictException(ServiceError):
+    code = "ConflictException"
+
+
+# What was presented does not verify under the key: AWS says only which check failed,
+# with no message.
+class InvalidCiphertextException(ServiceError):
+    code = "InvalidCiphertextException"
+
+
+class KMSInvalidMacException(ServiceError):
     code = "KMSInvalidMacException"
 
 
 class KMSInvalidSignatureException(ServiceError):
-    """AWS error ``KMSInvalidSignatureException`` (AWS sends it without a message)."""
-
     code = "KMSInvalidSignatureException"
 
 
-class KMSInvalidStateException(ServiceError):
-    """AWS error ``KMSInvalidStateException``."""
-
-    code = "KMSInvalidStateException"
-
-
-class LimitExceededException(ServiceError):
-    """AWS error ``LimitExceededException``."""
-
-    code = "LimitExceededException"
-
-
-class MalformedPolicyDocumentException(ServiceError):
-    """AWS error ``MalformedPolicyDocumentException``."""
-
-    code = "MalformedPolicyDocumentException"
-
-
-class NotAuthorizedException(ServiceError):
-    """AWS error ``NotAuthorizedException``."""
-
-    code = "NotAuthorizedException"
-
-
-class NotFoundException(ServiceError):
-    """AWS error ``NotFoundException``."""
-
-    code = "NotFoundException"
-
-
-class TagException(ServiceError):
-    """AWS error ``TagException``."""
-
-    code = "TagException"
-
-
-class UnsupportedOperationException(ServiceError):
-    """AWS error ``UnsupportedOperationException``."""
-
-    code = "UnsupportedOperationException"
-
-
-class ValidationException(ServiceError):
-    """AWS error ``ValidationException``."""
-
-    code = "ValidationException"
-
-
-class UnknownOperationException(ServiceError):
-    """AWS error ``UnknownOperationException``."""
-
-    code = "UnknownOperationException"
-
-
-class SerializationException(ServiceError):
-    """AWS error ``SerializationException``."""
-
-    code = "SerializationException"
+# DryRun: the call would have succeeded.
+class DryRunOperationException(ServiceError):
+    code = "DryRunOperationException"
 
 
 # Server faults (modeled with "fault": true).
 class KMSInternalException(ServiceError):
-    """AWS error ``KMSInternalException``."""
-
     code = "KMSInternalException"
     status = 500
 

@@ -14,10 +14,11 @@ import hmac
 import json
 from typing import Any, Protocol
 
+from ._arns import arn, partition_for
+from ._entropy import Entropy
 from ._keypairs import SEED_SIZE, LazySecret
 from ._keyspecs import is_symmetric_encryption
 from ._models import ENABLED, NO_TAGS, ORIGINAL, Key, KeyMaterial, Tags
-from ._store import Backend, arn, partition_for
 
 
 class Randomness(Protocol):
@@ -28,6 +29,18 @@ class Randomness(Protocol):
 
     def uuid4(self) -> str:
         """A random version-4 UUID in its lowercase 36-character form."""
+
+
+class MaterialSource(Protocol):
+    """What making keys needs of the backend (``_store.Backend`` is one; it sits above)."""
+
+    @property
+    def entropy(self) -> Entropy:
+        """The activation's randomness: seeded or the OS's."""
+
+    @property
+    def material_id_salt(self) -> bytes:
+        """The salt of KeyMaterialIds."""
 
 
 def jackson_json(document: Any) -> str:
@@ -58,7 +71,10 @@ def _jackson(value: Any, indent: str) -> str:
 # One string per account and region, shared by every key that has it.
 @functools.lru_cache(maxsize=64)
 def default_key_policy(account_id: str, region: str) -> str:
-    """The policy AWS gives a key created without one (spec §4.11)."""
+    """The policy AWS gives a key created without one.
+
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+    """
     root = f"arn:{partition_for(region)}:iam::{account_id}:root"
     return jackson_json(
         {
@@ -85,7 +101,7 @@ def _new_key_id(randomness: Randomness, *, multi_region: bool) -> str:
 
 
 def new_material(
-    backend: Backend,
+    backend: MaterialSource,
     key: Key,
     how: str,
     now: _dt.datetime,
@@ -94,7 +110,8 @@ def new_material(
     """Fresh 256-bit material for ``key`` (from the backend's entropy unless given another).
 
     The id is an HMAC of the key id and the material under a per-backend salt:
-    distinct per key, stable for the same bits, revealing nothing (spec §1.14).
+    distinct per key, stable for the same bits, revealing nothing (as AWS describes
+    the ids of imported material: ImportKeyMaterialRequest's KeyMaterialId in botocore's model).
     """
     secret = (randomness or backend.entropy).token_bytes(32)
     material_id = hmac.new(
@@ -105,7 +122,7 @@ def new_material(
 
 
 def new_key(
-    backend: Backend,
+    backend: MaterialSource,
     account_id: str,
     region: str,
     now: _dt.datetime,

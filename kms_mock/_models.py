@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import Any, Final, NamedTuple, Protocol
 
 from ._schedule import ScheduledEvent
 
-if TYPE_CHECKING:
-    from ._keypairs import LazySecret
-
-# Key states (spec §2.1).
+# Key states: https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html
 ENABLED: Final = "Enabled"
 DISABLED: Final = "Disabled"
 PENDING_DELETION: Final = "PendingDeletion"
@@ -71,6 +68,28 @@ class Tags:
 NO_TAGS: Final = Tags({})
 
 
+class KeySecret(Protocol):
+    """An asymmetric or HMAC key's secret, derived on first use (``_keypairs.LazySecret``).
+
+    A protocol, so that the models import nothing of the key-material modules;
+    values are a key pair or HMAC bytes, which callers tell apart with isinstance.
+    """
+
+    @property
+    def key_spec(self) -> str:
+        """The key spec the secret is made for."""
+
+    @property
+    def reproducible(self) -> bool:
+        """Whether it comes from a seeded mock (so that signatures may repeat too)."""
+
+    def peek(self) -> Any:
+        """The secret if it has been derived, else None (never derives)."""
+
+    def derive(self) -> Any:
+        """The secret, derived now if no one has yet."""
+
+
 @dataclass(slots=True)
 class KeyUsage:
     """One cryptographic use of a key: which operation, when, and its ids."""
@@ -104,14 +123,15 @@ class Key:
     materials: dict[str, KeyMaterial] = field(default_factory=dict)
     current_material_id: str | None = None
     # Asymmetric and HMAC keys: a per-key seed now, the private key on first use.
-    secret: LazySecret | None = None
+    secret: KeySecret | None = None
     deletion_date: _dt.datetime | None = None
     pending_window_days: int | None = None
     deletion_event: ScheduledEvent | None = None
     # The last tracked cryptographic use: GetKeyLastUsage reports it.
     last_usage: KeyUsage | None = None
     # Automatic rotation: the anchor is the last automatic rotation (or the
-    # enable date); on-demand rotations never move it (spec §1.3, §1.6).
+    # enable date): "On-demand rotations do not change existing automatic rotation
+    # schedules" (RotateKeyOnDemand in botocore's model).
     rotation_enabled: bool = False
     rotation_period_days: int | None = None
     rotation_anchor: _dt.datetime | None = None

@@ -1,4 +1,7 @@
-"""Lazy key pairs and HMAC secrets (``kms_mock._keypairs``): when, where and how they are made.
+"""Lazy key pairs and HMAC secrets: when, where and how they are made.
+
+``_keypairs`` (seeds and derivation), ``_operations/_secrets`` (derived outside
+the lock), ``_seeded_rsa`` and ``_ed25519ph``:
 
 * Made no sooner than the first operation that needs them, once, and with
   the backend's lock let go (other requests go on meanwhile).
@@ -23,27 +26,20 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
-from kms_mock import FrozenClock, MockKMS, _keypairs, mock_kms
-from kms_mock._keypairs import (
-    RSA_PUBLIC_EXPONENT,
-    ByteStream,
-    KeyPair,
-    LazySecret,
+from kms_mock import FrozenClock, MockKMS, _keypairs, _seeded_rsa, mock_kms
+from kms_mock._bytestream import ByteStream
+from kms_mock._ed25519ph import ed25519ph_sign, ed25519ph_verify
+from kms_mock._keypairs import KeyPair, LazySecret, derive_secret, private_key_from
+from kms_mock._keyspecs import KEY_SPECS, SYMMETRIC_DEFAULT, unsupported_reason
+from kms_mock._models import Key
+from kms_mock._operations._secrets import (
     SecretPending,
     derive_outside_lock,
-    derive_secret,
-    deterministic_rsa,
-    ed25519ph_sign,
-    ed25519ph_verify,
     hmac_secret,
     key_pair,
     lazy_secrets,
-    private_key_from,
-    random_prime,
-    unsupported_reason,
 )
-from kms_mock._keyspecs import KEY_SPECS, SYMMETRIC_DEFAULT
-from kms_mock._models import Key
+from kms_mock._seeded_rsa import RSA_PUBLIC_EXPONENT, deterministic_rsa, random_prime
 from kms_mock._store import Backend
 from tests.conftest import START, error_of
 
@@ -65,7 +61,7 @@ def stored(kms: MockKMS, key_id: str) -> Key:
 
 def secret_of(kms: MockKMS, key_id: str) -> LazySecret:
     secret = stored(kms, key_id).secret
-    assert secret is not None
+    assert isinstance(secret, LazySecret)
     return secret
 
 
@@ -303,19 +299,14 @@ def test_derive_outside_lock_without_the_lock(backend: Backend) -> None:
     assert secret.peek() == derive_secret("HMAC_224", SEED, reproducible=True)
 
 
+def bare_key(spec: str, secret: LazySecret | None) -> Key:
+    """A key made by hand (not stored): only its spec and secret matter here."""
+    arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k"
+    return Key("k", arn, ACCOUNT, REGION, CREATED, spec, "-", "AWS_KMS", "{}", secret=secret)
+
+
 def test_lazy_secrets_reruns_the_handler_once_the_secret_is_ready(backend: Backend) -> None:
-    key = Key(
-        key_id="k",
-        arn="arn:aws:kms:us-east-1:123456789012:key/k",
-        account_id=ACCOUNT,
-        region=REGION,
-        created_at=CREATED,
-        key_spec="HMAC_256",
-        key_usage="GENERATE_VERIFY_MAC",
-        origin="AWS_KMS",
-        policy="{}",
-        secret=LazySecret("HMAC_256", SEED, reproducible=True),
-    )
+    key = bare_key("HMAC_256", LazySecret("HMAC_256", SEED, reproducible=True))
     runs: list[int] = []
 
     def handler(request: Any, params: dict[str, Any]) -> dict[str, Any]:
@@ -332,33 +323,19 @@ def test_lazy_secrets_reruns_the_handler_once_the_secret_is_ready(backend: Backe
 
 
 def test_secret_accessors_guard_against_misuse() -> None:
-    def key(spec: str, secret: LazySecret | None) -> Key:
-        return Key(
-            "k",
-            "arn",
-            ACCOUNT,
-            REGION,
-            CREATED,
-            spec,
-            "ENCRYPT_DECRYPT",
-            "AWS_KMS",
-            "{}",
-            secret=secret,
-        )
-
     with pytest.raises(SecretPending) as pending:
-        key_pair(key("ECC_NIST_P256", LazySecret("ECC_NIST_P256", SEED, reproducible=True)))
+        key_pair(bare_key("ECC_NIST_P256", LazySecret("ECC_NIST_P256", SEED, reproducible=True)))
     assert pending.value.secret.key_spec == "ECC_NIST_P256"
     hmac_key = LazySecret("HMAC_256", SEED, reproducible=True)
     hmac_key.derive()
     with pytest.raises(TypeError, match="is an HMAC key"):
-        key_pair(key("HMAC_256", hmac_key))
+        key_pair(bare_key("HMAC_256", hmac_key))
     pair = LazySecret("ECC_NIST_P256", SEED, reproducible=True)
     pair.derive()
     with pytest.raises(TypeError, match="is an asymmetric key"):
-        hmac_secret(key("ECC_NIST_P256", pair))
+        hmac_secret(bare_key("ECC_NIST_P256", pair))
     with pytest.raises(RuntimeError, match="has no derived secret"):
-        key_pair(key(SYMMETRIC_DEFAULT, None))
+        key_pair(bare_key(SYMMETRIC_DEFAULT, None))
 
 
 # --- How: derived from the per-key seed --------------------------------------------------------
@@ -421,29 +398,27 @@ def test_seeded_rsa_keys_are_deterministic_and_sound() -> None:
     assert cached.private_key.private_numbers() == numbers
 
 
+def _jacobi(a: int, n: int) -> int:
+    """The Jacobi symbol (a/n) for odd n > 0, by quadratic reciprocity."""
+    a, result = a % n, 1
+    while a:
+        while a % 2 == 0:
+            a //= 2
+            if n % 8 in (3, 5):
+                result = -result
+        a, n = n, a
+        if a % 4 == n % 4 == 3:
+            result = -result
+        a %= n
+    return result if n == 1 else 0
+
+
 def _is_prime(n: int) -> bool:
-    """Miller-Rabin with the first 12 primes as bases: exact below 3.3e24, and
-    for larger n a different (and far stricter) test than the one checked."""
-    if n < 2:
-        return False
-    bases = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)
-    for p in bases:
-        if n % p == 0:
-            return n == p
-    d, s = n - 1, 0
-    while d % 2 == 0:
-        d, s = d // 2, s + 1
-    for a in bases:
-        x = pow(a, d, n)
-        if x in (1, n - 1):
-            continue
-        for _ in range(s - 1):
-            x = x * x % n
-            if x == n - 1:
-                break
-        else:
-            return False
-    return True
+    """Solovay-Strassen (Euler's criterion against the Jacobi symbol) with 40 fixed
+    bases: a reference independent of the Miller-Rabin test being checked."""
+    if n < 2 or n % 2 == 0:
+        return n == 2
+    return all(pow(a, (n - 1) // 2, n) == _jacobi(a, n) % n for a in range(2, min(n, 42)))
 
 
 def test_random_primes() -> None:
@@ -461,12 +436,12 @@ def test_primes_too_close_together_are_drawn_again(monkeypatch: pytest.MonkeyPat
     stream = ByteStream(SEED, b"RSA_2048")
     prime = random_prime(1024, stream)
     draws = iter([prime, prime])  # p = q: |p - q| is not above 2**(1024 - 100)
-    real = _keypairs.random_prime
+    real = _seeded_rsa.random_prime
 
     def close_then_real(bits: int, stream: ByteStream) -> int:
         return next(draws, None) or real(bits, stream)
 
-    monkeypatch.setattr(_keypairs, "random_prime", close_then_real)
+    monkeypatch.setattr(_seeded_rsa, "random_prime", close_then_real)
     numbers = deterministic_rsa(2048, stream).private_numbers()
     assert next(draws, None) is None  # both were drawn, then refused
     assert numbers.p != numbers.q
@@ -477,9 +452,9 @@ def test_the_primality_test_rejects_strong_pseudoprimes() -> None:
     strong_pseudoprimes = [2047, 3215031751, 3825123056546413051]  # to bases 2; 2..7; 2..23
     carmichael = [561, 41041, 825265]
     for n in strong_pseudoprimes + carmichael + [(2**61 - 1) * (2**89 - 1)]:
-        assert not _keypairs._probably_prime(n, stream), n
+        assert not _seeded_rsa._probably_prime(n, stream), n
     for n in (2**127 - 1, 2**521 - 1, 2**607 - 1):
-        assert _keypairs._probably_prime(n, stream)
+        assert _seeded_rsa._probably_prime(n, stream)
 
 
 def test_ec_scalars_out_of_range_are_drawn_again() -> None:

@@ -31,7 +31,8 @@ from cryptography.hazmat.primitives.asymmetric import (
 )
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
-from kms_mock._keypairs import KeyPair, ed25519ph_sign, ed25519ph_verify
+from kms_mock._ed25519ph import ed25519ph_sign, ed25519ph_verify
+from kms_mock._keypairs import KeyPair
 from kms_mock._store import Backend
 from tests.conftest import START, error_of, served_by
 

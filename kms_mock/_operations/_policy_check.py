@@ -1,4 +1,4 @@
-"""Key policy checks shared by CreateKey and PutKeyPolicy (spec §4.4, §4.11).
+"""Key policy checks shared by CreateKey and PutKeyPolicy.
 
 The mock stores policies verbatim and does not evaluate IAM. It checks what
 AWS checks before storing one: that it is a JSON policy document, and the

@@ -1,9 +1,9 @@
-"""Tag rules shared by CreateKey, TagResource and UntagResource (spec §4.12).
+"""Tag rules shared by CreateKey, TagResource and UntagResource.
 
 Lengths are checked by the model-driven validator (``tags.1.member.tagKey``);
 these are the TagException rules AWS applies after it. Messages are recorded
 from real AWS, except that UntagResource's reserved-prefix error reuses
-TagResource's text (⚠ not recorded).
+TagResource's text (not recorded).
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""Key agreement: DeriveSharedSecret (spec §4.9).
+"""Key agreement: DeriveSharedSecret.
 
 ECDH between the private key of a KEY_AGREEMENT key (NIST curves; SM2 keys
 are refused at CreateKey) and the peer's public key, given as DER
 SubjectPublicKeyInfo on the same curve. The answer is the raw shared secret
 (the x coordinate), exactly what the cryptography package's own exchange
-gives. The key pair is derived on first use (``_keypairs``).
+gives. The key pair is derived on first use (``_secrets``).
 """
 
 from __future__ import annotations
@@ -12,23 +12,20 @@ from __future__ import annotations
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from .._dispatch import Params, Request, Response, operation
-from .._errors import InvalidKeyUsageException, ValidationException
-from .._keypairs import CURVES, key_pair, lazy_secrets
+from .._errors import ValidationException
+from .._keypairs import CURVES
 from .._keyspecs import KEY_AGREEMENT
 from .._models import Key
-from .._resolve import find_key, require_usable
-from .crypto import dry_run_stop, track_usage
+from .._resolve import find_key
+from ._rules import dry_run_stop, require_usage, track_usage
+from ._secrets import key_pair, lazy_secrets
 
 
 def _agreement_key(request: Request, params: Params) -> Key:
     key = find_key(request, params["KeyId"], aliases=True)
-    require_usable(key)
-    if key.key_usage != KEY_AGREEMENT:
-        raise InvalidKeyUsageException(
-            f"{key.arn} key usage is {key.key_usage} which is not valid for {request.operation}."
-        )
     # KeyAgreementAlgorithm: the model's enum has ECDH only, which every
     # KEY_AGREEMENT key spec offers; the validator already refused anything else.
+    require_usage(request, key, KEY_AGREEMENT)
     return key
 
 

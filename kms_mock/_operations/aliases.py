@@ -1,4 +1,4 @@
-"""Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases (spec §4.3).
+"""Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases.
 
 An alias is a name (``alias/<name>``) in one account and region that points at
 one customer managed key there. The ``alias/aws/`` prefix belongs to AWS
@@ -21,15 +21,16 @@ from .._errors import (
     NotFoundException,
     ValidationException,
 )
-from .._keyspecs import SYMMETRIC_DEFAULT
+from .._keyspecs import KEY_SPECS
 from .._models import Alias, Key
 from .._resolve import alias_arn, find_key, require_not_pending_deletion
 from ._pagination import paginate
-from .keys import deny_aws_managed
+from ._rules import key_to_change
 
 ALIAS_PREFIX = "alias/"
 
-# Resource quota "Aliases per KMS key" (spec §7.1); adjustable in AWS.
+# Resource quota "Aliases per KMS key", adjustable in AWS:
+# https://docs.aws.amazon.com/kms/latest/developerguide/resource-limits.html
 ALIASES_PER_KEY = 50
 
 
@@ -39,7 +40,7 @@ def _check_alias_name(name: str) -> None:
     The missing-prefix message is recorded from real AWS for CreateAlias; that
     UpdateAlias and DeleteAlias answer the same is an inference. The reserved
     ``alias/aws/`` prefix gives NotAuthorizedException without a message (not
-    recorded; the choice of the spec, §4.3).
+    recorded from AWS: what other emulators answer).
     """
     if not name.startswith(ALIAS_PREFIX):
         raise ValidationException(
@@ -53,40 +54,24 @@ def _check_alias_name(name: str) -> None:
 def _existing_alias(request: Request, name: str) -> Alias:
     alias = request.store.aliases.get(name)
     if alias is None:
-        # Not recorded from AWS; every other emulator words it so (spec §2.4).
+        # Not recorded from AWS; every other emulator words it so.
         raise NotFoundException(f"Alias {alias_arn(request, name)} is not found.")
     return alias
 
 
-def _target_key(request: Request, target_key_id: str) -> Key:
-    """The key a TargetKeyId names: key id or key ARN only, customer managed."""
-    key = find_key(request, target_key_id, aliases=False)
-    deny_aws_managed(request, key)
-    return key
-
-
 def _require_room_for_alias(request: Request, key: Key) -> None:
     if len(request.store.aliases_of(key.key_id)) >= ALIASES_PER_KEY:  # O(aliases of the key)
-        # AWS's text for this quota is not recorded anywhere (spec §9.5); this
-        # one is worded after the recorded on-demand rotation limit message.
+        # AWS's text for this quota is not recorded anywhere; this one is worded
+        # after the recorded on-demand rotation limit message.
         raise LimitExceededException(
             f"The alias limit has been reached for the given keyId. No more aliases can be "
             f"associated with this key: {key.arn}"
         )
 
 
-def _key_type(key: Key) -> str:
-    """Symmetric, asymmetric or HMAC: the key types UpdateAlias keeps apart."""
-    if key.key_spec == SYMMETRIC_DEFAULT:
-        return "SYMMETRIC"
-    if key.key_spec.startswith("HMAC_"):
-        return "HMAC"
-    return "ASYMMETRIC"
-
-
 def _require_compatible(name: str, current: Key, new: Key) -> None:
     """UpdateAlias: "The current and new KMS key must be the same type ... and they must
-    have the same key usage." (spec §4.3).
+    have the same key usage." (UpdateAlias in botocore's model).
 
     The key-usage message is local-kms's (not recorded from AWS). Only symmetric
     and asymmetric ENCRYPT_DECRYPT keys can share a usage but differ in type;
@@ -98,7 +83,8 @@ def _require_compatible(name: str, current: Key, new: Key) -> None:
             f"to a CMK with key usage {new.key_usage}. The key usage of the current CMK and "
             "the new CMK must be the same."
         )
-    current_type, new_type = _key_type(current), _key_type(new)
+    current_type = KEY_SPECS[current.key_spec].key_type
+    new_type = KEY_SPECS[new.key_spec].key_type
     if current_type != new_type:
         raise ValidationException(
             f"Alias {name} cannot be changed from a CMK with key type {current_type} to a "
@@ -111,7 +97,7 @@ def _require_compatible(name: str, current: Key, new: Key) -> None:
 def create_alias(request: Request, params: Params) -> Response:
     """Point a new alias name at a customer managed key not pending deletion.
 
-    Check order (⚠ inferred, AWS's is not recorded): the name (prefix, reserved
+    Check order (inferred: AWS's is not recorded): the name (prefix, reserved
     prefix, uniqueness), then the target (identifier, AWS managed, key state),
     then the per-key quota.
     """
@@ -121,7 +107,7 @@ def create_alias(request: Request, params: Params) -> Response:
         raise AlreadyExistsException(
             f"An alias with the name {alias_arn(request, name)} already exists"
         )
-    key = _target_key(request, params["TargetKeyId"])
+    key = key_to_change(request, params["TargetKeyId"])
     require_not_pending_deletion(key)
     _require_room_for_alias(request, key)
     request.store.add_alias(
@@ -140,13 +126,14 @@ def create_alias(request: Request, params: Params) -> Response:
 def update_alias(request: Request, params: Params) -> Response:
     """Point an existing alias at another key of the same type and key usage.
 
-    The current target may be pending deletion; the new one may not (spec §2.3,
-    footnote 10). CreationDate stays, LastUpdatedDate becomes now.
+    The current target may be pending deletion; the new one may not (UpdateAlias in
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html). CreationDate
+    stays, LastUpdatedDate becomes now.
     """
     name: str = params["AliasName"]
     _check_alias_name(name)
     alias = _existing_alias(request, name)
-    new = _target_key(request, params["TargetKeyId"])
+    new = key_to_change(request, params["TargetKeyId"])
     require_not_pending_deletion(new)
     _require_compatible(name, request.store.keys[alias.target_key_id], new)
     if new.key_id != alias.target_key_id:

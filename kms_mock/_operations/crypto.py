@@ -1,5 +1,4 @@
-"""Encryption: Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
-GenerateDataKeyWithoutPlaintext (spec §4.6 to §4.8).
+"""Encryption: Encrypt, Decrypt, ReEncrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext.
 
 Symmetric keys: Encrypt uses the key's CURRENT material; Decrypt finds the
 material that made the ciphertext by the id in its header — one dict lookup,
@@ -9,15 +8,14 @@ RSA keys (ENCRYPT_DECRYPT): the ciphertext is raw RSAES-OAEP under the key's
 public key, exactly what AWS returns, so ciphertexts made outside with the
 public key from GetPublicKey decrypt here. Having no header, it names no key:
 Decrypt and ReEncrypt need the KeyId (SourceKeyId) and the algorithm, as in
-AWS. The key pair is derived on first use (``_keypairs``).
+AWS. The key pair is derived on first use (``_secrets``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import NamedTuple, TypeAlias
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from .. import _ciphertext
@@ -27,13 +25,23 @@ from .._errors import (
     DryRunOperationException,
     IncorrectKeyException,
     InvalidCiphertextException,
-    InvalidKeyUsageException,
     ValidationException,
 )
-from .._keypairs import RSA_BITS, key_pair, lazy_secrets
-from .._keyspecs import ENCRYPT_DECRYPT, KEY_SPECS, SYMMETRIC_DEFAULT, is_symmetric_encryption
-from .._models import Key, KeyMaterial, KeyUsage
-from .._resolve import find_key, require_usable
+from .._keypairs import HASHES, HashClass
+from .._keyspecs import ALGORITHMS, ENCRYPT_DECRYPT, KEY_SPECS, RSA, SYMMETRIC_DEFAULT
+from .._models import Key, KeyMaterial
+from .._resolve import find_key
+from ._rules import (
+    DRY_RUN_MESSAGE,
+    also_without_plaintext,
+    dry_run_stop,
+    note_material,
+    require_data_key_key,
+    require_usage,
+    track_usage,
+)
+from ._sealing import seal, seal_data_key
+from ._secrets import key_pair, lazy_secrets
 
 DATA_KEY_BYTES = {"AES_256": 32, "AES_128": 16}
 _NO_SUCH_KEY = (
@@ -43,30 +51,17 @@ _NO_SUCH_KEY = (
 _INCORRECT_KEY = (
     "The key ID in the request does not identify a CMK that can perform this operation."
 )
-DRY_RUN_MESSAGE = "The request would have succeeded, but the DryRun option is set."
-_OAEP_HASHES: dict[str, type[hashes.SHA1 | hashes.SHA256]] = {
-    "RSAES_OAEP_SHA_1": hashes.SHA1,
-    "RSAES_OAEP_SHA_256": hashes.SHA256,
+_OAEP_HASHES: dict[str, HashClass] = {
+    algorithm.name: HASHES[algorithm.hash]
+    for algorithm in ALGORITHMS.values()
+    if algorithm.family == "OAEP" and algorithm.hash is not None
 }
-# Not recorded from AWS: the model says asymmetric keys take no context (⚠).
+# Not recorded from AWS: the model says asymmetric keys take no context.
 _NO_CONTEXT = "EncryptionContext is not supported with asymmetric KMS keys."
 
 
-def _require_encryption_key(request: Request, key: Key, algorithm: str) -> None:
-    """State, then usage, then algorithm — the order AWS checks them in."""
-    require_usable(key)
-    if key.key_usage != ENCRYPT_DECRYPT:
-        raise InvalidKeyUsageException(
-            f"{key.arn} key usage is {key.key_usage} which is not valid for {request.operation}."
-        )
-    if algorithm not in KEY_SPECS[key.key_spec].algorithms[ENCRYPT_DECRYPT]:
-        raise InvalidKeyUsageException(
-            f"Algorithm {algorithm} is incompatible with key spec {key.key_spec}."
-        )
-
-
 def _is_rsa_encryption_key(key: Key) -> bool:
-    return key.key_usage == ENCRYPT_DECRYPT and key.key_spec in RSA_BITS
+    return key.key_usage == ENCRYPT_DECRYPT and KEY_SPECS[key.key_spec].kind == RSA
 
 
 def _oaep(algorithm: str) -> padding.OAEP:
@@ -82,7 +77,7 @@ def _refuse_context(context: Mapping[str, str] | None) -> None:
 def _rsa_encrypt(key: Key, algorithm: str, plaintext: bytes, params: Params) -> bytes:
     """RSAES-OAEP under ``key``'s public key, after AWS's size limit (recorded message)."""
     _refuse_context(params.get("EncryptionContext"))
-    limit = RSA_BITS[key.key_spec] // 8 - 2 * _OAEP_HASHES[algorithm].digest_size - 2
+    limit = KEY_SPECS[key.key_spec].bits // 8 - 2 * _OAEP_HASHES[algorithm].digest_size - 2
     if len(plaintext) > limit:
         raise ValidationException(
             f"Algorithm {algorithm} and key spec {key.key_spec} cannot encrypt data larger "
@@ -95,88 +90,45 @@ def _rsa_encrypt(key: Key, algorithm: str, plaintext: bytes, params: Params) -> 
 
 
 def _rsa_decrypt(
-    request: Request,
-    key: Key,
-    blob: bytes,
-    algorithm: str,
-    context: Mapping[str, str] | None,
-    *,
-    dry_run: bool,
+    request: Request, key: Key, blob: bytes, algorithm: str, context: Mapping[str, str] | None
 ) -> bytes:
     """Decrypt raw RSAES-OAEP ``blob`` with ``key``, as Decrypt (or ReEncrypt's source) does."""
-    _require_encryption_key(request, key, algorithm)
+    require_usage(request, key, ENCRYPT_DECRYPT, algorithm)
     _refuse_context(context)
     private_key = key_pair(key).private_key
     assert isinstance(private_key, rsa.RSAPrivateKey)
     try:
-        plaintext = private_key.decrypt(blob, _oaep(algorithm))
+        return private_key.decrypt(blob, _oaep(algorithm))
     except ValueError:  # wrong length, wrong key, wrong algorithm, tampered
         raise InvalidCiphertextException(None) from None
-    if dry_run:
-        raise DryRunOperationException(DRY_RUN_MESSAGE)
-    return plaintext
 
 
-def require_data_key_key(request: Request, key: Key) -> None:
-    """GenerateDataKey*: only symmetric encryption keys."""
-    require_usable(key)
-    if key.key_usage != ENCRYPT_DECRYPT:
-        raise InvalidKeyUsageException(
-            f"{key.arn} key usage is {key.key_usage} which is not valid for {request.operation}."
-        )
-    if not is_symmetric_encryption(key.key_spec):
-        # Not recorded from AWS; the form follows the usage message above.
-        raise InvalidKeyUsageException(
-            f"{key.arn} key KeySpec is {key.key_spec} which is not valid for {request.operation}."
-        )
+# (key, ciphertext or plaintext, algorithm, material or None for RSA-OAEP): a plain
+# tuple, not a named one, as Encrypt and Decrypt are the hot path.
+_Outcome: TypeAlias = tuple[Key, bytes, str, KeyMaterial | None]
 
 
-def dry_run_stop(params: Params) -> None:
-    """DryRun: everything checked, so stop here with AWS's (recorded) message."""
-    if params.get("DryRun"):
-        raise DryRunOperationException(DRY_RUN_MESSAGE)
-
-
-def track_usage(request: Request, key: Key) -> None:
-    """GetKeyLastUsage: this key was just used by this request."""
-    key.last_usage = KeyUsage(request.operation, request.now, request.request_id, request.event_id)
-
-
-def seal(request: Request, key: Key, plaintext: bytes, context: Mapping[str, str] | None) -> bytes:
-    """Seal ``plaintext`` under ``key``'s current material; the call notes the material id."""
-    material = key.current_material
-    assert material is not None  # symmetric AWS_KMS keys always have one
-    request.key_material_id = material.material_id
-    return _ciphertext.seal(
-        secret=material.secret,
-        material_id=material.material_id,
-        region=key.region,
-        account_id=key.account_id,
-        key_id=key.key_id,
-        plaintext=plaintext,
-        context=context,
-        nonce=request.backend.entropy.token_bytes(_ciphertext.NONCE_SIZE),
-    )
-
-
-def _encrypt_to(
-    request: Request, key_id: str, plaintext: bytes, params: Params
-) -> tuple[Key, bytes, str]:
-    """(key, ciphertext, algorithm): sealed under a symmetric key, or RSA-OAEP."""
+def _encrypt_to(request: Request, key_id: str, plaintext: bytes, params: Params) -> _Outcome:
+    """(key, ciphertext, algorithm, material): sealed under a symmetric key's current
+    material, or RSA-OAEP-encrypted (no material)."""
     key = find_key(request, key_id, aliases=True)
     algorithm: str = params.get("EncryptionAlgorithm") or SYMMETRIC_DEFAULT
-    _require_encryption_key(request, key, algorithm)
+    require_usage(request, key, ENCRYPT_DECRYPT, algorithm)
     if _is_rsa_encryption_key(key):
-        return key, _rsa_encrypt(key, algorithm, plaintext, params), algorithm
+        return key, _rsa_encrypt(key, algorithm, plaintext, params), algorithm, None
     dry_run_stop(params)
-    return key, seal(request, key, plaintext, params.get("EncryptionContext")), algorithm
+    blob, material = seal(request, key, plaintext, params.get("EncryptionContext"))
+    return key, blob, algorithm, material
 
 
 @operation("Encrypt")
 @lazy_secrets
 def encrypt(request: Request, params: Params) -> Response:
     """Seal up to 4096 bytes under the key's current material, or RSA-OAEP-encrypt them."""
-    key, blob, algorithm = _encrypt_to(request, params["KeyId"], params["Plaintext"], params)
+    key, blob, algorithm, material = _encrypt_to(
+        request, params["KeyId"], params["Plaintext"], params
+    )
+    note_material(request, material)
     track_usage(request, key)
     return {"CiphertextBlob": blob, "KeyId": key.arn, "EncryptionAlgorithm": algorithm}
 
@@ -187,8 +139,6 @@ def _open(
     named: Key | None,
     algorithm: str,
     context: Mapping[str, str] | None,
-    *,
-    dry_run: bool,
 ) -> tuple[Key, KeyMaterial, bytes]:
     """Decrypt symmetric ``blob`` as Decrypt (or ReEncrypt's source side) does."""
     try:
@@ -207,7 +157,7 @@ def _open(
     if key is None:
         raise AccessDeniedException(_NO_SUCH_KEY)
     request.touch(key.arn)
-    _require_encryption_key(request, key, algorithm)
+    require_usage(request, key, ENCRYPT_DECRYPT, algorithm)
     material = key.materials.get(envelope.material_id)
     if material is None:
         raise InvalidCiphertextException(None)
@@ -215,9 +165,36 @@ def _open(
         plaintext = _ciphertext.open_sealed(envelope, material.secret, context)
     except _ciphertext.MalformedCiphertext:
         raise InvalidCiphertextException(None) from None
-    if dry_run:
-        raise DryRunOperationException(DRY_RUN_MESSAGE)
     return key, material, plaintext
+
+
+class _Source(NamedTuple):
+    """The request members that name the ciphertext's key, algorithm and context."""
+
+    key_id: str
+    algorithm: str
+    context: str
+
+
+_DECRYPT = _Source("KeyId", "EncryptionAlgorithm", "EncryptionContext")
+_REENCRYPT = _Source("SourceKeyId", "SourceEncryptionAlgorithm", "SourceEncryptionContext")
+
+
+def _decrypt_source(request: Request, params: Params, source: _Source) -> _Outcome:
+    """Decrypt the CiphertextBlob as Decrypt, or ReEncrypt's source side, does:
+    (key, plaintext, algorithm, material)."""
+    if "CiphertextBlob" not in params:
+        # Only DryRun with IGNORE_CIPHERTEXT may omit it (the model cannot say so).
+        raise ValidationException("CiphertextBlob is required.")
+    blob: bytes = params["CiphertextBlob"]
+    key_id = params.get(source.key_id)
+    named = None if key_id is None else find_key(request, key_id, aliases=True)
+    algorithm: str = params.get(source.algorithm, SYMMETRIC_DEFAULT)
+    context = params.get(source.context)
+    if named is not None and _is_rsa_encryption_key(named):
+        return named, _rsa_decrypt(request, named, blob, algorithm, context), algorithm, None
+    key, material, plaintext = _open(request, blob, named, algorithm, context)
+    return key, plaintext, algorithm, material
 
 
 def _ignores_ciphertext(params: Params) -> bool:
@@ -225,19 +202,15 @@ def _ignores_ciphertext(params: Params) -> bool:
     return bool(params.get("DryRun")) and "IGNORE_CIPHERTEXT" in params.get("DryRunModifiers", [])
 
 
-def _check_named_source(request: Request, params: Params, key_member: str, algorithm: str) -> None:
-    """IGNORE_CIPHERTEXT: the key named by ``key_member`` must be able to decrypt."""
-    if key_member not in params:
+def _check_named_source(request: Request, params: Params, source: _Source) -> None:
+    """IGNORE_CIPHERTEXT: the key the request names must be able to decrypt."""
+    if source.key_id not in params:
         raise ValidationException(
-            f"{key_member} is required when DryRunModifiers includes IGNORE_CIPHERTEXT."
+            f"{source.key_id} is required when DryRunModifiers includes IGNORE_CIPHERTEXT."
         )
-    key = find_key(request, params[key_member], aliases=True)
-    _require_encryption_key(request, key, params.get(algorithm, SYMMETRIC_DEFAULT))
-
-
-def _named(request: Request, params: Params, member: str) -> Key | None:
-    key_id = params.get(member)
-    return None if key_id is None else find_key(request, key_id, aliases=True)
+    key = find_key(request, params[source.key_id], aliases=True)
+    algorithm = params.get(source.algorithm, SYMMETRIC_DEFAULT)
+    require_usage(request, key, ENCRYPT_DECRYPT, algorithm)
 
 
 @operation("Decrypt")
@@ -245,40 +218,16 @@ def _named(request: Request, params: Params, member: str) -> Key | None:
 def decrypt(request: Request, params: Params) -> Response:
     """Open a ciphertext with whichever material made it (KeyId optional), or RSA-OAEP."""
     if _ignores_ciphertext(params):
-        _check_named_source(request, params, "KeyId", "EncryptionAlgorithm")
+        _check_named_source(request, params, _DECRYPT)
         raise DryRunOperationException(DRY_RUN_MESSAGE)
-    if "CiphertextBlob" not in params:
-        # Only DryRun with IGNORE_CIPHERTEXT may omit it (the model cannot say so).
-        raise ValidationException("CiphertextBlob is required.")
-    named = _named(request, params, "KeyId")
-    algorithm = params.get("EncryptionAlgorithm", SYMMETRIC_DEFAULT)
-    if named is not None and _is_rsa_encryption_key(named):
-        plaintext = _rsa_decrypt(
-            request,
-            named,
-            params["CiphertextBlob"],
-            algorithm,
-            params.get("EncryptionContext"),
-            dry_run=params.get("DryRun", False),
-        )
-        track_usage(request, named)
-        return {"KeyId": named.arn, "Plaintext": plaintext, "EncryptionAlgorithm": algorithm}
-    key, material, plaintext = _open(
-        request,
-        params["CiphertextBlob"],
-        named,
-        algorithm,
-        params.get("EncryptionContext"),
-        dry_run=params.get("DryRun", False),
-    )
-    request.key_material_id = material.material_id
+    key, plaintext, algorithm, material = _decrypt_source(request, params, _DECRYPT)
+    dry_run_stop(params)
+    note_material(request, material)
     track_usage(request, key)
-    return {
-        "KeyId": key.arn,
-        "Plaintext": plaintext,
-        "EncryptionAlgorithm": SYMMETRIC_DEFAULT,
-        "KeyMaterialId": material.material_id,
-    }
+    response = {"KeyId": key.arn, "Plaintext": plaintext, "EncryptionAlgorithm": algorithm}
+    if material is not None:
+        response["KeyMaterialId"] = material.material_id
+    return response
 
 
 @operation("ReEncrypt")
@@ -286,44 +235,23 @@ def decrypt(request: Request, params: Params) -> Response:
 def re_encrypt(request: Request, params: Params) -> Response:
     """Decrypt, then encrypt under the destination key (its current material, or RSA-OAEP)."""
     if _ignores_ciphertext(params):
-        _check_named_source(request, params, "SourceKeyId", "SourceEncryptionAlgorithm")
+        _check_named_source(request, params, _REENCRYPT)
         destination = find_key(request, params["DestinationKeyId"], aliases=True)
         algorithm = params.get("DestinationEncryptionAlgorithm", SYMMETRIC_DEFAULT)
-        _require_encryption_key(request, destination, algorithm)
+        require_usage(request, destination, ENCRYPT_DECRYPT, algorithm)
         raise DryRunOperationException(DRY_RUN_MESSAGE)
-    if "CiphertextBlob" not in params:
-        raise ValidationException("CiphertextBlob is required.")
-    named = _named(request, params, "SourceKeyId")
-    source_algorithm = params.get("SourceEncryptionAlgorithm", SYMMETRIC_DEFAULT)
-    source_material_id: str | None = None
-    if named is not None and _is_rsa_encryption_key(named):
-        source = named
-        plaintext = _rsa_decrypt(
-            request,
-            source,
-            params["CiphertextBlob"],
-            source_algorithm,
-            params.get("SourceEncryptionContext"),
-            dry_run=False,
-        )
-    else:
-        source, source_material, plaintext = _open(
-            request,
-            params["CiphertextBlob"],
-            named,
-            source_algorithm,
-            params.get("SourceEncryptionContext"),
-            dry_run=False,
-        )
-        source_material_id = source_material.material_id
+    source, plaintext, source_algorithm, source_material = _decrypt_source(
+        request, params, _REENCRYPT
+    )
     destination_params = {
         "EncryptionAlgorithm": params.get("DestinationEncryptionAlgorithm", SYMMETRIC_DEFAULT),
         "EncryptionContext": params.get("DestinationEncryptionContext"),
         "DryRun": params.get("DryRun", False),
     }
-    destination, blob, destination_algorithm = _encrypt_to(
+    destination, blob, destination_algorithm, destination_material = _encrypt_to(
         request, params["DestinationKeyId"], plaintext, destination_params
     )
+    note_material(request, destination_material)
     track_usage(request, source)
     track_usage(request, destination)
     response = {
@@ -333,11 +261,12 @@ def re_encrypt(request: Request, params: Params) -> Response:
         "SourceEncryptionAlgorithm": source_algorithm,
         "DestinationEncryptionAlgorithm": destination_algorithm,
     }
-    # Each side's material id only where that side is symmetric (spec §1.13).
-    if source_material_id is not None:
-        response["SourceKeyMaterialId"] = source_material_id
-    if destination.current_material_id is not None:
-        response["DestinationKeyMaterialId"] = destination.current_material_id
+    # Each side's material id only where that side is symmetric (ReEncryptResponse in
+    # botocore's model).
+    if source_material is not None:
+        response["SourceKeyMaterialId"] = source_material.material_id
+    if destination_material is not None:
+        response["DestinationKeyMaterialId"] = destination_material.material_id
     return response
 
 
@@ -351,31 +280,19 @@ def _data_key_size(params: Params) -> int:
     return size
 
 
-def _generate_data_key(request: Request, params: Params) -> dict[str, Any]:
+@operation("GenerateDataKey")
+@also_without_plaintext("GenerateDataKeyWithoutPlaintext", "Plaintext")
+def generate_data_key(request: Request, params: Params) -> Response:
+    """A fresh data key, sealed under the key and (except WithoutPlaintext) in plaintext."""
     size = _data_key_size(params)
     key = find_key(request, params["KeyId"], aliases=True)
     require_data_key_key(request, key)
     dry_run_stop(params)
     plaintext = request.backend.entropy.token_bytes(size)
-    blob = seal(request, key, plaintext, params.get("EncryptionContext"))
-    track_usage(request, key)
+    blob, material_id = seal_data_key(request, key, plaintext, params)
     return {
         "CiphertextBlob": blob,
         "Plaintext": plaintext,
         "KeyId": key.arn,
-        "KeyMaterialId": request.key_material_id,
+        "KeyMaterialId": material_id,
     }
-
-
-@operation("GenerateDataKey")
-def generate_data_key(request: Request, params: Params) -> Response:
-    """A fresh data key, in plaintext and sealed under the key."""
-    return _generate_data_key(request, params)
-
-
-@operation("GenerateDataKeyWithoutPlaintext")
-def generate_data_key_without_plaintext(request: Request, params: Params) -> Response:
-    """A fresh data key, sealed under the key only."""
-    response = _generate_data_key(request, params)
-    del response["Plaintext"]
-    return response

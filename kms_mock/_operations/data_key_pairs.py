@@ -1,4 +1,4 @@
-"""Data key pairs: GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext (spec §4.8).
+"""Data key pairs: GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext.
 
 A fresh pair per call: the public key as DER SubjectPublicKeyInfo, the private
 key as DER PKCS#8 sealed under a symmetric encryption key's current material
@@ -7,20 +7,21 @@ and — for GenerateDataKeyPair — the PKCS#8 in plaintext too.
 
 The pair comes from a seed drawn from the mock's entropy (reproducible with
 ``seed=``) and is generated with the backend's lock let go, as a KMS key's
-pair is (``_keypairs``); the key checks are then made again, since the world
+pair is (``_secrets``); the key checks are then made again, since the world
 may have moved meanwhile.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from .._dispatch import Params, Request, Response, operation
 from .._errors import NotImplementedByMock
-from .._keypairs import SEED_SIZE, KeyPair, LazySecret, derive_outside_lock, unsupported_reason
+from .._keypairs import SEED_SIZE, KeyPair, LazySecret
+from .._keyspecs import unsupported_reason
 from .._models import Key
 from .._resolve import find_key
-from .crypto import dry_run_stop, require_data_key_key, seal, track_usage
+from ._rules import also_without_plaintext, dry_run_stop, require_data_key_key
+from ._sealing import seal_data_key
+from ._secrets import derive_outside_lock
 
 
 def _encrypting_key(request: Request, params: Params) -> Key:
@@ -35,7 +36,11 @@ def _encrypting_key(request: Request, params: Params) -> Key:
     return key
 
 
-def _generate_data_key_pair(request: Request, params: Params) -> dict[str, Any]:
+@operation("GenerateDataKeyPair")
+@also_without_plaintext("GenerateDataKeyPairWithoutPlaintext", "PrivateKeyPlaintext")
+def generate_data_key_pair(request: Request, params: Params) -> Response:
+    """A fresh key pair: the public key, the private key sealed under the key and
+    (except WithoutPlaintext) in plaintext."""
     _encrypting_key(request, params)
     entropy = request.backend.entropy
     pair = LazySecret(
@@ -46,27 +51,12 @@ def _generate_data_key_pair(request: Request, params: Params) -> dict[str, Any]:
     derived = pair.derive()  # ready: derived above
     assert isinstance(derived, KeyPair)
     private_der = derived.private_pkcs8()
-    blob = seal(request, key, private_der, params.get("EncryptionContext"))
-    track_usage(request, key)
+    blob, material_id = seal_data_key(request, key, private_der, params)
     return {
         "PrivateKeyCiphertextBlob": blob,
         "PrivateKeyPlaintext": private_der,
         "PublicKey": derived.public_der,
         "KeyId": key.arn,
         "KeyPairSpec": params["KeyPairSpec"],
-        "KeyMaterialId": request.key_material_id,
+        "KeyMaterialId": material_id,
     }
-
-
-@operation("GenerateDataKeyPair")
-def generate_data_key_pair(request: Request, params: Params) -> Response:
-    """A fresh key pair: public key, private key in plaintext and sealed under the key."""
-    return _generate_data_key_pair(request, params)
-
-
-@operation("GenerateDataKeyPairWithoutPlaintext")
-def generate_data_key_pair_without_plaintext(request: Request, params: Params) -> Response:
-    """A fresh key pair: public key, and the private key sealed under the key only."""
-    response = _generate_data_key_pair(request, params)
-    del response["PrivateKeyPlaintext"]
-    return response

@@ -9,15 +9,13 @@ from typing import Any
 
 from .._dispatch import Params, Request, Response, operation
 from .._errors import (
-    AccessDeniedException,
     CustomKeyStoreNotFoundException,
     KMSInvalidStateException,
     NotImplementedByMock,
     ValidationException,
 )
 from .._keyfactory import new_key
-from .._keypairs import unsupported_reason
-from .._keyspecs import ALGORITHM_MEMBER, KEY_SPECS, LEGACY_SPECS, SYMMETRIC_DEFAULT
+from .._keyspecs import ALGORITHM_MEMBER, KEY_SPECS, SYMMETRIC_DEFAULT, unsupported_reason
 from .._models import DISABLED, ENABLED, NO_TAGS, PENDING_DELETION, PENDING_IMPORT, Key
 from .._resolve import (
     find_key,
@@ -26,14 +24,15 @@ from .._resolve import (
 )
 from .._rotation import set_state
 from .._schedule import date_after
-from .._store import Backend, partition_for
+from .._store import Backend
 from ._pagination import paginate
 from ._policy_check import check_policy
+from ._rules import key_to_change
 from ._tag_rules import merged_tags
 
 DEFAULT_PENDING_WINDOW_DAYS = 30
 
-# Origins whose key material lives in a custom key store (spec §4.4).
+# Origins whose key material lives in a custom key store (Origin in botocore's CreateKeyRequest).
 CUSTOM_KEY_STORE_ORIGINS = frozenset({"AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"})
 
 
@@ -54,7 +53,7 @@ def key_metadata(key: Key) -> dict[str, Any]:
         ALGORITHM_MEMBER[key.key_usage]: list(KEY_SPECS[key.key_spec].algorithms[key.key_usage]),
         "MultiRegion": key.multi_region,
     }
-    if key.key_spec in LEGACY_SPECS:
+    if KEY_SPECS[key.key_spec].legacy:
         metadata["CustomerMasterKeySpec"] = key.key_spec
     if key.deletion_date is not None:
         metadata["DeletionDate"] = key.deletion_date
@@ -67,17 +66,6 @@ def key_metadata(key: Key) -> dict[str, Any]:
             "ReplicaKeys": [],
         }
     return metadata
-
-
-def deny_aws_managed(request: Request, key: Key) -> None:
-    """AWS managed keys' policies deny changes to the account (spec §1.9)."""
-    if key.is_aws_managed:
-        action = f"kms:{request.operation}"
-        root = f"arn:{partition_for(request.region)}:iam::{request.account_id}:root"
-        raise AccessDeniedException(
-            f"User: {root} is not authorized to perform: {action} on resource: {key.arn} "
-            f"because no resource-based policy allows the {action} action"
-        )
 
 
 def _key_spec_and_usage(params: Params) -> tuple[str, str]:
@@ -172,32 +160,31 @@ def list_keys(request: Request, params: Params) -> Response:
     return {"Keys": [{"KeyId": key.key_id, "KeyArn": key.arn} for key in page], **paging}
 
 
+def _set_enabled(request: Request, params: Params, state: str) -> Response:
+    key = key_to_change(request, params["KeyId"])
+    require_enable_disable_allowed(key)
+    # Through the rotation rules: a key whose rotation fell due while it was
+    # disabled rotates when it is enabled again.
+    set_state(request.backend, key, state, request.now)
+    return {}
+
+
 @operation("EnableKey")
 def enable_key(request: Request, params: Params) -> Response:
     """Enabled from Disabled (idempotent)."""
-    key = find_key(request, params["KeyId"])
-    deny_aws_managed(request, key)
-    require_enable_disable_allowed(key)
-    # Through the rotation rules: an overdue key rotates now (DESIGN §4).
-    set_state(request.backend, key, ENABLED, request.now)
-    return {}
+    return _set_enabled(request, params, ENABLED)
 
 
 @operation("DisableKey")
 def disable_key(request: Request, params: Params) -> Response:
     """Disabled from Enabled (idempotent)."""
-    key = find_key(request, params["KeyId"])
-    deny_aws_managed(request, key)
-    require_enable_disable_allowed(key)
-    set_state(request.backend, key, DISABLED, request.now)
-    return {}
+    return _set_enabled(request, params, DISABLED)
 
 
 @operation("UpdateKeyDescription")
 def update_key_description(request: Request, params: Params) -> Response:
     """Replace the description of a key not pending deletion."""
-    key = find_key(request, params["KeyId"])
-    deny_aws_managed(request, key)
+    key = key_to_change(request, params["KeyId"])
     require_not_pending_deletion(key)
     key.description = params["Description"]
     return {}
@@ -217,7 +204,8 @@ def _delete_key(backend: Backend, key: Key, when: _dt.datetime) -> None:
     """What the clock does when a key's waiting period ends: the key and its aliases go.
 
     ``when`` is the scheduled deletion date, however late the clock got there:
-    the date the deletion is recorded with (spec §3.1, DESIGN §1).
+    the date the deletion is recorded with, as CloudTrail records it
+    (https://docs.aws.amazon.com/kms/latest/developerguide/ct-delete-key.html).
     """
     backend.region(key.account_id, key.region).remove_key(key.key_id)
     backend.audit.service_event(
@@ -233,8 +221,7 @@ def schedule_key_deletion(request: Request, params: Params) -> Response:
     PendingDeletion and no DeletionDate is shown (the member is optional).
     """
     days = _pending_window(params)
-    key = find_key(request, params["KeyId"])
-    deny_aws_managed(request, key)
+    key = key_to_change(request, params["KeyId"])
     require_not_pending_deletion(key)
     set_state(request.backend, key, PENDING_DELETION, request.now)
     key.pending_window_days = days
@@ -257,8 +244,8 @@ def _state_after_cancel(key: Key) -> str:
     """Disabled, except that a key with no key material has nothing to enable.
 
     AWS documents Disabled; an EXTERNAL key whose material was never imported
-    returns to PendingImport instead, or EnableKey would make a key without
-    material Enabled (spec §2.2 ⚠ inference).
+    returns to PendingImport instead (kms_mock's inference: otherwise EnableKey
+    would make a key without material Enabled).
     """
     if key.origin == "EXTERNAL" and key.current_material is None:
         return PENDING_IMPORT
@@ -268,8 +255,7 @@ def _state_after_cancel(key: Key) -> str:
 @operation("CancelKeyDeletion")
 def cancel_key_deletion(request: Request, params: Params) -> Response:
     """Back from PendingDeletion to Disabled; the scheduled deletion never happens."""
-    key = find_key(request, params["KeyId"])
-    deny_aws_managed(request, key)
+    key = key_to_change(request, params["KeyId"])
     if key.state != PENDING_DELETION:
         raise KMSInvalidStateException(f"{key.arn} is not pending deletion.")
     if key.deletion_event is not None:

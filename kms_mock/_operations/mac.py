@@ -1,70 +1,49 @@
-"""HMAC: GenerateMac, VerifyMac (spec §4.9).
+"""HMAC: GenerateMac, VerifyMac.
 
 The MAC is the standard RFC 2104 HMAC of the message under the key's secret,
-which is derived from the key's seed on first use (``_keypairs``): HMAC_224
-keys hold 224 bits, HMAC_256 256 bits, and so on.
+which is derived from the key's seed on first use (``_secrets``): HMAC_224
+keys hold 224 bits, HMAC_256 256 bits, and so on. Each MacAlgorithm's hash is
+its ``hash`` fact in ``_keyspecs.ALGORITHMS``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-from typing import Final
 
 from .._dispatch import Params, Request, Response, operation
-from .._errors import InvalidKeyUsageException, KMSInvalidMacException
-from .._keypairs import hmac_secret, lazy_secrets
-from .._keyspecs import GENERATE_VERIFY_MAC, KEY_SPECS
+from .._errors import KMSInvalidMacException
+from .._keyspecs import ALGORITHMS, GENERATE_VERIFY_MAC
 from .._models import Key
-from .._resolve import find_key, require_usable
-from .crypto import dry_run_stop, track_usage
-
-DIGESTS: Final = {
-    "HMAC_SHA_224": hashlib.sha224,
-    "HMAC_SHA_256": hashlib.sha256,
-    "HMAC_SHA_384": hashlib.sha384,
-    "HMAC_SHA_512": hashlib.sha512,
-}
+from .._resolve import find_key
+from ._rules import dry_run_stop, require_usage, track_usage
+from ._secrets import hmac_secret, lazy_secrets
 
 
-def _mac_key(request: Request, params: Params) -> tuple[Key, str]:
-    """The HMAC key and algorithm of a call: state, usage, then algorithm (recorded messages)."""
+def _mac_of_message(request: Request, params: Params) -> tuple[Key, bytes]:
+    """The call's key and the MAC of its message, after the checks and the DryRun stop."""
     key = find_key(request, params["KeyId"], aliases=True)
-    require_usable(key)
-    if key.key_usage != GENERATE_VERIFY_MAC:
-        raise InvalidKeyUsageException(
-            f"{key.arn} key usage is {key.key_usage} which is not valid for {request.operation}."
-        )
-    algorithm: str = params["MacAlgorithm"]
-    if algorithm not in KEY_SPECS[key.key_spec].algorithms[GENERATE_VERIFY_MAC]:
-        raise InvalidKeyUsageException(
-            f"Algorithm {algorithm} is incompatible with key spec {key.key_spec}."
-        )
-    return key, algorithm
-
-
-def _mac(key: Key, algorithm: str, message: bytes) -> bytes:
-    return hmac.new(hmac_secret(key), message, DIGESTS[algorithm]).digest()
+    require_usage(request, key, GENERATE_VERIFY_MAC, params["MacAlgorithm"])
+    dry_run_stop(params)
+    digest = ALGORITHMS[params["MacAlgorithm"]].hash
+    assert digest is not None  # every HMAC algorithm names its hash
+    return key, hmac.new(hmac_secret(key), params["Message"], digest).digest()
 
 
 @operation("GenerateMac")
 @lazy_secrets
 def generate_mac(request: Request, params: Params) -> Response:
     """The HMAC of a message (up to 4096 bytes)."""
-    key, algorithm = _mac_key(request, params)
-    dry_run_stop(params)
-    mac = _mac(key, algorithm, params["Message"])
+    key, mac = _mac_of_message(request, params)
     track_usage(request, key)
-    return {"Mac": mac, "MacAlgorithm": algorithm, "KeyId": key.arn}
+    return {"Mac": mac, "MacAlgorithm": params["MacAlgorithm"], "KeyId": key.arn}
 
 
 @operation("VerifyMac")
 @lazy_secrets
 def verify_mac(request: Request, params: Params) -> Response:
     """MacValid: true, or KMSInvalidMacException (AWS never answers false)."""
-    key, algorithm = _mac_key(request, params)
-    dry_run_stop(params)
-    if not hmac.compare_digest(_mac(key, algorithm, params["Message"]), params["Mac"]):
+    key, mac = _mac_of_message(request, params)
+    if not hmac.compare_digest(mac, params["Mac"]):
         raise KMSInvalidMacException(None)  # AWS sends no message (recorded)
     track_usage(request, key)
-    return {"KeyId": key.arn, "MacValid": True, "MacAlgorithm": algorithm}
+    return {"KeyId": key.arn, "MacValid": True, "MacAlgorithm": params["MacAlgorithm"]}

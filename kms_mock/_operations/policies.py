@@ -1,4 +1,4 @@
-"""Key policies: GetKeyPolicy, PutKeyPolicy, ListKeyPolicies (spec §4.11, §2.3).
+"""Key policies: GetKeyPolicy, PutKeyPolicy, ListKeyPolicies.
 
 A key has exactly one policy, named ``default``. All three operations take a
 key id or key ARN only and work in every key state. The mock stores a policy
@@ -14,7 +14,7 @@ from .._models import Key
 from .._resolve import find_key
 from ._pagination import paginate
 from ._policy_check import check_policy
-from .keys import deny_aws_managed
+from ._rules import key_to_change
 
 DEFAULT_POLICY_NAME = "default"
 
@@ -24,9 +24,9 @@ _MAX_LIMIT = 1000
 
 
 def _require_default_name(params: Params) -> None:
-    # "The only valid policy name is default" [MODEL]. AWS's error for another
-    # name is not recorded: this NotFoundException is what other emulators give
-    # for GetKeyPolicy (⚠ inference), and PutKeyPolicy follows it for consistency.
+    # "The only valid policy name is default" (PolicyName in botocore's model).
+    # AWS's error for another name is not recorded: this NotFoundException is what
+    # other emulators give for GetKeyPolicy, and PutKeyPolicy follows it.
     if params.get("PolicyName", DEFAULT_POLICY_NAME) != DEFAULT_POLICY_NAME:
         raise NotFoundException("No such policy exists")
 
@@ -46,8 +46,7 @@ def get_key_policy(request: Request, params: Params) -> Response:
 @operation("PutKeyPolicy")
 def put_key_policy(request: Request, params: Params) -> Response:
     """Replace the key's policy, after the JSON and lockout safety checks."""
-    key = _key(request, params)
-    deny_aws_managed(request, key)
+    key = key_to_change(request, params["KeyId"])
     _require_default_name(params)
     policy: str = params["Policy"]
     check_policy(

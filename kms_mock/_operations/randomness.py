@@ -1,4 +1,4 @@
-"""GenerateRandom (spec §4.10).
+"""GenerateRandom.
 
 The bytes come from the backend's entropy, so a seeded mock gives the same
 "random" bytes run after run.
@@ -20,7 +20,7 @@ def generate_random(request: Request, params: Params) -> Response:
         raise ValidationException("NumberOfBytes is required.")
     if "CustomKeyStoreId" in params:
         # The mock has no custom key stores, so every id names a missing one
-        # (same wording as CreateKey; ⚠ not recorded from AWS).
+        # (same wording as CreateKey; not recorded from AWS).
         store_id = params["CustomKeyStoreId"]
         raise CustomKeyStoreNotFoundException(f"Custom key store {store_id} does not exist.")
     return {"Plaintext": request.backend.entropy.token_bytes(number_of_bytes)}

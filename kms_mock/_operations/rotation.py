@@ -1,5 +1,7 @@
 """Rotation: EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus,
-RotateKeyOnDemand, ListKeyRotations (spec §1).
+RotateKeyOnDemand, ListKeyRotations.
+
+https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from .._keyspecs import is_symmetric_encryption
 from .._models import ON_DEMAND, PENDING_DELETION, PENDING_IMPORT, Key, KeyMaterial
 from .._resolve import find_key, require_usable
 from ._pagination import paginate
-from .keys import deny_aws_managed
+from ._rules import key_to_change
 
 # "an automatic rotation ... is scheduled to begin within the next 20 minutes"
 CONFLICT_WINDOW = _dt.timedelta(minutes=20)
@@ -32,20 +34,20 @@ def _require_symmetric(key: Key) -> None:
         raise UnsupportedOperationException(None)
 
 
-def _require_automatic_rotation_allowed(request: Request, key: Key) -> None:
+def _key_to_rotate_automatically(request: Request, params: Params) -> Key:
     """Enable/DisableKeyRotation: access, imported material, state, then key type."""
-    deny_aws_managed(request, key)
+    key = key_to_change(request, params["KeyId"])
     if key.origin == "EXTERNAL":
         raise _origin_error(key)
     require_usable(key)
     _require_symmetric(key)
+    return key
 
 
 @operation("EnableKeyRotation")
 def enable_key_rotation(request: Request, params: Params) -> Response:
     """Rotate automatically every RotationPeriodInDays (90-2560, default 365)."""
-    key = find_key(request, params["KeyId"])
-    _require_automatic_rotation_allowed(request, key)
+    key = _key_to_rotate_automatically(request, params)
     _rotation.enable(request.backend, key, params.get("RotationPeriodInDays"), request.now)
     return {}
 
@@ -53,8 +55,7 @@ def enable_key_rotation(request: Request, params: Params) -> Response:
 @operation("DisableKeyRotation")
 def disable_key_rotation(request: Request, params: Params) -> Response:
     """Stop automatic rotation (on-demand rotation still works)."""
-    key = find_key(request, params["KeyId"])
-    _require_automatic_rotation_allowed(request, key)
+    key = _key_to_rotate_automatically(request, params)
     _rotation.disable(request.backend, key, request.now)
     return {}
 
@@ -77,8 +78,7 @@ def get_key_rotation_status(request: Request, params: Params) -> Response:
 @operation("RotateKeyOnDemand")
 def rotate_key_on_demand(request: Request, params: Params) -> Response:
     """New material now; the automatic schedule does not move."""
-    key = find_key(request, params["KeyId"])
-    deny_aws_managed(request, key)
+    key = key_to_change(request, params["KeyId"])
     require_usable(key)  # before the key type: a disabled RSA key is "disabled" (recorded)
     _require_symmetric(key)
     if key.on_demand_rotations >= request.backend.on_demand_rotation_limit:

@@ -1,4 +1,4 @@
-"""Signatures: Sign, Verify, GetPublicKey (spec §4.9).
+"""Signatures: Sign, Verify, GetPublicKey.
 
 Signatures are the standard ones, so they verify outside with the public key
 from GetPublicKey (DER SubjectPublicKeyInfo), and signatures made outside with
@@ -11,7 +11,7 @@ the signing itself, which the cryptography package cannot do from a given mu.
 In a seeded mock ECDSA signs deterministically (RFC 6979), so signatures
 repeat run after run; RSASSA-PSS and ML-DSA stay randomized (the cryptography
 package takes no randomness source), like AWS's. The key pair is derived on
-first use (``_keypairs``).
+first use (``_secrets``).
 """
 
 from __future__ import annotations
@@ -20,39 +20,32 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa, utils
 
 from .._dispatch import Params, Request, Response, operation
+from .._ed25519ph import ed25519ph_sign, ed25519ph_verify
 from .._errors import (
-    InvalidKeyUsageException,
     KMSInvalidSignatureException,
     NotImplementedByMock,
     UnsupportedOperationException,
     ValidationException,
 )
-from .._keypairs import (
-    HMAC_BYTES,
-    KeyPair,
-    ed25519ph_sign,
-    ed25519ph_verify,
-    key_pair,
-    lazy_secrets,
-)
+from .._keypairs import HASHES, HashClass, KeyPair
 from .._keyspecs import (
     ALGORITHM_MEMBER,
+    ALGORITHMS,
+    ASYMMETRIC,
+    DIGEST,
+    EXTERNAL_MU,
     KEY_SPECS,
-    LEGACY_SPECS,
+    RAW,
     SIGN_VERIFY,
-    is_symmetric_encryption,
 )
 from .._models import Key
 from .._resolve import find_key, require_usable
-from .crypto import dry_run_stop, track_usage
+from ._rules import dry_run_stop, require_usage, track_usage
+from ._secrets import key_pair, lazy_secrets
 
-RAW: Final = "RAW"
-DIGEST: Final = "DIGEST"
-EXTERNAL_MU: Final = "EXTERNAL_MU"
 MU_SIZE: Final = 64  # FIPS 204 §6.2: mu is 64 bytes
 
 _MLDSA_PRIVATE = (mldsa.MLDSA44PrivateKey, mldsa.MLDSA65PrivateKey, mldsa.MLDSA87PrivateKey)
@@ -64,7 +57,7 @@ class Scheme:
     """How one SigningAlgorithmSpec signs: its family, hash and allowed message types."""
 
     family: str  # PSS, PKCS1, ECDSA, ED25519, ED25519_PH, ML_DSA
-    digest: type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512] | None
+    digest: HashClass | None
     message_types: tuple[str, ...]
 
     @property
@@ -73,44 +66,37 @@ class Scheme:
         return MU_SIZE if self.digest is None else self.digest.digest_size
 
 
-_SHA: dict[str, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]] = {
-    "256": hashes.SHA256,
-    "384": hashes.SHA384,
-    "512": hashes.SHA512,
-}
+# The signing algorithms' schemes, built from their facts in _keyspecs.
 SCHEMES: Final[dict[str, Scheme]] = {
-    **{f"RSASSA_PSS_SHA_{n}": Scheme("PSS", h, (RAW, DIGEST)) for n, h in _SHA.items()},
-    **{f"RSASSA_PKCS1_V1_5_SHA_{n}": Scheme("PKCS1", h, (RAW, DIGEST)) for n, h in _SHA.items()},
-    **{f"ECDSA_SHA_{n}": Scheme("ECDSA", h, (RAW, DIGEST)) for n, h in _SHA.items()},
-    # AWS: ED25519_SHA_512 requires RAW, ED25519_PH_SHA_512 requires DIGEST.
-    "ED25519_SHA_512": Scheme("ED25519", hashes.SHA512, (RAW,)),
-    "ED25519_PH_SHA_512": Scheme("ED25519_PH", hashes.SHA512, (DIGEST,)),
-    "ML_DSA_SHAKE_256": Scheme("ML_DSA", None, (RAW, EXTERNAL_MU)),
+    algorithm.name: Scheme(
+        algorithm.family,
+        None if algorithm.hash is None else HASHES[algorithm.hash],
+        algorithm.message_types,
+    )
+    for algorithm in ALGORITHMS.values()
+    if algorithm.message_types
 }
 
 
-def _signing_key(request: Request, params: Params) -> tuple[Key, Scheme, str]:
-    """Key, scheme and message type of a Sign/Verify call, checked in AWS's order."""
+def _signing_call(request: Request, params: Params) -> tuple[Key, Scheme, str]:
+    """Key, scheme and message type of a Sign/Verify call, checked in AWS's order.
+
+    The DryRun stop comes after every check, and EXTERNAL_MU is refused after it.
+    """
     key = find_key(request, params["KeyId"], aliases=True)
-    require_usable(key)
-    if key.key_usage != SIGN_VERIFY:
-        raise InvalidKeyUsageException(
-            f"{key.arn} key usage is {key.key_usage} which is not valid for {request.operation}."
-        )
     algorithm: str = params["SigningAlgorithm"]
-    if algorithm not in KEY_SPECS[key.key_spec].algorithms[SIGN_VERIFY]:
-        raise InvalidKeyUsageException(
-            f"Algorithm {algorithm} is incompatible with key spec {key.key_spec}."
-        )
+    require_usage(request, key, SIGN_VERIFY, algorithm)
     scheme = SCHEMES[algorithm]
     message_type: str = params.get("MessageType", RAW)
     if message_type not in scheme.message_types:
-        # Not recorded from AWS (⚠): the API reference states the rule, not its message.
+        # Not recorded from AWS: the API reference states the rule, not its message.
         raise ValidationException(
             f"MessageType {message_type} is not supported with signing algorithm {algorithm}."
         )
     if message_type != RAW and len(params["Message"]) != scheme.digest_size:
         raise ValidationException(f"Digest is invalid length for algorithm {algorithm}.")
+    dry_run_stop(params)
+    _refuse_external_mu(request, message_type)
     return key, scheme, message_type
 
 
@@ -188,9 +174,7 @@ def signature_is_valid(
 @lazy_secrets
 def sign(request: Request, params: Params) -> Response:
     """A signature of a message (up to 4096 bytes) or of its digest."""
-    key, scheme, message_type = _signing_key(request, params)
-    dry_run_stop(params)
-    _refuse_external_mu(request, message_type)
+    key, scheme, message_type = _signing_call(request, params)
     assert key.secret is not None
     signature = sign_message(
         key_pair(key),
@@ -211,9 +195,7 @@ def sign(request: Request, params: Params) -> Response:
 @lazy_secrets
 def verify(request: Request, params: Params) -> Response:
     """SignatureValid: true, or KMSInvalidSignatureException (AWS never answers false)."""
-    key, scheme, message_type = _signing_key(request, params)
-    dry_run_stop(params)
-    _refuse_external_mu(request, message_type)
+    key, scheme, message_type = _signing_call(request, params)
     pair = key_pair(key)
     if not signature_is_valid(pair, scheme, message_type, params["Message"], params["Signature"]):
         raise KMSInvalidSignatureException(None)  # AWS sends no message (recorded)
@@ -231,8 +213,9 @@ def get_public_key(request: Request, params: Params) -> Response:
     """The DER SubjectPublicKeyInfo of an asymmetric key, with what it may be used for."""
     key = find_key(request, params["KeyId"], aliases=True)
     require_usable(key)
-    if is_symmetric_encryption(key.key_spec) or key.key_spec in HMAC_BYTES:
-        # Not recorded from AWS (⚠): worded like the mock's other key-spec refusals.
+    spec = KEY_SPECS[key.key_spec]
+    if spec.key_type != ASYMMETRIC:
+        # Not recorded from AWS: worded like the mock's other key-spec refusals.
         raise UnsupportedOperationException(
             f"{key.arn} key KeySpec is {key.key_spec} which is not valid for GetPublicKey."
         )
@@ -241,8 +224,8 @@ def get_public_key(request: Request, params: Params) -> Response:
         "PublicKey": key_pair(key).public_der,
         "KeySpec": key.key_spec,
         "KeyUsage": key.key_usage,
-        ALGORITHM_MEMBER[key.key_usage]: list(KEY_SPECS[key.key_spec].algorithms[key.key_usage]),
+        ALGORITHM_MEMBER[key.key_usage]: list(spec.algorithms[key.key_usage]),
     }
-    if key.key_spec in LEGACY_SPECS:
+    if spec.legacy:
         response["CustomerMasterKeySpec"] = key.key_spec
     return response

@@ -1,4 +1,4 @@
-"""Tags: TagResource, UntagResource, ListResourceTags (spec §4.12, §2.3).
+"""Tags: TagResource, UntagResource, ListResourceTags.
 
 All three take a key id or key ARN only (no aliases). Changing tags is refused
 for AWS managed keys and for keys pending deletion; listing works in every
@@ -7,34 +7,36 @@ state. A failed call leaves the key's tags unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .._dispatch import Params, Request, Response, operation
+from .._models import Tags
 from .._resolve import find_key, require_not_pending_deletion
 from ._pagination import paginate
+from ._rules import key_to_change
 from ._tag_rules import merged_tags, without_tags
-from .keys import deny_aws_managed
 
 # ListResourceTags: documented Limit 1..50, default 50 (the model allows 1000).
 _DEFAULT_LIMIT = _MAX_LIMIT = 50
 
 
+def _retag(request: Request, params: Params, change: Callable[[Tags], Tags]) -> Response:
+    key = key_to_change(request, params["KeyId"])
+    require_not_pending_deletion(key)
+    key.tags = change(key.tags)
+    return {}
+
+
 @operation("TagResource")
 def tag_resource(request: Request, params: Params) -> Response:
     """Add tags, or replace the value of a tag key the key already has."""
-    key = find_key(request, params["KeyId"])
-    deny_aws_managed(request, key)
-    require_not_pending_deletion(key)
-    key.tags = merged_tags(key.tags, params["Tags"])
-    return {}
+    return _retag(request, params, lambda tags: merged_tags(tags, params["Tags"]))
 
 
 @operation("UntagResource")
 def untag_resource(request: Request, params: Params) -> Response:
     """Remove tags by key; keys the key does not have are silently ignored."""
-    key = find_key(request, params["KeyId"])
-    deny_aws_managed(request, key)
-    require_not_pending_deletion(key)
-    key.tags = without_tags(key.tags, params["TagKeys"])
-    return {}
+    return _retag(request, params, lambda tags: without_tags(tags, params["TagKeys"]))
 
 
 @operation("ListResourceTags")

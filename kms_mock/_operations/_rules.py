@@ -1,0 +1,110 @@
+"""The rules many operations apply, each with its message written once.
+
+Which key a call may change (not an AWS managed one), whether a key can do
+what a call asks (state, then key usage, then algorithm: the order AWS checks
+them in), where DryRun stops, what a cryptographic call records for
+GetKeyLastUsage and the audit log, and how a ``WithoutPlaintext`` operation
+follows from its namesake. Operation modules take these from here, never from
+each other.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from .._arns import partition_for
+from .._dispatch import Handler, Params, Request, Response, operation
+from .._errors import AccessDeniedException, DryRunOperationException, InvalidKeyUsageException
+from .._keyspecs import ENCRYPT_DECRYPT, KEY_SPECS, is_symmetric_encryption
+from .._models import Key, KeyMaterial, KeyUsage
+from .._resolve import find_key, require_usable
+
+DRY_RUN_MESSAGE = "The request would have succeeded, but the DryRun option is set."
+
+
+def deny_aws_managed(request: Request, key: Key) -> None:
+    """AWS managed keys' policies let the account read them, never change them.
+
+    https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-cmk
+    """
+    if key.is_aws_managed:
+        action = f"kms:{request.operation}"
+        root = f"arn:{partition_for(request.region)}:iam::{request.account_id}:root"
+        raise AccessDeniedException(
+            f"User: {root} is not authorized to perform: {action} on resource: {key.arn} "
+            f"because no resource-based policy allows the {action} action"
+        )
+
+
+def key_to_change(request: Request, key_id: str) -> Key:
+    """The customer managed key a call changes, named by key id or key ARN."""
+    key = find_key(request, key_id)
+    deny_aws_managed(request, key)
+    return key
+
+
+def require_usage(request: Request, key: Key, usage: str, algorithm: str | None = None) -> None:
+    """``key`` can serve this call: usable state, then ``usage``, then ``algorithm``."""
+    require_usable(key)
+    if key.key_usage != usage:
+        raise InvalidKeyUsageException(
+            f"{key.arn} key usage is {key.key_usage} which is not valid for {request.operation}."
+        )
+    if algorithm is not None and algorithm not in KEY_SPECS[key.key_spec].algorithms[usage]:
+        raise InvalidKeyUsageException(
+            f"Algorithm {algorithm} is incompatible with key spec {key.key_spec}."
+        )
+
+
+def require_data_key_key(request: Request, key: Key) -> None:
+    """GenerateDataKey and GenerateDataKeyPair (with and without plaintext): symmetric keys only."""
+    require_usage(request, key, ENCRYPT_DECRYPT)
+    if not is_symmetric_encryption(key.key_spec):
+        # Not recorded from AWS; the form follows the usage message above.
+        raise InvalidKeyUsageException(
+            f"{key.arn} key KeySpec is {key.key_spec} which is not valid for {request.operation}."
+        )
+
+
+def dry_run_stop(params: Params) -> None:
+    """DryRun: everything checked, so stop here with AWS's (recorded) message.
+
+    https://docs.aws.amazon.com/kms/latest/developerguide/programming-dryrun.html
+    """
+    if params.get("DryRun"):
+        raise DryRunOperationException(DRY_RUN_MESSAGE)
+
+
+def track_usage(request: Request, key: Key) -> None:
+    """GetKeyLastUsage: this key was just used by this request."""
+    key.last_usage = KeyUsage(request.operation, request.now, request.request_id, request.event_id)
+
+
+def note_material(request: Request, material: KeyMaterial | None) -> None:
+    """The audit log names the key material a call used (CloudTrail's keyMaterialId).
+
+    https://docs.aws.amazon.com/kms/latest/developerguide/ct-encrypt.html
+    """
+    if material is not None:
+        request.key_material_id = material.material_id
+
+
+def also_without_plaintext(name: str, member: str) -> Callable[[Handler], Handler]:
+    """Register the decorated operation as ``name`` too, its response less ``member``.
+
+    The ``WithoutPlaintext`` operations are their namesakes, checks and all, that
+    return no plaintext.
+    """
+
+    def register(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def without_plaintext(request: Request, params: Params) -> Response:
+            response = handler(request, params)
+            del response[member]
+            return response
+
+        operation(name)(without_plaintext)
+        return handler
+
+    return register
