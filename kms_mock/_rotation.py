@@ -23,10 +23,10 @@ DEFAULT_PERIOD_DAYS = 365
 AWS_MANAGED_PERIOD_DAYS = 365
 
 
-def rotate(backend: Backend, key: Key, how: str, when: _dt.datetime) -> None:
+def rotate(backend: Backend, key: Key, rotation_type: str, when: _dt.datetime) -> None:
     """Give ``key`` new CURRENT material dated ``when``, and log a RotateKey event."""
     previous = key.current_material_id
-    key.add_material(new_material(backend, key, how, when))
+    key.add_material(new_material(backend, key, rotation_type, when))
     backend.audit.service_event(
         "RotateKey",
         when,
@@ -35,7 +35,7 @@ def rotate(backend: Backend, key: Key, how: str, when: _dt.datetime) -> None:
         key_arn=key.arn,
         details={
             "keyId": key.key_id,
-            "rotationType": how,
+            "rotationType": rotation_type,
             "keyOrigin": key.origin,
             "previousKeyMaterialId": previous,
             "currentKeyMaterialId": key.current_material_id,

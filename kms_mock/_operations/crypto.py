@@ -206,7 +206,7 @@ def _open(
     key = request.backend.key(envelope.account_id, envelope.region, envelope.key_id)
     if key is None:
         raise AccessDeniedException(_NO_SUCH_KEY)
-    request.touch(key.arn)
+    request.note_audit_resource(key.arn)
     _require_encryption_key(request, key, algorithm)
     material = key.materials.get(envelope.material_id)
     if material is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from .._arns import root_principal_arn
 from .._dispatch import Params, Request, Response, operation
 from .._errors import (
     AccessDeniedException,
@@ -26,7 +27,7 @@ from .._resolve import (
 )
 from .._rotation import set_state
 from .._schedule import date_after
-from .._store import Backend, partition_for
+from .._store import Backend
 from ._pagination import paginate
 from ._policy_check import check_policy
 from ._tag_rules import merged_tags
@@ -73,7 +74,7 @@ def deny_aws_managed(request: Request, key: Key) -> None:
     """AWS managed keys' policies deny changes to the account (spec §1.9)."""
     if key.is_aws_managed:
         action = f"kms:{request.operation}"
-        root = f"arn:{partition_for(request.region)}:iam::{request.account_id}:root"
+        root = root_principal_arn(request.region, request.account_id)
         raise AccessDeniedException(
             f"User: {root} is not authorized to perform: {action} on resource: {key.arn} "
             f"because no resource-based policy allows the {action} action"
@@ -148,7 +149,7 @@ def create_key(request: Request, params: Params) -> Response:
         tags=tags,
     )
     request.store.add_key(key)
-    request.touch(key.arn)  # CloudTrail names the new key in resources
+    request.note_audit_resource(key.arn)  # CloudTrail names the new key in resources
     return {"KeyMetadata": key_metadata(key)}
 
 
