@@ -105,8 +105,15 @@ class Request:
             # a key pair): the same key, for its id and material derive alike.
             return
         store.add_key(key)
-        alias = alias_arn(self.region, self.account_id, alias_name)
-        store.add_alias(Alias(alias_name, alias, key.key_id, self.now, self.now))
+        store.add_alias(
+            Alias(
+                name=alias_name,
+                arn=alias_arn(self.region, self.account_id, alias_name),
+                target_key_id=key.key_id,
+                created_at=self.now,
+                last_updated_at=self.now,
+            )
+        )
         _rotation.start_aws_managed(self.backend, key)
 
     def note_audit_resource(self, key_arn: str) -> None:

@@ -5,11 +5,11 @@ key's state or rotation settings change, it makes the schedule agree with
 them — an event at ``next_rotation_at`` while the key is Enabled with
 rotation on, no event otherwise (idle and disabled keys cost nothing), and
 an immediate rotation when the key is found overdue (re-enabled after its
-date, or a period shortened into the past). Those overdue cases are ones AWS's
-"Rotate AWS KMS keys" leaves open
-(https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html), and so
-is a next date past the end of ``datetime``: no date at all, so rotation stays
-enabled and never happens.
+date, or a period shortened into the past). AWS's guide leaves those overdue
+cases open ("Rotate AWS KMS keys",
+https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html), and a
+next date past the end of ``datetime`` too: kms_mock takes it for no date at
+all, so rotation stays enabled and never happens.
 """
 
 from __future__ import annotations
