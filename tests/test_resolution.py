@@ -133,15 +133,17 @@ def test_a_request_that_found_no_provisional_key_stores_nothing() -> None:
 
 # -- through a client ---------------------------------------------------------------------
 
-_FAILING_CALLS: dict[str, Callable[[KMSClient, str], object]] = {
-    "DryRun Encrypt": lambda c, k: c.encrypt(KeyId=k, Plaintext=b"x", DryRun=True),
-    "Sign (wrong key usage)": lambda c, k: c.sign(
+# Each names the alias, resolves it, then fails (or stops: DryRun).
+_FAILING_CALLS: dict[str, Callable[[KMSClient, str, bytes], object]] = {
+    "DryRun Encrypt": lambda c, k, _: c.encrypt(KeyId=k, Plaintext=b"x", DryRun=True),
+    "Encrypt (RSA algorithm)": lambda c, k, _: c.encrypt(
+        KeyId=k, Plaintext=b"x", EncryptionAlgorithm="RSAES_OAEP_SHA_256"
+    ),
+    "Sign (key usage)": lambda c, k, _: c.sign(
         KeyId=k, Message=b"m", SigningAlgorithm="ECDSA_SHA_256"
     ),
-    "GenerateDataKey (no key spec)": lambda c, k: c.generate_data_key(KeyId=k),
-    "ReEncrypt to it (bad ciphertext)": lambda c, k: c.re_encrypt(
-        CiphertextBlob=b"\x01" * 200, DestinationKeyId=k
-    ),
+    "GetPublicKey (symmetric)": lambda c, k, _: c.get_public_key(KeyId=k),
+    "Decrypt (another key's blob)": lambda c, k, blob: c.decrypt(CiphertextBlob=blob, KeyId=k),
 }
 
 
@@ -150,14 +152,17 @@ _FAILING_CALLS: dict[str, Callable[[KMSClient, str], object]] = {
 def test_a_failed_call_naming_an_aws_alias_leaves_the_store_byte_identical(
     kms: MockKMS, client: KMSClient, call: str, key_id: str
 ) -> None:
+    customer_key = client.create_key()["KeyMetadata"]["KeyId"]
+    blob = client.encrypt(KeyId=customer_key, Plaintext=b"x")["CiphertextBlob"]
     before = dump(kms.backend)
     with pytest.raises(ClientError):
-        _FAILING_CALLS[call](client, key_id)
+        _FAILING_CALLS[call](client, key_id, blob)
     assert dump(kms.backend) == before
 
     described = client.describe_key(KeyId=key_id)["KeyMetadata"]  # succeeds: stored now
     assert dump(kms.backend) != before
-    assert [key["KeyId"] for key in client.list_keys()["Keys"]] == [described["KeyId"]]
+    listed = {key["KeyId"] for key in client.list_keys()["Keys"]}
+    assert listed == {customer_key, described["KeyId"]}
 
 
 def test_the_key_a_failed_call_names_is_the_one_a_later_call_stores(
