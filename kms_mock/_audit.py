@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from ._arns import partition_for
+from ._arns import root_principal_arn
 from ._entropy import Entropy
 from ._settings import DEFAULT_AUDIT_LOG_LIMIT
 from ._shapes import ShapeWalker, is_opaque, operation_model, service_model, timestamp_from_wire
@@ -328,7 +328,7 @@ class AuditRecord:
         return {
             "type": "Root",
             "principalId": self.account_id,
-            "arn": f"arn:{partition_for(self.region)}:iam::{self.account_id}:root",
+            "arn": root_principal_arn(self.region, self.account_id),
             "accountId": self.account_id,
         }
 

@@ -1,10 +1,11 @@
-"""AWS managed keys: ``alias/aws/<service>`` keys that appear on first use.
+"""AWS managed keys: the keys behind the predefined ``alias/aws/<service>`` aliases.
 
 Naming a predefined AWS alias in DescribeKey or a cryptographic operation
-creates that account and region's AWS managed key (the AWS KMS Developer
-Guide's "AWS managed keys") — when the call succeeds: a failed or DryRun call
-that names it leaves nothing behind. Such keys have KeyManager AWS and a
-policy that lets only the service use them.
+creates that account and Region's AWS managed key (AWS KMS Developer Guide,
+https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key).
+This module only derives such a key; the request that named the alias stores
+it (with its alias and yearly rotation) if it succeeds, so a failed or DryRun
+call leaves nothing behind.
 
 The key's id and first material derive from the backend's salt and the
 alias, not from its entropy: a call that names the alias and fails draws
@@ -13,18 +14,14 @@ nothing, and the key it names in its error is the one a later call creates.
 
 from __future__ import annotations
 
+import datetime as _dt
 import uuid
-from typing import TYPE_CHECKING
 
-from . import _rotation
+from ._arns import root_principal_arn
 from ._bytestream import ByteStream
-from ._keyfactory import jackson_json, new_key
+from ._keyfactory import KeySource, jackson_json, new_key
 from ._keyspecs import ENCRYPT_DECRYPT, SYMMETRIC_DEFAULT
-from ._models import Alias, Key
-from ._store import arn, partition_for
-
-if TYPE_CHECKING:
-    from ._dispatch import Request
+from ._models import Key
 
 AWS_ALIAS_PREFIX = "alias/aws/"
 
@@ -70,7 +67,7 @@ _PROTECTED = {
 
 def aws_managed_policy(service: str, account_id: str, region: str) -> str:
     """The key policy of the AWS managed key of ``service``."""
-    root = f"arn:{partition_for(region)}:iam::{account_id}:root"
+    root = root_principal_arn(region, account_id)
     return jackson_json(
         {
             "Version": "2012-10-17",
@@ -122,30 +119,22 @@ class _DerivedRandomness:
         return str(uuid.UUID(bytes=self._stream.read(16), version=4))
 
 
-def aws_managed_key_for(request: Request, alias_name: str) -> Key | None:
-    """The AWS managed key behind a predefined ``alias/aws/<service>`` not created yet.
+def derive_aws_managed_key(
+    source: KeySource, account_id: str, region: str, alias_name: str, now: _dt.datetime
+) -> Key | None:
+    """The AWS managed key of the predefined alias ``alias_name`` (None for any other name).
 
-    The key is provisional: the same object however often this call names the
-    alias, stored (with its alias and yearly rotation) only if the call succeeds.
+    Not stored, and nothing else changes: its id and material derive from
+    ``source``'s material-id salt, the account, the Region and the alias.
     """
     service = alias_name.removeprefix(AWS_ALIAS_PREFIX)
     if not alias_name.startswith(AWS_ALIAS_PREFIX) or service not in PREDEFINED_SERVICES:
         return None
-    provisional = request.provisional_keys
-    key = provisional.get(alias_name)
-    if key is None:
-        key = provisional[alias_name] = _new_aws_managed_key(request, service, alias_name)
-        request.on_success(lambda: _add_to_store(request, key, alias_name))
-    return key
-
-
-def _new_aws_managed_key(request: Request, service: str, alias_name: str) -> Key:
-    backend, account_id, region = request.backend, request.account_id, request.region
     return new_key(
-        backend,
+        source,
         account_id,
         region,
-        request.now,
+        now,
         key_spec=SYMMETRIC_DEFAULT,
         key_usage=ENCRYPT_DECRYPT,
         origin="AWS_KMS",
@@ -153,24 +142,5 @@ def _new_aws_managed_key(request: Request, service: str, alias_name: str) -> Key
         description=f"Default key that protects my {_PROTECTED.get(service, service + ' data')} "
         "when no other key is defined",
         key_manager="AWS",
-        randomness=_DerivedRandomness(backend.material_id_salt, account_id, region, alias_name),
+        randomness=_DerivedRandomness(source.material_id_salt, account_id, region, alias_name),
     )
-
-
-def _add_to_store(request: Request, key: Key, alias_name: str) -> None:
-    store = request.store
-    if alias_name in store.aliases:
-        # Another call stored it while this one had let go of the lock (to make
-        # a key pair): the same key, for its id and material derive alike.
-        return
-    store.add_key(key)
-    store.add_alias(
-        Alias(
-            name=alias_name,
-            arn=arn(store.region, store.account_id, alias_name),
-            target_key_id=key.key_id,
-            created_at=request.now,
-            last_updated_at=request.now,
-        )
-    )
-    _rotation.start_aws_managed(request.backend, key)

@@ -14,8 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import _rotation
+from ._arns import alias_arn
+from ._aws_managed import derive_aws_managed_key
 from ._errors import NotImplementedByMock, ServiceError, UnknownOperationException
-from ._models import Key
+from ._models import Alias, Key
 from ._store import Backend, RegionStore
 from ._validation import decode_request, service_model
 
@@ -42,10 +45,11 @@ def operation(name: str) -> Callable[[Handler], Handler]:
 class Request:
     """One call as the service layer sees it: who, where, when, and which operation.
 
-    Operations note what the audit log should show: the keys they touched
-    (``touch``) and the key material a cryptographic call used. What only a
-    successful call may do (store an AWS managed key that naming its alias
-    made) waits in ``on_success`` effects, so a failed call changes nothing.
+    Operations note what the audit log should show: the keys they acted on
+    (``note_audit_resource``) and the key material a cryptographic call used.
+    Finding a key changes nothing: an AWS managed key that naming its alias
+    calls for is provisional (``provisional_key``) and stored by ``succeed``,
+    which dispatch calls only when the operation returned.
     """
 
     backend: Backend
@@ -58,9 +62,8 @@ class Request:
     user_agent: str = ""  # the caller's User-Agent header, for the audit log
     resources: list[str] = field(default_factory=list)
     key_material_id: str | None = None
-    # Made on first use: most calls need none of them.
+    # Made on first use: most calls need neither.
     _store: RegionStore | None = field(default=None, init=False, repr=False)
-    _effects: list[Callable[[], None]] | None = field(default=None, init=False, repr=False)
     _provisional_keys: dict[str, Key] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -70,29 +73,51 @@ class Request:
             self._store = self.backend.region(self.account_id, self.region)
         return self._store
 
-    @property
-    def provisional_keys(self) -> dict[str, Key]:
-        """Keys this call made that are stored only if it succeeds, by the name that made them."""
+    def provisional_key(self, alias_name: str) -> Key | None:
+        """The AWS managed key of the predefined alias ``alias_name``, not stored yet.
+
+        One object however often this call names the alias; :meth:`succeed`
+        stores it. None when ``alias_name`` is not a predefined alias.
+        """
         if self._provisional_keys is None:
             self._provisional_keys = {}
-        return self._provisional_keys
-
-    def on_success(self, effect: Callable[[], None]) -> None:
-        """Run ``effect`` once the operation has returned; never if it raises."""
-        if self._effects is None:
-            self._effects = []
-        self._effects.append(effect)
+        key = self._provisional_keys.get(alias_name)
+        if key is None:
+            key = derive_aws_managed_key(
+                self.backend, self.account_id, self.region, alias_name, self.now
+            )
+            if key is not None:
+                self._provisional_keys[alias_name] = key
+        return key
 
     def succeed(self) -> None:
-        """The operation returned: apply its effects, in order; keep a store it wrote to."""
-        if self._effects is not None:
-            for effect in self._effects:
-                effect()
+        """The operation returned: store its provisional keys; keep a store it wrote to."""
+        if self._provisional_keys:
+            for alias_name, key in self._provisional_keys.items():
+                self._store_aws_managed_key(alias_name, key)
         if self._store is not None:
             self.backend.keep(self._store)
 
-    def touch(self, key_arn: str) -> None:
-        """Note that this call acted on the key ``key_arn`` (for the audit log)."""
+    def _store_aws_managed_key(self, alias_name: str, key: Key) -> None:
+        store = self.store
+        if alias_name in store.aliases:
+            # Another call stored it while this one had let go of the lock (to make
+            # a key pair): the same key, for its id and material derive alike.
+            return
+        store.add_key(key)
+        store.add_alias(
+            Alias(
+                name=alias_name,
+                arn=alias_arn(self.region, self.account_id, alias_name),
+                target_key_id=key.key_id,
+                created_at=self.now,
+                last_updated_at=self.now,
+            )
+        )
+        _rotation.start_aws_managed(self.backend, key)
+
+    def note_audit_resource(self, key_arn: str) -> None:
+        """Name the key ``key_arn`` among the resources of this call's audit record."""
         if key_arn not in self.resources:
             self.resources.append(key_arn)
 

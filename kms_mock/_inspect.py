@@ -9,10 +9,11 @@ with the clock.
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
 from dataclasses import dataclass
 
 from . import _ciphertext
-from ._arns import arn
+from ._arns import key_arn, parse_kms_arn
 from ._errors import UsageError
 from ._keyspecs import SYMMETRIC_DEFAULT
 from ._models import Key
@@ -23,15 +24,27 @@ from ._store import Backend
 class KeyMaterialInfo:
     """One version of a key's material, as ``MockKMS.key_materials`` reports it.
 
-    ``how`` is ``ORIGINAL`` (made with the key), ``AUTOMATIC``, ``ON_DEMAND``
-    or ``IMPORTED``; ``date`` is when it was made (its rotation date for
-    rotations); ``state`` is ``CURRENT`` or ``NON_CURRENT``.
+    ``rotation_type`` is ``AUTOMATIC`` or ``ON_DEMAND``, and None for the key's
+    first material (ListKeyRotations' ``RotationType``); ``date`` is when it was
+    made (its rotation date for rotations); ``state`` is ``CURRENT`` or
+    ``NON_CURRENT``.
     """
 
     key_material_id: str
     date: _dt.datetime
-    how: str
+    rotation_type: str | None
     state: str
+
+    @property
+    def how(self) -> str:
+        """Deprecated: ``rotation_type``, with ``ORIGINAL`` for the first material."""
+        warnings.warn(
+            "KeyMaterialInfo.how is deprecated: use rotation_type, which is None where "
+            "how is 'ORIGINAL' (the key's first material).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.rotation_type or "ORIGINAL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +58,11 @@ class CiphertextInfo:
 
 
 def _find(backend: Backend, key_id: str) -> Key:
-    if key_id.startswith("arn:"):
-        parts = key_id.split(":", 5)
-        if len(parts) == 6 and parts[5].startswith("key/"):
-            key = backend.key(parts[4], parts[3], parts[5][4:])
-            if key is not None:
-                return key
+    parsed = parse_kms_arn(key_id)
+    if parsed is not None and parsed.resource.startswith("key/"):
+        key = backend.key(parsed.account_id, parsed.region, parsed.resource[4:])
+        if key is not None:
+            return key
     for store in backend.regions():
         if key_id in store.keys:
             return store.keys[key_id]
@@ -68,7 +80,7 @@ def key_materials(backend: Backend, key_id: str) -> list[KeyMaterialInfo]:
             KeyMaterialInfo(
                 key_material_id=material.material_id,
                 date=material.rotated_at or material.created_at,
-                how=material.how,
+                rotation_type=material.rotation_type,
                 state=material.state,
             )
             for material in key.materials.values()
@@ -85,7 +97,7 @@ def inspect_ciphertext(blob: bytes) -> CiphertextInfo:
             "Encrypt, GenerateDataKey or ReEncrypt under kms_mock."
         ) from None
     return CiphertextInfo(
-        key_arn=arn(envelope.region, envelope.account_id, f"key/{envelope.key_id}"),
+        key_arn=key_arn(envelope.region, envelope.account_id, envelope.key_id),
         key_material_id=envelope.material_id,
         encryption_algorithm=SYMMETRIC_DEFAULT,
         encryption_context_digest=envelope.context_digest,

@@ -14,11 +14,11 @@ import hmac
 import json
 from typing import Any, Protocol
 
-from ._arns import arn, partition_for
+from ._arns import key_arn, root_principal_arn
 from ._entropy import Entropy
 from ._keypairs import SEED_SIZE, LazySecret
 from ._keyspecs import is_symmetric_encryption
-from ._models import ENABLED, NO_TAGS, ORIGINAL, Key, KeyMaterial, Tags
+from ._models import ENABLED, NO_TAGS, Key, KeyMaterial, Tags
 
 
 class Randomness(Protocol):
@@ -31,16 +31,16 @@ class Randomness(Protocol):
         """A random version-4 UUID in its lowercase 36-character form."""
 
 
-class MaterialSource(Protocol):
-    """What making keys needs of the backend (``_store.Backend`` is one; it sits above)."""
+class KeySource(Protocol):
+    """What making keys needs of a backend: its entropy and the salt of material ids."""
 
     @property
     def entropy(self) -> Entropy:
-        """The activation's randomness: seeded or the OS's."""
+        """The backend's entropy (seeded or not)."""
 
     @property
     def material_id_salt(self) -> bytes:
-        """The salt of KeyMaterialIds."""
+        """The per-backend salt of KeyMaterialIds."""
 
 
 def jackson_json(document: Any) -> str:
@@ -75,7 +75,7 @@ def default_key_policy(account_id: str, region: str) -> str:
 
     https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
     """
-    root = f"arn:{partition_for(region)}:iam::{account_id}:root"
+    root = root_principal_arn(region, account_id)
     return jackson_json(
         {
             "Version": "2012-10-17",
@@ -101,9 +101,9 @@ def _new_key_id(randomness: Randomness, *, multi_region: bool) -> str:
 
 
 def new_material(
-    backend: MaterialSource,
+    backend: KeySource,
     key: Key,
-    how: str,
+    rotation_type: str | None,
     now: _dt.datetime,
     randomness: Randomness | None = None,
 ) -> KeyMaterial:
@@ -117,12 +117,12 @@ def new_material(
     material_id = hmac.new(
         backend.material_id_salt, key.key_id.encode() + secret, hashlib.sha256
     ).hexdigest()
-    rotated_at = None if how == ORIGINAL else now
-    return KeyMaterial(material_id, secret, now, how, rotated_at=rotated_at)
+    rotated_at = None if rotation_type is None else now
+    return KeyMaterial(material_id, secret, now, rotation_type, rotated_at=rotated_at)
 
 
 def new_key(
-    backend: MaterialSource,
+    backend: KeySource,
     account_id: str,
     region: str,
     now: _dt.datetime,
@@ -149,7 +149,7 @@ def new_key(
     key_id = _new_key_id(source, multi_region=multi_region)
     key = Key(
         key_id=key_id,
-        arn=arn(region, account_id, f"key/{key_id}"),
+        arn=key_arn(region, account_id, key_id),
         account_id=account_id,
         region=region,
         created_at=now,
@@ -164,7 +164,7 @@ def new_key(
         tags=tags,
     )
     if is_symmetric_encryption(key_spec) and origin == "AWS_KMS":
-        key.add_material(new_material(backend, key, ORIGINAL, now, source))
+        key.add_material(new_material(backend, key, None, now, source))
     elif origin == "AWS_KMS":
         seed = source.token_bytes(SEED_SIZE)
         key.secret = LazySecret(key_spec, seed, reproducible=backend.entropy.seeded)

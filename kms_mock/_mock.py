@@ -162,7 +162,7 @@ class MockKMS:
         """Every material version of a key (id or ARN), oldest first.
 
         Each entry has the KeyMaterialId, its date (creation, or rotation date),
-        how it came (ORIGINAL, AUTOMATIC, ON_DEMAND, IMPORTED) and its state.
+        its rotation type (AUTOMATIC, ON_DEMAND; None for the first) and its state.
         """
         return _inspect.key_materials(self.backend, key_id)
 

@@ -18,11 +18,9 @@ DISABLED: Final = "Disabled"
 PENDING_DELETION: Final = "PendingDeletion"
 PENDING_IMPORT: Final = "PendingImport"
 
-# How a key material came to be (the handle's key_materials() reports it).
-ORIGINAL: Final = "ORIGINAL"
+# Rotation types of key material (ListKeyRotations' RotationType).
 AUTOMATIC: Final = "AUTOMATIC"
 ON_DEMAND: Final = "ON_DEMAND"
-IMPORTED: Final = "IMPORTED"
 
 CURRENT: Final = "CURRENT"
 NON_CURRENT: Final = "NON_CURRENT"
@@ -32,14 +30,14 @@ NON_CURRENT: Final = "NON_CURRENT"
 class KeyMaterial:
     """One version of a symmetric key's secret bits.
 
-    ``rotated_at`` is None for the first material (AWS shows no rotation date
-    for it); ``how`` is ORIGINAL, AUTOMATIC, ON_DEMAND or IMPORTED.
+    ``rotated_at`` and ``rotation_type`` (AUTOMATIC or ON_DEMAND) are None for
+    the first material: AWS shows neither for it.
     """
 
     material_id: str
     secret: bytes
     created_at: _dt.datetime
-    how: str
+    rotation_type: str | None
     state: str = CURRENT
     rotated_at: _dt.datetime | None = None
 

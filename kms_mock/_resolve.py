@@ -1,8 +1,13 @@
-"""Turning a KeyId parameter into a key, and the key-state rules (spec §2.3, §2.4).
+"""Turning a KeyId parameter into a key, and the key-state rules.
 
 AWS accepts key ids and key ARNs everywhere, and alias names and alias ARNs
-only in DescribeKey and the cryptographic operations; the messages for a
+only in DescribeKey and the cryptographic operations (each operation's
+``KeyId`` member in the botocore model says which); the messages for a
 malformed or missing identifier are recorded from real AWS and reproduced here.
+The key-state rules are the table of "Key states of AWS KMS keys"
+(https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html).
+Resolving only finds: a predefined ``alias/aws/<service>`` with no key yet names
+the request's provisional AWS managed key, which the request stores if it succeeds.
 """
 
 from __future__ import annotations
@@ -10,10 +15,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ._aws_managed import aws_managed_key_for
+from ._arns import alias_arn, key_arn, parse_kms_arn
 from ._errors import DisabledException, KMSInvalidStateException, NotFoundException
 from ._models import DISABLED, PENDING_DELETION, PENDING_IMPORT, Key
-from ._store import arn
 
 if TYPE_CHECKING:
     from ._dispatch import Request
@@ -29,40 +33,25 @@ def is_key_id(value: str) -> bool:
     return _KEY_ID.fullmatch(value) is not None
 
 
-def alias_arn(request: Request, alias_name: str) -> str:
-    """The ARN of ``alias_name`` in the caller's account and region."""
-    return arn(request.region, request.account_id, alias_name)
-
-
-def _parse_arn(value: str) -> tuple[str, str, str] | None:
-    """(region, account, resource) of a KMS ARN, or None if it is not one."""
-    parts = value.split(":", 5)
-    if len(parts) != 6 or parts[2] != "kms":
-        return None
-    return parts[3], parts[4], parts[5]
-
-
 def find_key(request: Request, key_id: str, *, aliases: bool = False) -> Key:
     """The key ``key_id`` names; ``aliases`` says whether alias names/ARNs are accepted.
 
     Raises NotFoundException with AWS's messages: ``Invalid keyId '<input>'``,
     ``Invalid arn <region>``, ``Key '<arn>' does not exist`` and
     ``Alias <alias arn> is not found.``. The key is noted for the audit log.
-    Finding changes nothing: a predefined ``alias/aws/<service>`` whose key does
-    not exist yet gives a provisional AWS managed key (see ``_aws_managed``).
     """
     key = _lookup(request, key_id, aliases=aliases)
-    request.touch(key.arn)
+    request.note_audit_resource(key.arn)
     return key
 
 
 def _lookup(request: Request, key_id: str, *, aliases: bool) -> Key:
     account, region, resource = request.account_id, request.region, key_id
     if key_id.startswith("arn:"):
-        parsed = _parse_arn(key_id)
+        parsed = parse_kms_arn(key_id)
         if parsed is None:
             raise NotFoundException(f"Invalid keyId '{key_id}'")
-        arn_region, account, resource = parsed
+        _, arn_region, account, resource = parsed
         if arn_region != request.region:
             raise NotFoundException(f"Invalid arn {arn_region}")
         if resource.startswith("key/"):
@@ -77,22 +66,23 @@ def _lookup(request: Request, key_id: str, *, aliases: bool) -> Key:
         raise NotFoundException(f"Invalid keyId '{key_id}'")
     key = request.backend.key(account, region, resource)
     if key is None:
-        raise NotFoundException(f"Key '{arn(region, account, 'key/' + resource)}' does not exist")
+        raise NotFoundException(f"Key '{key_arn(region, account, resource)}' does not exist")
     return key
 
 
 def _key_of_alias(request: Request, account: str, alias_name: str) -> Key:
     store = request.backend.region(account, request.region)
     alias = store.aliases.get(alias_name)
-    if alias is None:
-        # Only the caller's own predefined aliases conjure up an AWS managed
-        # key: naming another account's alias/aws/... must not create one there.
-        if account == request.account_id:
-            key = aws_managed_key_for(request, alias_name)
-            if key is not None:
-                return key
-        raise NotFoundException(f"Alias {arn(request.region, account, alias_name)} is not found.")
-    return store.keys[alias.target_key_id]
+    if alias is not None:
+        return store.keys[alias.target_key_id]
+    # Only the caller's own predefined aliases name an AWS managed key not made
+    # yet: naming another account's alias/aws/... must not make one there.
+    key = request.provisional_key(alias_name) if account == request.account_id else None
+    if key is None:
+        raise NotFoundException(
+            f"Alias {alias_arn(request.region, account, alias_name)} is not found."
+        )
+    return key
 
 
 def _state_error(key: Key, *, disabled: bool) -> Exception | None:

@@ -5,9 +5,11 @@ key's state or rotation settings change, it makes the schedule agree with
 them — an event at ``next_rotation_at`` while the key is Enabled with
 rotation on, no event otherwise (idle and disabled keys cost nothing), and
 an immediate rotation when the key is found overdue (re-enabled after its
-date, or a period shortened into the past). DESIGN.md §4 decides the cases
-AWS leaves open; among them, a next date past the end of ``datetime`` is no
-date at all: rotation stays enabled and never happens.
+date, or a period shortened into the past). AWS's guide leaves those overdue
+cases open ("Rotate AWS KMS keys",
+https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html), and a
+next date past the end of ``datetime`` too: kms_mock takes it for no date at
+all, so rotation stays enabled and never happens.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ DEFAULT_PERIOD_DAYS = 365
 AWS_MANAGED_PERIOD_DAYS = 365
 
 
-def rotate(backend: Backend, key: Key, how: str, when: _dt.datetime) -> None:
+def rotate(backend: Backend, key: Key, rotation_type: str, when: _dt.datetime) -> None:
     """Give ``key`` new CURRENT material dated ``when``, and log a RotateKey event."""
     previous = key.current_material_id
-    key.add_material(new_material(backend, key, how, when))
+    key.add_material(new_material(backend, key, rotation_type, when))
     backend.audit.service_event(
         "RotateKey",
         when,
@@ -35,7 +37,7 @@ def rotate(backend: Backend, key: Key, how: str, when: _dt.datetime) -> None:
         key_arn=key.arn,
         details={
             "keyId": key.key_id,
-            "rotationType": how,
+            "rotationType": rotation_type,
             "keyOrigin": key.origin,
             "previousKeyMaterialId": previous,
             "currentKeyMaterialId": key.current_material_id,

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from operator import attrgetter
 
-from ._arns import arn, partition_for
 from ._audit import AuditLog
 from ._clock import Clock
 from ._entropy import Entropy
@@ -198,4 +197,4 @@ class Backend:
             yield self.catch_up()
 
 
-__all__ = ["Backend", "RegionStore", "arn", "partition_for"]
+__all__ = ["Backend", "RegionStore"]

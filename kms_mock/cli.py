@@ -147,7 +147,7 @@ def rotation_story(story: Narrator) -> None:
         lines.append(f"KeyMaterialId {decrypted['KeyMaterialId']}")
         same = first.key_material_id == decrypted["KeyMaterialId"]
         lines.append(
-            f"kms.key_materials(key_id)[0]: the {first.how} material of {_utc(first.date)}, "
+            f"kms.key_materials(key_id)[0]: the ORIGINAL material of {_utc(first.date)}, "
             + ("the same id" if same else "ANOTHER id")
         )
     action = (

@@ -509,7 +509,7 @@ def test_events_due_at_the_stop_are_in_the_final_state() -> None:
         _, key_id = _key_rotating_quarterly()
         sundial.when += _dt.timedelta(days=91)
     sundial.when += _dt.timedelta(days=91)  # after the stop: changes nothing
-    assert [material.how for material in kms.key_materials(key_id)] == ["ORIGINAL", "AUTOMATIC"]
+    assert [material.rotation_type for material in kms.key_materials(key_id)] == [None, "AUTOMATIC"]
 
 
 def test_a_mock_never_started_has_nothing_to_read() -> None:

@@ -894,8 +894,8 @@ def test_list_key_rotations_agrees_with_key_materials(
     assert [(m.key_material_id, m.state) for m in materials] == [
         (entry["KeyMaterialId"], entry["KeyMaterialState"]) for entry in every
     ]
-    assert [(m.how, m.date) for m in materials] == [
-        ("ORIGINAL", START),
+    assert [(m.rotation_type, m.date) for m in materials] == [
+        (None, START),
         ("AUTOMATIC", START + days(100)),
         ("AUTOMATIC", START + days(200)),
         ("ON_DEMAND", START + days(250)),

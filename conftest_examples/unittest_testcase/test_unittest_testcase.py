@@ -43,7 +43,7 @@ class TestRotation(unittest.TestCase):
         self.clock.advance(days=365)
 
         materials = self.kms.key_materials(key["KeyId"])
-        self.assertEqual([material.how for material in materials], ["ORIGINAL", "AUTOMATIC"])
+        self.assertEqual([material.rotation_type for material in materials], [None, "AUTOMATIC"])
         decrypted = self.client.decrypt(CiphertextBlob=blob)
         self.assertEqual(decrypted["KeyMaterialId"], key["CurrentKeyMaterialId"])
 

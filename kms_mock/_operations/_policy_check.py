@@ -33,7 +33,7 @@ def _names_account(principal: Any, account_id: str) -> bool:
         return True
     if not isinstance(principal, dict):
         return False
-    accepted = {"*", account_id, f"arn:aws:iam::{account_id}:root"}
+    accepted = {"*", account_id}  # and any root ARN of the account, below
     return any(
         isinstance(value, str) and (value in accepted or value.endswith(f"::{account_id}:root"))
         for value in _as_list(principal.get("AWS", []))

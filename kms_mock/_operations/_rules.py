@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from .._arns import partition_for
+from .._arns import root_principal_arn
 from .._dispatch import Handler, Params, Request, Response, operation
 from .._errors import AccessDeniedException, DryRunOperationException, InvalidKeyUsageException
 from .._keyspecs import ENCRYPT_DECRYPT, KEY_SPECS, is_symmetric_encryption
@@ -30,7 +30,7 @@ def deny_aws_managed(request: Request, key: Key) -> None:
     """
     if key.is_aws_managed:
         action = f"kms:{request.operation}"
-        root = f"arn:{partition_for(request.region)}:iam::{request.account_id}:root"
+        root = root_principal_arn(request.region, request.account_id)
         raise AccessDeniedException(
             f"User: {root} is not authorized to perform: {action} on resource: {key.arn} "
             f"because no resource-based policy allows the {action} action"

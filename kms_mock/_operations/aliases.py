@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._arns import alias_arn
 from .._aws_managed import AWS_ALIAS_PREFIX
 from .._dispatch import Params, Request, Response, operation
 from .._errors import (
@@ -23,7 +24,7 @@ from .._errors import (
 )
 from .._keyspecs import KEY_SPECS
 from .._models import Alias, Key
-from .._resolve import alias_arn, find_key, require_not_pending_deletion
+from .._resolve import find_key, require_not_pending_deletion
 from ._pagination import paginate
 from ._rules import key_to_change
 
@@ -55,7 +56,9 @@ def _existing_alias(request: Request, name: str) -> Alias:
     alias = request.store.aliases.get(name)
     if alias is None:
         # Not recorded from AWS; every other emulator words it so.
-        raise NotFoundException(f"Alias {alias_arn(request, name)} is not found.")
+        raise NotFoundException(
+            f"Alias {alias_arn(request.region, request.account_id, name)} is not found."
+        )
     return alias
 
 
@@ -103,17 +106,16 @@ def create_alias(request: Request, params: Params) -> Response:
     """
     name: str = params["AliasName"]
     _check_alias_name(name)
+    arn = alias_arn(request.region, request.account_id, name)
     if name in request.store.aliases:
-        raise AlreadyExistsException(
-            f"An alias with the name {alias_arn(request, name)} already exists"
-        )
+        raise AlreadyExistsException(f"An alias with the name {arn} already exists")
     key = key_to_change(request, params["TargetKeyId"])
     require_not_pending_deletion(key)
     _require_room_for_alias(request, key)
     request.store.add_alias(
         Alias(
             name=name,
-            arn=alias_arn(request, name),
+            arn=arn,
             target_key_id=key.key_id,
             created_at=request.now,
             last_updated_at=request.now,

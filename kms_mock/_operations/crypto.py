@@ -156,7 +156,7 @@ def _open(
     key = request.backend.key(envelope.account_id, envelope.region, envelope.key_id)
     if key is None:
         raise AccessDeniedException(_NO_SUCH_KEY)
-    request.touch(key.arn)
+    request.note_audit_resource(key.arn)
     require_usage(request, key, ENCRYPT_DECRYPT, algorithm)
     material = key.materials.get(envelope.material_id)
     if material is None:

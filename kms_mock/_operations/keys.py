@@ -136,7 +136,7 @@ def create_key(request: Request, params: Params) -> Response:
         tags=tags,
     )
     request.store.add_key(key)
-    request.touch(key.arn)  # CloudTrail names the new key in resources
+    request.note_audit_resource(key.arn)  # CloudTrail names the new key in resources
     return {"KeyMetadata": key_metadata(key)}
 
 

@@ -106,7 +106,7 @@ def _rotation_entry(key: Key, material: KeyMaterial) -> dict[str, Any]:
     }
     if material.rotated_at is not None:
         entry["RotationDate"] = material.rotated_at
-        entry["RotationType"] = material.how
+        entry["RotationType"] = material.rotation_type
     return entry
 
 
