@@ -1,8 +1,7 @@
-"""kms_mock: an in-process mock of AWS KMS with versioned key material and
-rotation that happens on schedule under a test-controlled clock.
+"""kms_mock: an in-process mock of AWS KMS whose keys rotate on a test's clock.
 
 The names in ``__all__`` are the whole public contract. Importing the package
-is cheap (the pytest plugin imports it in every run): the mock and its
+is cheap, because the pytest plugin imports it in every run: the mock and its
 cryptography load on first use of a name that needs them, and the botocore
 hook goes in when botocore itself is loaded.
 """

@@ -1,19 +1,11 @@
 """The pytest plugin: fixtures, the ``kms_mock`` marker and ini options.
 
-Registered through the ``pytest11`` entry point named ``kms_mock``, so an
-installed kms_mock needs no conftest (and ``-p no:kms_mock`` turns it off).
-This is the only module of the package that imports pytest.
-
-Settings are merged broad to narrow, the narrowest winning: built-in defaults
-< ini options < the ``kms_mock_config`` fixture < ``@pytest.mark.kms_mock`` on
-the module < on the class < on the function. A value of ``None`` at any layer
-restores the built-in default.
-
-The clock: a test that requests ``kms_clock`` gets a ``FrozenClock`` at
-``start`` (default 2025-01-01T00:00:00Z); without it, a configured ``start``
-also gives a ``FrozenClock`` (so ``kms_mock.clock.advance`` works), and
-otherwise the mock runs on the ``SystemClock``, which follows freezegun and
-time-machine.
+Registered through the ``pytest11`` entry point ``kms_mock``, so an installed
+kms_mock needs no conftest (``-p no:kms_mock`` turns it off). Settings are
+merged broad to narrow, the narrowest winning: built-in defaults, ini options,
+the ``kms_mock_config`` fixture, then the marker on the module, the class and
+the function; ``None`` restores a default. This is the only module of the
+package that imports pytest.
 """
 
 from __future__ import annotations
@@ -50,7 +42,8 @@ __all__ = ["KmsKeyFactory"]
 
 #: Every setting the marker, ``kms_mock_config`` and the ini options know.
 KEYWORDS = ("region", "account_id", "start", "seed", "audit_log_limit")
-#: Where the fixture clock starts when no ``start`` is configured (DESIGN §4).
+#: Where the fixture clock starts when no ``start`` is configured: a fixed date,
+#: so that dates in a test's assertions do not depend on when it runs.
 DEFAULT_START = "2025-01-01T00:00:00Z"
 
 _INI_HELP = {
@@ -95,11 +88,13 @@ def _unknown(names: list[str], noun: str) -> str:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Declare the ``kms_mock_*`` ini options, one per setting."""
     for name in KEYWORDS:
         parser.addini(f"kms_mock_{name}", _INI_HELP[name], default="")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker and check the ini options once, before any test runs."""
     config.addinivalue_line("markers", _MARKER_HELP)
     # Checked once, here: a bad ini value stops the run before any test starts.
     config.stash[_ini_settings] = _read_ini(config)
@@ -215,13 +210,23 @@ def _settings(request: pytest.FixtureRequest, config: object) -> dict[str, Any]:
 
 @pytest.fixture
 def kms_mock_config() -> dict[str, Any]:
-    """kms_mock settings for the suite: {} here; override it in a conftest at any scope."""
+    """kms_mock settings for the suite: {} here; override it in a conftest at any scope.
+
+    One fixture configures a whole suite, directory or class in one place, such
+    as ``{"region": "eu-west-1", "start": "2025-06-01T00:00:00Z"}``.
+    """
     return {}
 
 
 @pytest.fixture
 def kms_mock(request: pytest.FixtureRequest, kms_mock_config: object) -> Iterator[MockKMS]:
-    """The active KMS mock for this test, with fresh state: yields the MockKMS handle."""
+    """The active KMS mock for this test, with fresh state: yields the MockKMS handle.
+
+    Every KMS client is served while the test runs, whoever made it. The
+    handle's ``region``, ``account_id`` and ``seed`` are the merged settings;
+    ``kms_mock.clock`` is a ``FrozenClock`` when ``kms_clock`` is requested or
+    ``start`` is configured, else the ``SystemClock``.
+    """
     from ._mock import MockKMS
 
     settings = _settings(request, kms_mock_config)
@@ -244,7 +249,12 @@ def kms_mock(request: pytest.FixtureRequest, kms_mock_config: object) -> Iterato
 
 @pytest.fixture
 def kms_clock(kms_mock: MockKMS) -> FrozenClock:
-    """A FrozenClock driving this test's mock, at 2025-01-01T00:00:00Z unless configured."""
+    """A FrozenClock driving this test's mock, at 2025-01-01T00:00:00Z unless configured.
+
+    Requesting it puts the test's mock on a frozen clock, whatever the order of
+    the fixtures: ``kms_clock.advance(days=365)`` makes a year of due rotations
+    happen, each on its date.
+    """
     clock = kms_mock.clock
     if not isinstance(clock, FrozenClock):
         raise pytest.UsageError(
@@ -265,7 +275,11 @@ _session: boto3.session.Session | None = None
 
 @pytest.fixture
 def kms_client(kms_mock: MockKMS) -> KMSClient:
-    """A boto3 KMS client in the region of this test's mock."""
+    """A boto3 KMS client in the region of this test's mock.
+
+    It comes from a private boto3 session, so boto3's default session (and the
+    credentials it may have resolved) is left alone.
+    """
     import boto3
 
     global _session
@@ -281,6 +295,8 @@ class KmsKeyFactory:
     **create_key_kwargs)`` creates a key (the keyword arguments go to
     ``CreateKey``), enables its automatic rotation unless ``rotation=False``,
     gives it ``alias`` unless that is None, and returns its ``KeyMetadata``.
+    A second key in one test needs another alias or ``alias=None``: AWS refuses
+    a duplicate alias. Annotate the fixture argument with this class.
     """
 
     def __init__(self, client: KMSClient) -> None:
@@ -309,7 +325,11 @@ class KmsKeyFactory:
 
 @pytest.fixture
 def kms_key(kms_client: KMSClient) -> KmsKeyFactory:
-    """Factory: kms_key(rotation=True, rotation_period_days=90, alias="alias/app", **kwargs)."""
+    """Factory: kms_key(rotation=True, rotation_period_days=90, alias="alias/app", **kwargs).
+
+    See ``KmsKeyFactory`` for what each argument does; each call returns the new
+    key's ``KeyMetadata``, so a test needs no CreateKey boilerplate.
+    """
     return KmsKeyFactory(kms_client)
 
 
