@@ -45,7 +45,7 @@ from kms_mock._keypairs import (
 from kms_mock._keyspecs import KEY_SPECS, SYMMETRIC_DEFAULT
 from kms_mock._models import Key
 from kms_mock._store import Backend
-from tests.conftest import START, error_of
+from tests._helpers import START, error_of, stored_key
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -58,9 +58,7 @@ CREATED = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
 
 
 def stored(kms: MockKMS, key_id: str) -> Key:
-    key = kms.backend.key(ACCOUNT, REGION, key_id)
-    assert key is not None
-    return key
+    return stored_key(kms, key_id)
 
 
 def secret_of(kms: MockKMS, key_id: str) -> LazySecret:

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._validation import check_response
-from tests.conftest import error_of
+from tests._helpers import aws_managed_key, error_of
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -62,10 +62,9 @@ def key(client: KMSClient) -> dict[str, Any]:
     return dict(client.create_key()["KeyMetadata"])
 
 
-@pytest.fixture
-def aws_managed_key(client: KMSClient) -> dict[str, Any]:
-    # Naming a predefined alias creates the account's AWS managed key.
-    return dict(client.describe_key(KeyId="alias/aws/s3")["KeyMetadata"])
+@pytest.fixture(name="aws_managed_key")
+def aws_managed_key_fixture(client: KMSClient) -> dict[str, Any]:
+    return aws_managed_key(client)
 
 
 def _stored(client: KMSClient, key_id: str) -> str:
