@@ -449,6 +449,24 @@ def test_re_enabling_a_key_before_its_date_resumes_the_schedule(
     assert rotation_dates(client, key["KeyId"]) == [START + days(90)]
 
 
+def test_re_enabling_a_key_exactly_at_its_date_rotates_it_as_part_of_the_call(
+    kms: MockKMS, client: KMSClient, clock: FrozenClock
+) -> None:
+    key = rotating_key(client, 90)
+    clock.advance(days=30)
+    client.disable_key(KeyId=key["KeyId"])
+    clock.move_to(START + days(90))  # the scheduled date comes while the key is disabled
+    client.enable_key(KeyId=key["KeyId"])
+    # Due at the re-enable itself: it rotates within EnableKey (whose record is
+    # written when the call ends), not at some later read of the clock.
+    assert [event["eventName"] for event in audit_of(kms).events()][-2:] == [
+        "RotateKey",
+        "EnableKey",
+    ]
+    assert rotation_dates(client, key["KeyId"]) == [START + days(90)]
+    assert status(client, key["KeyId"])["NextRotationDate"] == START + days(180)
+
+
 def test_key_pending_deletion_does_not_rotate(
     kms: MockKMS, client: KMSClient, clock: FrozenClock
 ) -> None:
@@ -860,6 +878,18 @@ def test_list_key_rotations_pages_with_limit_and_marker(client: KMSClient) -> No
         for page in paginator.paginate(KeyId=key["KeyId"], PaginationConfig={"PageSize": 2})
     ]
     assert sizes == [2, 2, 1]
+
+
+def test_list_key_rotations_gives_100_entries_a_page_by_default(
+    client: KMSClient, clock: FrozenClock
+) -> None:
+    key = rotating_key(client, 90)
+    clock.advance(days=90 * 101)  # 101 automatic rotations, 25 years
+    first = client.list_key_rotations(KeyId=key["KeyId"])
+    assert (len(first["Rotations"]), first["Truncated"]) == (100, True)
+    second = client.list_key_rotations(KeyId=key["KeyId"], Marker=first["NextMarker"])
+    assert (len(second["Rotations"]), second["Truncated"]) == (1, False)
+    assert second["Rotations"][0]["RotationDate"] == START + days(90 * 101)
 
 
 def test_list_key_rotations_refuses_a_made_up_marker(client: KMSClient) -> None:
