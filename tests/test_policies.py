@@ -138,7 +138,11 @@ def test_unknown_key_is_reported_before_the_policy_name(client: KMSClient) -> No
     missing = "11111111-2222-3333-4444-555555555555"
     with pytest.raises(ClientError) as excinfo:
         client.get_key_policy(KeyId=missing, PolicyName="other")
-    assert error_of(excinfo)[1].endswith("does not exist")
+    assert error_of(excinfo) == (
+        "NotFoundException",
+        f"Key 'arn:aws:kms:us-east-1:123456789012:key/{missing}' does not exist",
+        400,
+    )
 
 
 def test_aws_managed_key_policy_can_be_read(
