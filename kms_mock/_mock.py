@@ -100,7 +100,10 @@ class MockKMS:
 
     @property
     def _backend(self) -> Backend:
-        """The state of the current (or, once stopped, the last) activation."""
+        """The state of the current (or, once stopped, the last) activation.
+
+        Private: the Backend is no public type (the suite's tests/_helpers.py reads it).
+        """
         if self._last_backend is None:
             raise UsageError(
                 "this MockKMS has never been active: use it as a decorator or context "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import unittest
-from typing import TYPE_CHECKING, Any, assert_type
+from typing import Any, assert_type
 
 import boto3
 import pytest
@@ -17,10 +17,6 @@ from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock, MockKMS, UsageError, _active, mock_kms
 from tests._helpers import backend_of, listed_key_ids, new_client, stored_key_ids
-
-if TYPE_CHECKING:
-    pass
-
 
 # -- bare decorator and decorator with arguments -------------------------------
 
