@@ -185,7 +185,7 @@ def idle_keys(rig: Rig, count: int) -> Scenario:
 
         def check() -> None:
             assert all(len(kms.key_materials(key_id)) == 1 for key_id in ids[:100])
-            assert len(kms.backend.schedule) == 0
+            assert len(kms._backend.schedule) == 0
 
         return (lambda: clock.advance(days=3650)), check
 

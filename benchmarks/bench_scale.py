@@ -253,7 +253,7 @@ def bench_toggles(client: KMSClient) -> Measurement:
         for _ in range(TOGGLES):
             client.enable_key_rotation(KeyId=key_id)
             client.disable_key_rotation(KeyId=key_id)
-        schedule = kms.backend.schedule
+        schedule = kms._backend.schedule
         held, live = schedule.stored, len(schedule)
     return Measurement(
         f"(d) schedule after {TOGGLES:,} rotation toggles",

@@ -40,7 +40,7 @@ def parse_instant(value: _dt.datetime | str) -> _dt.datetime:
     """
     if isinstance(value, str):
         try:
-            value = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = _dt.datetime.fromisoformat(value)  # Python 3.11+ reads a "Z" suffix
         except ValueError:
             raise UsageError(
                 f"{value!r} is not an ISO-8601 date-time; "

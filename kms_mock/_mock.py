@@ -86,7 +86,7 @@ class MockKMS:
         self._rewinds_clock = False
         self._activation: Activation | None = None
         # The live activation's backend, or after stop() the last one's.
-        self._backend: Backend | None = None
+        self._last_backend: Backend | None = None
         self._on_demand_rotation_limit = DEFAULT_ON_DEMAND_ROTATION_LIMIT
 
     def __repr__(self) -> str:
@@ -99,14 +99,17 @@ class MockKMS:
         return self._activation is not None
 
     @property
-    def backend(self) -> Backend:
-        """The state of the current (or, once stopped, the last) activation."""
-        if self._backend is None:
+    def _backend(self) -> Backend:
+        """The state of the current (or, once stopped, the last) activation.
+
+        Private: the Backend is no public type (the suite's tests/_helpers.py reads it).
+        """
+        if self._last_backend is None:
             raise UsageError(
                 "this MockKMS has never been active: use it as a decorator or context "
                 "manager, or call start() first."
             )
-        return self._backend
+        return self._last_backend
 
     # -- activation -------------------------------------------------------
 
@@ -131,7 +134,7 @@ class MockKMS:
         )
         if self._observable:
             self.clock.subscribe(backend.on_time_moved)  # type: ignore[attr-defined]
-        self._backend = backend
+        self._last_backend = backend
         self._activation = _active.enter(backend)
         return self
 
@@ -164,7 +167,7 @@ class MockKMS:
         Each entry has the KeyMaterialId, its date (creation, or rotation date),
         its rotation type (AUTOMATIC, ON_DEMAND; None for the first) and its state.
         """
-        return _inspect.key_materials(self.backend, key_id)
+        return _inspect.key_materials(self._backend, key_id)
 
     def inspect_ciphertext(self, blob: bytes) -> CiphertextInfo:
         """Which key ARN and KeyMaterialId made ``blob`` (and its context digest)."""
@@ -173,14 +176,14 @@ class MockKMS:
     @property
     def audit_log(self) -> list[dict[str, Any]]:
         """CloudTrail-shaped events of every call and service event, by event time."""
-        backend = self.backend
+        backend = self._backend
         with backend.transaction():
             return backend.audit.events()
 
     @property
     def audit_log_dropped(self) -> int:
         """How many of the earliest audit log records were dropped to stay within the limit."""
-        return self.backend.audit.dropped
+        return self._backend.audit.dropped
 
     @property
     def on_demand_rotation_limit(self) -> int:
@@ -200,7 +203,7 @@ class MockKMS:
     def _fresh(self) -> MockKMS:
         """A copy with the same (checked) settings, for one decorated call (or one test)."""
         fresh = copy.copy(self)
-        fresh._activation = fresh._backend = None
+        fresh._activation = fresh._last_backend = None
         fresh._rewinds_clock = True
         return fresh
 

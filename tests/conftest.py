@@ -1,4 +1,4 @@
-"""Test-suite guards and shared fixtures.
+"""Test-suite guards and shared fixtures (helpers live in ``tests/_helpers.py``).
 
 * The suite runs with no AWS configuration at all: no credentials, no region,
   config files pointing nowhere, no instance-metadata service — kms_mock must
@@ -12,15 +12,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.httpsession
 import pytest
 
-from kms_mock import FrozenClock, MockKMS, _active, _interceptor, mock_kms
-from kms_mock._store import Backend
+from kms_mock import FrozenClock, MockKMS, _active, mock_kms
+from tests._helpers import START
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -37,8 +36,6 @@ os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull + "/no-credentials"
 # on a machine without one, the search ends with none, as this makes it end.
 # Tests of what kms_mock does about that service remove this.
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
-
-START = "2025-01-01T00:00:00Z"
 
 
 class NetworkReached(AssertionError):
@@ -81,35 +78,3 @@ def kms(clock: FrozenClock) -> Iterator[MockKMS]:
 def client(kms: MockKMS) -> KMSClient:
     """A boto3 KMS client in us-east-1, served by ``kms``."""
     return boto3.client("kms", region_name="us-east-1")
-
-
-@contextmanager
-def served_by(backend: Backend) -> Iterator[None]:
-    """Let ``backend`` (kept by a module-scoped fixture) serve KMS for a while.
-
-    Tests that share expensive keys (RSA_4096 pairs) make them once in one mock
-    and activate its backend again per test, instead of one mock per test.
-    """
-    activation = _active.enter(backend)
-    try:
-        yield
-    finally:
-        _active.leave(activation)
-
-
-def before_send_client(region: str = "us-east-1") -> KMSClient:
-    """A client whose calls skip the before-call fast path (the one botocore retries on)."""
-    client = boto3.client("kms", region_name=region)
-    before_call: Any = _interceptor._before_call
-    client.meta.events.unregister("before-call.kms", before_call)
-    return client
-
-
-def error_of(excinfo: pytest.ExceptionInfo[Any]) -> tuple[str, str, int]:
-    """(code, message, HTTP status) of a botocore ClientError."""
-    response = excinfo.value.response
-    return (
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-    )

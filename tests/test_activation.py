@@ -19,10 +19,10 @@ import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import pytest
 
 from kms_mock import FrozenClock, SystemClock, UsageError, _active, mock_kms
+from tests._helpers import listed_key_ids, new_client
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -30,17 +30,9 @@ if TYPE_CHECKING:
 START = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
 
 
-def _client(region: str = "us-east-1") -> KMSClient:
-    return boto3.client("kms", region_name=region)
-
-
-def _key_ids(client: KMSClient) -> list[str]:
-    return [key["KeyId"] for key in client.list_keys()["Keys"]]
-
-
 def _key_rotating_quarterly() -> tuple[KMSClient, str]:
     """A client and a new key of the active mock that rotates every 90 days."""
-    client = _client()
+    client = new_client()
     key_id = client.create_key()["KeyMetadata"]["KeyId"]
     client.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
     return client, key_id
@@ -59,10 +51,10 @@ def test_threads_in_their_own_mocks_see_only_their_own_keys() -> None:
         try:
             with mock_kms():
                 both_active.wait(timeout=10)
-                client = _client()
+                client = new_client()
                 created = client.create_key(Description=name)["KeyMetadata"]["KeyId"]
                 both_created.wait(timeout=10)
-                seen[name] = _key_ids(client)
+                seen[name] = listed_key_ids(client)
                 assert seen[name] == [created]
         except BaseException as error:  # reported by the main thread
             failures.append(error)
@@ -80,11 +72,11 @@ def test_threads_in_their_own_mocks_see_only_their_own_keys() -> None:
 def test_gathered_coroutines_each_keep_their_own_state() -> None:
     @mock_kms
     async def make_keys(count: int) -> list[str]:
-        client = _client()
+        client = new_client()
         for _ in range(count):
             client.create_key()
             await asyncio.sleep(0)  # let the other coroutine run in between
-        return _key_ids(client)
+        return listed_key_ids(client)
 
     async def both() -> list[list[str]]:
         return list(await asyncio.gather(make_keys(2), make_keys(3)))
@@ -101,10 +93,10 @@ def test_a_worker_thread_is_served_by_the_most_recent_activation() -> None:
     answers: list[list[str]] = []
 
     def worker() -> None:
-        answers.append(_key_ids(_client()))
+        answers.append(listed_key_ids(new_client()))
 
     with mock_kms():
-        _client().create_key()
+        new_client().create_key()
         thread = threading.Thread(target=worker)
         thread.start()
         thread.join(timeout=30)
@@ -122,10 +114,10 @@ def test_a_thread_inside_its_own_mock_ignores_newer_ones_elsewhere() -> None:
 
     def work() -> None:
         with mock_kms():
-            _client().create_key()
+            new_client().create_key()
             inside.set()
             newer_started.wait(timeout=10)
-            answers.append(len(_key_ids(_client())))
+            answers.append(len(listed_key_ids(new_client())))
 
     thread = threading.Thread(target=work)
     thread.start()
@@ -133,7 +125,7 @@ def test_a_thread_inside_its_own_mock_ignores_newer_ones_elsewhere() -> None:
     with mock_kms():  # newer, entered by the main thread
         newer_started.set()
         thread.join(timeout=30)
-        assert _key_ids(_client()) == []
+        assert listed_key_ids(new_client()) == []
     assert answers == [1]
 
 
@@ -144,7 +136,7 @@ def test_a_mock_stopped_from_another_thread_serves_no_more() -> None:
     stopper.join(timeout=30)
     assert _active.depth() == 0
     with mock_kms():
-        assert _key_ids(_client()) == []  # the new one, not the stopped one
+        assert listed_key_ids(new_client()) == []  # the new one, not the stopped one
     assert not mock.active
 
 
@@ -279,8 +271,8 @@ def test_a_test_method_called_without_setup_gets_its_own_mock() -> None:
     @mock_kms
     class TestPlain:
         def test_creates(self) -> int:
-            _client().create_key()
-            return len(_key_ids(_client()))
+            new_client().create_key()
+            return len(listed_key_ids(new_client()))
 
     test = TestPlain()
     assert test.test_creates() == 1
@@ -294,11 +286,11 @@ def test_a_test_method_called_without_setup_gets_its_own_mock() -> None:
 def test_a_decorated_generator_is_inside_the_mock_while_iterated() -> None:
     @mock_kms
     def keys_made() -> Iterator[int]:
-        client = _client()
+        client = new_client()
         client.create_key()
-        yield len(_key_ids(client))
+        yield len(listed_key_ids(client))
         client.create_key()
-        yield len(_key_ids(client))
+        yield len(listed_key_ids(client))
 
     generator = keys_made()
     assert _active.depth() == 0  # nothing runs before the first next()
@@ -314,7 +306,7 @@ def test_a_closed_decorated_generator_stops_its_mock() -> None:
     @mock_kms
     def endless() -> Generator[int, None, None]:
         while True:
-            yield len(_key_ids(_client()))
+            yield len(listed_key_ids(new_client()))
 
     generator = endless()
     assert next(generator) == 0
@@ -325,12 +317,12 @@ def test_a_closed_decorated_generator_stops_its_mock() -> None:
 def test_a_decorated_async_generator_is_inside_the_mock_while_iterated() -> None:
     @mock_kms
     async def keys_made() -> AsyncGenerator[int, str]:
-        client = _client()
+        client = new_client()
         client.create_key()
-        received = yield len(_key_ids(client))
+        received = yield len(listed_key_ids(client))
         assert received == "more"
         client.create_key()
-        yield len(_key_ids(client))
+        yield len(listed_key_ids(client))
 
     async def consume() -> tuple[list[int], int]:
         generator: Any = keys_made()
@@ -412,7 +404,7 @@ def test_each_decorated_test_starts_at_the_configured_instant() -> None:
     @mock_kms(clock=clock)
     class TestDates:
         def test_a_year_on(self) -> str:
-            client = _client()
+            client = new_client()
             key_id = client.create_key()["KeyMetadata"]["KeyId"]
             client.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
             clock.advance(days=365)  # the clock the test holds drives its mock
@@ -435,7 +427,7 @@ def test_each_call_of_a_decorated_function_starts_at_the_configured_instant() ->
 
     @mock_kms(clock=clock)
     def created_at() -> _dt.datetime:
-        when = _client().create_key()["KeyMetadata"]["CreationDate"]
+        when = new_client().create_key()["KeyMetadata"]["CreationDate"]
         clock.advance(days=30)
         return when
 

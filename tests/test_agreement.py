@@ -6,22 +6,19 @@ private key and the public key from GetPublicKey.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
-from tests.conftest import START, error_of
+from tests._helpers import START, error_of, new_key, raises, secret_derived
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
-ACCOUNT = "123456789012"
 REGION = "us-east-1"
 DRY_RUN = "The request would have succeeded, but the DryRun option is set."
 CURVES: dict[str, ec.EllipticCurve] = {
@@ -29,16 +26,6 @@ CURVES: dict[str, ec.EllipticCurve] = {
     "ECC_NIST_P384": ec.SECP384R1(),
     "ECC_NIST_P521": ec.SECP521R1(),
 }
-
-
-def raises(call: Callable[[], object]) -> pytest.ExceptionInfo[ClientError]:
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    return excinfo
-
-
-def new_key(client: KMSClient, **kwargs: Any) -> dict[str, Any]:
-    return dict(client.create_key(**kwargs)["KeyMetadata"])
 
 
 def agreement_key(client: KMSClient, spec: str = "ECC_NIST_P256") -> dict[str, Any]:
@@ -186,10 +173,7 @@ def test_dry_run_checks_the_public_key_and_derives_nothing(client: KMSClient, km
     assert error_of(excinfo) == ("DryRunOperationException", DRY_RUN, 400)
     bad = raises(lambda: derive(client, key["KeyId"], b"garbage", DryRun=True))
     assert error_of(bad) == ("ValidationException", "", 400)
-    stored = kms.backend.key(ACCOUNT, REGION, key["KeyId"])
-    assert stored is not None
-    assert stored.secret is not None
-    assert stored.secret.peek() is None
+    assert not secret_derived(kms, key["KeyId"])
 
 
 def test_tracked_and_audited(client: KMSClient, kms: MockKMS, clock: FrozenClock) -> None:

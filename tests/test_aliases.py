@@ -10,11 +10,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock
-from tests.conftest import error_of
+from tests._helpers import aws_managed_key, error_of, new_key
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
-    from mypy_boto3_kms.type_defs import KeyMetadataTypeDef
 
 ACCOUNT = "123456789012"
 ALIAS_ARN_PREFIX = f"arn:aws:kms:us-east-1:{ACCOUNT}:"
@@ -25,10 +24,6 @@ PREFIX_MESSAGE = (
 )
 
 
-def make_key(client: KMSClient, **kwargs: Any) -> KeyMetadataTypeDef:
-    return client.create_key(**kwargs)["KeyMetadata"]
-
-
 def alias_names(client: KMSClient, **kwargs: Any) -> list[str]:
     return [entry["AliasName"] for entry in client.list_aliases(**kwargs)["Aliases"]]
 
@@ -37,16 +32,11 @@ def target_of(client: KMSClient, alias_name: str) -> str:
     return client.describe_key(KeyId=alias_name)["KeyMetadata"]["KeyId"]
 
 
-def aws_managed_key(client: KMSClient) -> KeyMetadataTypeDef:
-    """The AWS managed key of S3 (it appears on first use of its alias)."""
-    return client.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
-
-
 # --- CreateAlias ---------------------------------------------------------------------------
 
 
 def test_create_alias_resolves_by_alias_name_and_alias_arn(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     assert client.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
 
     by_name = client.describe_key(KeyId="alias/app")["KeyMetadata"]
@@ -55,13 +45,13 @@ def test_create_alias_resolves_by_alias_name_and_alias_arn(client: KMSClient) ->
 
 
 def test_create_alias_accepts_a_key_arn_target(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     client.create_alias(AliasName="alias/by-arn", TargetKeyId=key["Arn"])
     assert target_of(client, "alias/by-arn") == key["KeyId"]
 
 
 def test_list_entry_has_every_member(client: KMSClient, clock: FrozenClock) -> None:
-    key = make_key(client)
+    key = new_key(client)
     clock.advance(hours=1)
     client.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
 
@@ -77,7 +67,7 @@ def test_list_entry_has_every_member(client: KMSClient, clock: FrozenClock) -> N
 
 
 def test_alias_names_are_case_sensitive(client: KMSClient) -> None:
-    first, second = make_key(client), make_key(client)
+    first, second = new_key(client), new_key(client)
     client.create_alias(AliasName="alias/App", TargetKeyId=first["KeyId"])
     client.create_alias(AliasName="alias/app", TargetKeyId=second["KeyId"])
     assert target_of(client, "alias/App") == first["KeyId"]
@@ -85,7 +75,7 @@ def test_alias_names_are_case_sensitive(client: KMSClient) -> None:
 
 
 def test_a_key_can_have_several_aliases(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     for name in ("alias/one", "alias/two"):
         client.create_alias(AliasName=name, TargetKeyId=key["KeyId"])
     assert alias_names(client, KeyId=key["KeyId"]) == ["alias/one", "alias/two"]
@@ -93,7 +83,7 @@ def test_a_key_can_have_several_aliases(client: KMSClient) -> None:
 
 @pytest.mark.parametrize("state", ["Disabled", "Enabled"])
 def test_create_alias_for_a_key_that_is_not_pending_deletion(client: KMSClient, state: str) -> None:
-    key = make_key(client)
+    key = new_key(client)
     if state == "Disabled":
         client.disable_key(KeyId=key["KeyId"])
     client.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
@@ -101,7 +91,7 @@ def test_create_alias_for_a_key_that_is_not_pending_deletion(client: KMSClient, 
 
 
 def test_alias_name_without_prefix(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     with pytest.raises(ClientError) as excinfo:
         client.create_alias(AliasName="app", TargetKeyId=key["KeyId"])
     assert error_of(excinfo) == ("ValidationException", PREFIX_MESSAGE, 400)
@@ -111,7 +101,7 @@ def test_alias_name_without_prefix(client: KMSClient) -> None:
 
 
 def test_alias_name_pattern_is_checked_by_the_model(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     with pytest.raises(ClientError) as excinfo:
         client.create_alias(AliasName="alias/my app", TargetKeyId=key["KeyId"])
     assert error_of(excinfo) == (
@@ -123,7 +113,7 @@ def test_alias_name_pattern_is_checked_by_the_model(client: KMSClient) -> None:
 
 
 def test_reserved_aws_prefix_cannot_be_created(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     with pytest.raises(ClientError) as excinfo:
         client.create_alias(AliasName="alias/aws/mine", TargetKeyId=key["KeyId"])
     assert error_of(excinfo) == ("NotAuthorizedException", "", 400)
@@ -132,7 +122,7 @@ def test_reserved_aws_prefix_cannot_be_created(client: KMSClient) -> None:
 
 
 def test_duplicate_alias_name(client: KMSClient) -> None:
-    first, second = make_key(client), make_key(client)
+    first, second = new_key(client), new_key(client)
     client.create_alias(AliasName="alias/app", TargetKeyId=first["KeyId"])
     with pytest.raises(ClientError) as excinfo:
         client.create_alias(AliasName="alias/app", TargetKeyId=second["KeyId"])
@@ -146,7 +136,7 @@ def test_duplicate_alias_name(client: KMSClient) -> None:
 
 def test_duplicate_message_names_the_callers_region(kms: object) -> None:
     client = boto3.client("kms", region_name="eu-west-1")
-    key = make_key(client)
+    key = new_key(client)
     client.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
     with pytest.raises(ClientError) as excinfo:
         client.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
@@ -159,7 +149,7 @@ def test_duplicate_message_names_the_callers_region(kms: object) -> None:
     "target", ["alias/other", ALIAS_ARN_PREFIX + "alias/other"], ids=["name", "arn"]
 )
 def test_target_cannot_be_an_alias(client: KMSClient, target: str) -> None:
-    key = make_key(client)
+    key = new_key(client)
     client.create_alias(AliasName="alias/other", TargetKeyId=key["KeyId"])
     with pytest.raises(ClientError) as excinfo:
         client.create_alias(AliasName="alias/app", TargetKeyId=target)
@@ -199,7 +189,7 @@ def test_target_cannot_be_aws_managed(client: KMSClient) -> None:
 
 
 def test_target_pending_deletion(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     client.schedule_key_deletion(KeyId=key["KeyId"])
     with pytest.raises(ClientError) as excinfo:
         client.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
@@ -212,7 +202,7 @@ def test_target_pending_deletion(client: KMSClient) -> None:
 
 
 def test_fifty_aliases_per_key(client: KMSClient) -> None:
-    key, other = make_key(client), make_key(client)
+    key, other = new_key(client), new_key(client)
     for number in range(50):
         client.create_alias(AliasName=f"alias/a{number:02}", TargetKeyId=key["KeyId"])
     with pytest.raises(ClientError) as excinfo:
@@ -232,7 +222,7 @@ def test_fifty_aliases_per_key(client: KMSClient) -> None:
 def test_aliases_are_per_region(kms: object) -> None:
     east = boto3.client("kms", region_name="us-east-1")
     west = boto3.client("kms", region_name="eu-west-1")
-    east_key, west_key = make_key(east), make_key(west)
+    east_key, west_key = new_key(east), new_key(west)
     east.create_alias(AliasName="alias/app", TargetKeyId=east_key["KeyId"])
     assert alias_names(west) == []
     west.create_alias(AliasName="alias/app", TargetKeyId=west_key["KeyId"])
@@ -246,7 +236,7 @@ def test_aliases_are_per_region(kms: object) -> None:
 def test_update_alias_retargets_and_stamps_last_updated(
     client: KMSClient, clock: FrozenClock
 ) -> None:
-    old, new = make_key(client), make_key(client)
+    old, new = new_key(client), new_key(client)
     client.create_alias(AliasName="alias/app", TargetKeyId=old["KeyId"])
     clock.advance(days=3)
     client.update_alias(AliasName="alias/app", TargetKeyId=new["Arn"])
@@ -262,7 +252,7 @@ def test_update_alias_retargets_and_stamps_last_updated(
 
 
 def test_update_alias_to_its_current_target(client: KMSClient, clock: FrozenClock) -> None:
-    key = make_key(client)
+    key = new_key(client)
     client.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
     clock.advance(minutes=5)
     client.update_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
@@ -271,7 +261,7 @@ def test_update_alias_to_its_current_target(client: KMSClient, clock: FrozenCloc
 
 
 def test_update_alias_that_does_not_exist(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     with pytest.raises(ClientError) as excinfo:
         client.update_alias(AliasName="alias/missing", TargetKeyId=key["KeyId"])
     assert error_of(excinfo) == (
@@ -283,7 +273,7 @@ def test_update_alias_that_does_not_exist(client: KMSClient) -> None:
 
 
 def test_update_alias_name_without_prefix(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     with pytest.raises(ClientError) as excinfo:
         client.update_alias(AliasName="app", TargetKeyId=key["KeyId"])
     assert error_of(excinfo) == ("ValidationException", PREFIX_MESSAGE, 400)
@@ -291,7 +281,7 @@ def test_update_alias_name_without_prefix(client: KMSClient) -> None:
 
 def test_update_aws_managed_alias(client: KMSClient) -> None:
     managed = aws_managed_key(client)
-    key = make_key(client)
+    key = new_key(client)
     with pytest.raises(ClientError) as excinfo:
         client.update_alias(AliasName="alias/aws/s3", TargetKeyId=key["KeyId"])
     assert error_of(excinfo) == ("NotAuthorizedException", "", 400)
@@ -300,7 +290,7 @@ def test_update_aws_managed_alias(client: KMSClient) -> None:
 
 
 def test_update_alias_to_aws_managed_key(client: KMSClient, clock: FrozenClock) -> None:
-    key = make_key(client)
+    key = new_key(client)
     client.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
     managed = aws_managed_key(client)
     clock.advance(hours=1)
@@ -318,7 +308,7 @@ def test_update_alias_to_aws_managed_key(client: KMSClient, clock: FrozenClock) 
 
 
 def test_update_alias_target_cannot_be_an_alias(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     client.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
     with pytest.raises(ClientError) as excinfo:
         client.update_alias(AliasName="alias/app", TargetKeyId="alias/app")
@@ -326,8 +316,8 @@ def test_update_alias_target_cannot_be_an_alias(client: KMSClient) -> None:
 
 
 def test_update_alias_key_usage_must_match(client: KMSClient, clock: FrozenClock) -> None:
-    symmetric = make_key(client)
-    signing = make_key(client, KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
+    symmetric = new_key(client)
+    signing = new_key(client, KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
     client.create_alias(AliasName="alias/app", TargetKeyId=symmetric["KeyId"])
     clock.advance(hours=1)
     with pytest.raises(ClientError) as excinfo:
@@ -346,8 +336,8 @@ def test_update_alias_key_usage_must_match(client: KMSClient, clock: FrozenClock
 
 
 def test_update_alias_key_type_must_match(client: KMSClient) -> None:
-    symmetric = make_key(client)
-    rsa = make_key(client, KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")
+    symmetric = new_key(client)
+    rsa = new_key(client, KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")
     client.create_alias(AliasName="alias/app", TargetKeyId=symmetric["KeyId"])
     with pytest.raises(ClientError) as excinfo:
         client.update_alias(AliasName="alias/app", TargetKeyId=rsa["KeyId"])
@@ -372,15 +362,15 @@ def test_update_alias_key_type_must_match(client: KMSClient) -> None:
 def test_update_alias_between_keys_of_one_type_and_usage(
     client: KMSClient, old_spec: str, new_spec: str, usage: str
 ) -> None:
-    old = make_key(client, KeySpec=old_spec, KeyUsage=usage)
-    new = make_key(client, KeySpec=new_spec, KeyUsage=usage)
+    old = new_key(client, KeySpec=old_spec, KeyUsage=usage)
+    new = new_key(client, KeySpec=new_spec, KeyUsage=usage)
     client.create_alias(AliasName="alias/app", TargetKeyId=old["KeyId"])
     client.update_alias(AliasName="alias/app", TargetKeyId=new["KeyId"])
     assert target_of(client, "alias/app") == new["KeyId"]
 
 
 def test_update_alias_new_target_pending_deletion(client: KMSClient) -> None:
-    old, new = make_key(client), make_key(client)
+    old, new = new_key(client), new_key(client)
     client.create_alias(AliasName="alias/app", TargetKeyId=old["KeyId"])
     client.schedule_key_deletion(KeyId=new["KeyId"])
     with pytest.raises(ClientError) as excinfo:
@@ -394,7 +384,7 @@ def test_update_alias_new_target_pending_deletion(client: KMSClient) -> None:
 
 
 def test_update_alias_away_from_a_key_pending_deletion(client: KMSClient) -> None:
-    old, new = make_key(client), make_key(client)
+    old, new = new_key(client), new_key(client)
     client.create_alias(AliasName="alias/app", TargetKeyId=old["KeyId"])
     client.schedule_key_deletion(KeyId=old["KeyId"])
     client.update_alias(AliasName="alias/app", TargetKeyId=new["KeyId"])
@@ -402,7 +392,7 @@ def test_update_alias_away_from_a_key_pending_deletion(client: KMSClient) -> Non
 
 
 def test_update_alias_respects_the_new_targets_quota(client: KMSClient) -> None:
-    full, other = make_key(client), make_key(client)
+    full, other = new_key(client), new_key(client)
     for number in range(50):
         client.create_alias(AliasName=f"alias/a{number:02}", TargetKeyId=full["KeyId"])
     client.create_alias(AliasName="alias/app", TargetKeyId=other["KeyId"])
@@ -419,7 +409,7 @@ def test_update_alias_respects_the_new_targets_quota(client: KMSClient) -> None:
 
 
 def test_delete_alias(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     client.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
     client.create_alias(AliasName="alias/keep", TargetKeyId=key["KeyId"])
     client.delete_alias(AliasName="alias/app")
@@ -440,7 +430,7 @@ def test_delete_alias(client: KMSClient) -> None:
 
 @pytest.mark.parametrize("action", ["disable_key", "schedule_key_deletion"])
 def test_delete_alias_in_any_key_state(client: KMSClient, action: str) -> None:
-    key = make_key(client)
+    key = new_key(client)
     client.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
     getattr(client, action)(KeyId=key["KeyId"])
     client.delete_alias(AliasName="alias/app")
@@ -476,19 +466,19 @@ def test_delete_aws_managed_alias(client: KMSClient) -> None:
 
 
 def test_list_aliases_is_sorted_by_name(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     for name in ("alias/zeta", "alias/Beta", "alias/alpha", "alias/beta"):
         client.create_alias(AliasName=name, TargetKeyId=key["KeyId"])
     assert alias_names(client) == ["alias/Beta", "alias/alpha", "alias/beta", "alias/zeta"]
 
 
 def test_list_aliases_of_one_key_by_id_or_arn(client: KMSClient) -> None:
-    first, second = make_key(client), make_key(client)
+    first, second = new_key(client), new_key(client)
     client.create_alias(AliasName="alias/first", TargetKeyId=first["KeyId"])
     client.create_alias(AliasName="alias/second", TargetKeyId=second["KeyId"])
     assert alias_names(client, KeyId=first["KeyId"]) == ["alias/first"]
     assert alias_names(client, KeyId=second["Arn"]) == ["alias/second"]
-    assert alias_names(client, KeyId=make_key(client)["KeyId"]) == []
+    assert alias_names(client, KeyId=new_key(client)["KeyId"]) == []
 
 
 def test_list_aliases_of_a_key_that_does_not_exist(client: KMSClient) -> None:
@@ -503,7 +493,7 @@ def test_list_aliases_of_a_key_that_does_not_exist(client: KMSClient) -> None:
 
 
 def test_list_aliases_key_id_cannot_be_an_alias(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     client.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
     with pytest.raises(ClientError) as excinfo:
         client.list_aliases(KeyId="alias/app")
@@ -514,7 +504,7 @@ def test_aws_managed_aliases_are_listed_once_used(client: KMSClient) -> None:
     # Predefined AWS aliases whose key was never used are not listed (a simplification).
     assert alias_names(client) == []
     managed = aws_managed_key(client)
-    key = make_key(client)
+    key = new_key(client)
     client.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
 
     entries = client.list_aliases()["Aliases"]
@@ -530,7 +520,7 @@ def make_aliases(client: KMSClient, count: int) -> list[str]:
     key_id = ""
     for number, name in enumerate(names):
         if number % 50 == 0:
-            key_id = make_key(client)["KeyId"]
+            key_id = new_key(client)["KeyId"]
         client.create_alias(AliasName=name, TargetKeyId=key_id)
     return names
 
@@ -563,7 +553,7 @@ def test_list_aliases_paginator(client: KMSClient) -> None:
 
 
 def test_list_aliases_paginator_for_one_key(client: KMSClient) -> None:
-    key, other = make_key(client), make_key(client)
+    key, other = new_key(client), new_key(client)
     for number in range(7):
         client.create_alias(AliasName=f"alias/k{number}", TargetKeyId=key["KeyId"])
     client.create_alias(AliasName="alias/other", TargetKeyId=other["KeyId"])
@@ -583,7 +573,7 @@ def test_list_aliases_invalid_marker(client: KMSClient, marker: str) -> None:
 
 def test_list_keys_marker_is_not_a_list_aliases_marker(client: KMSClient) -> None:
     for _ in range(3):
-        make_key(client)
+        new_key(client)
     marker = client.list_keys(Limit=1)["NextMarker"]
     with pytest.raises(ClientError) as excinfo:
         client.list_aliases(Marker=marker)
@@ -594,7 +584,7 @@ def test_list_keys_marker_is_not_a_list_aliases_marker(client: KMSClient) -> Non
 
 
 def test_deleting_a_key_deletes_its_aliases(client: KMSClient, clock: FrozenClock) -> None:
-    doomed, kept = make_key(client), make_key(client)
+    doomed, kept = new_key(client), new_key(client)
     client.create_alias(AliasName="alias/doomed-1", TargetKeyId=doomed["KeyId"])
     client.create_alias(AliasName="alias/doomed-2", TargetKeyId=doomed["KeyId"])
     client.create_alias(AliasName="alias/kept", TargetKeyId=kept["KeyId"])
@@ -618,7 +608,7 @@ def test_deleting_a_key_deletes_its_aliases(client: KMSClient, clock: FrozenCloc
 
 
 def test_cancelled_deletion_keeps_the_aliases(client: KMSClient, clock: FrozenClock) -> None:
-    key = make_key(client)
+    key = new_key(client)
     client.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
     client.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
     client.cancel_key_deletion(KeyId=key["KeyId"])

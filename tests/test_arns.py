@@ -24,7 +24,7 @@ from kms_mock._arns import (
     partition_for,
     root_principal_arn,
 )
-from tests.conftest import error_of
+from tests._helpers import error_of
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient

@@ -16,13 +16,19 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
-from kms_mock._store import Backend
-from tests.conftest import START, error_of, served_by
+from tests._helpers import (
+    START,
+    error_of,
+    key_pair_of,
+    new_key,
+    raises,
+    secret_derived,
+    served_by,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -51,19 +57,15 @@ def oaep(algorithm: str) -> padding.OAEP:
 
 @dataclass
 class SharedKeys:
-    """One RSA ENCRYPT_DECRYPT key per spec, in a backend every test may activate."""
+    """One RSA ENCRYPT_DECRYPT key per spec, in a stopped mock every test may serve again."""
 
-    backend: Backend
+    mock: MockKMS
     key_ids: dict[str, str]
 
     def private_key(self, spec: str) -> rsa.RSAPrivateKey:
-        key = self.backend.key(ACCOUNT, REGION, self.key_ids[spec])
-        assert key is not None
-        assert key.secret is not None
-        pair = key.secret.derive()
-        assert not isinstance(pair, bytes)
-        assert isinstance(pair.private_key, rsa.RSAPrivateKey)
-        return pair.private_key
+        private_key = key_pair_of(self.mock, self.key_ids[spec]).private_key
+        assert isinstance(private_key, rsa.RSAPrivateKey)
+        return private_key
 
 
 @pytest.fixture(scope="module")
@@ -75,21 +77,14 @@ def shared_keys() -> SharedKeys:
             spec: new_key(client, KeySpec=spec, KeyUsage="ENCRYPT_DECRYPT")["KeyId"]
             for spec in ("RSA_2048", "RSA_3072", "RSA_4096")
         }
-        backend = mock.backend
-    return SharedKeys(backend, key_ids)
+    return SharedKeys(mock, key_ids)
 
 
 @pytest.fixture
 def shared(shared_keys: SharedKeys) -> Iterator[KMSClient]:
-    """A client served by the module's backend (active for this test only)."""
-    with served_by(shared_keys.backend):
+    """A client served by the module's mock (active again for this test only)."""
+    with served_by(shared_keys.mock):
         yield boto3.client("kms", region_name=REGION)
-
-
-def raises(call: Callable[[], object]) -> pytest.ExceptionInfo[ClientError]:
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    return excinfo
 
 
 def encrypt(client: KMSClient, key_id: str, algorithm: str, plaintext: bytes = b"secret") -> bytes:
@@ -102,10 +97,6 @@ def decrypt(client: KMSClient, key_id: str, algorithm: str, blob: bytes) -> dict
     return dict(
         client.decrypt(CiphertextBlob=blob, KeyId=key_id, EncryptionAlgorithm=algorithm)  # type: ignore[arg-type]
     )
-
-
-def new_key(client: KMSClient, **kwargs: Any) -> dict[str, Any]:
-    return dict(client.create_key(**kwargs)["KeyMetadata"])
 
 
 # --- Both ways, every spec and algorithm -------------------------------------------------
@@ -338,10 +329,7 @@ def test_dry_run(client: KMSClient, kms: MockKMS) -> None:
         )
     )
     assert error_of(dry_encrypt) == ("DryRunOperationException", DRY_RUN, 400)
-    stored = kms.backend.key(ACCOUNT, REGION, key["KeyId"])
-    assert stored is not None
-    assert stored.secret is not None
-    assert stored.secret.peek() is None  # a dry-run Encrypt generates no key pair
+    assert not secret_derived(kms, key["KeyId"])  # a dry-run Encrypt generates no key pair
     too_long = raises(
         lambda: client.encrypt(
             KeyId=key["KeyId"], Plaintext=b"x" * 191, EncryptionAlgorithm=algorithm, DryRun=True

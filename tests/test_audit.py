@@ -14,9 +14,9 @@ import pytest
 from botocore.config import Config
 
 import kms_mock._keypairs
-from kms_mock import FrozenClock, MockKMS
+from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._wire import handle
-from tests.conftest import before_send_client
+from tests._helpers import audit_of, backend_of, before_send_client, new_key
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -46,7 +46,7 @@ ENVELOPE_KEYS = {
 
 
 def events(kms: MockKMS) -> list[dict[str, Any]]:
-    return kms.backend.audit.events()
+    return audit_of(kms).events()
 
 
 def calls(kms: MockKMS, name: str) -> list[dict[str, Any]]:
@@ -69,16 +69,30 @@ def resource(arn: str) -> list[dict[str, str]]:
     return [{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": arn}]
 
 
-def new_key(client: KMSClient, **kwargs: Any) -> dict[str, Any]:
-    return dict(client.create_key(**kwargs)["KeyMetadata"])
+class Sundial:
+    """A clock with only ``now()``: the mock hears of no move until it reads the time."""
+
+    def __init__(self) -> None:
+        self.when = START
+
+    def now(self) -> _dt.datetime:
+        return self.when
 
 
-def test_audit_log_is_the_handle_view_of_the_records(kms: MockKMS, client: KMSClient) -> None:
-    new_key(client)
-    log = kms.audit_log
-    assert isinstance(log, list)
-    assert [event["eventName"] for event in log] == ["CreateKey"]
-    assert log == kms.backend.audit.events()
+def test_the_audit_log_applies_what_fell_due_before_it_is_read() -> None:
+    sundial = Sundial()
+    with mock_kms(clock=sundial) as kms:
+        client = boto3.client("kms", region_name=REGION)
+        key = new_key(client)
+        client.enable_key_rotation(KeyId=key["KeyId"], RotationPeriodInDays=90)
+        sundial.when += _dt.timedelta(days=90)
+        # No request since the clock moved: reading the log is what applies the rotation.
+        log = kms.audit_log
+    assert [(event["eventName"], event["eventTime"]) for event in log] == [
+        ("CreateKey", "2025-01-01T00:00:00Z"),
+        ("EnableKeyRotation", "2025-01-01T00:00:00Z"),
+        ("RotateKey", "2025-04-01T00:00:00Z"),
+    ]
 
 
 def test_encrypt_call_record(kms: MockKMS, client: KMSClient, clock: FrozenClock) -> None:
@@ -436,9 +450,9 @@ def test_user_agent_on_the_before_send_path(kms: MockKMS) -> None:
 
 
 def test_the_wire_layer_records_the_user_agent_it_is_given_or_none(kms: MockKMS) -> None:
-    handle(kms.backend, "TrentService.ListKeys", b"{}", None, b"curl/8.5.0")
+    handle(backend_of(kms), "TrentService.ListKeys", b"{}", None, b"curl/8.5.0")
     assert last_call(kms, "ListKeys")["userAgent"] == "curl/8.5.0"
-    handle(kms.backend, "TrentService.ListKeys", b"{}", None)
+    handle(backend_of(kms), "TrentService.ListKeys", b"{}", None)
     assert last_call(kms, "ListKeys")["userAgent"] == ""
 
 

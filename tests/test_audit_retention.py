@@ -16,11 +16,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 import kms_mock._dispatch
-from kms_mock import FrozenClock, MockKMS, _active, mock_kms
+from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._audit import AuditLog, AuditRecord
 from kms_mock._entropy import Entropy
 from kms_mock._errors import UsageError
 from kms_mock._wire import handle
+from tests._helpers import audit_of, backend_of
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -80,7 +81,7 @@ def retained(kms: MockKMS) -> tuple[set[int], list[str]]:
     """
     ids: set[int] = set()
     strings: list[str] = []
-    stack: list[Any] = list(kms.backend.audit.records)
+    stack: list[Any] = list(audit_of(kms).records)
     while stack:
         item = stack.pop()
         if id(item) in ids:
@@ -270,7 +271,7 @@ def test_what_does_not_fit_the_model_is_left_out(kms: MockKMS) -> None:
         "GrantTokens": ["token", {"not": "a string"}],
         "NotInTheModel": "anything",
     }
-    answer = handle(kms.backend, "TrentService.Encrypt", json.dumps(body).encode(), None)
+    answer = handle(backend_of(kms), "TrentService.Encrypt", json.dumps(body).encode(), None)
     assert answer.status == 400
     [event] = kms.audit_log
     assert event["requestParameters"] == {"grantTokens": ["token"]}
@@ -284,7 +285,7 @@ def test_what_does_not_fit_the_model_is_left_out(kms: MockKMS) -> None:
 
 
 def _parameters_shown(kms: MockKMS, operation: str, body: bytes) -> Any:
-    handle(kms.backend, f"TrentService.{operation}", body, None)
+    handle(backend_of(kms), f"TrentService.{operation}", body, None)
     return kms.audit_log[-1]["requestParameters"]
 
 
@@ -319,13 +320,13 @@ def _list_keys(backend: Any, times: int) -> None:
 
 
 def test_the_default_limit_is_ten_thousand_records(kms: MockKMS) -> None:
-    _list_keys(kms.backend, 10_001)
+    _list_keys(backend_of(kms), 10_001)
     assert (len(kms.audit_log), kms.audit_log_dropped) == (10_000, 1)
 
 
 def test_no_limit_keeps_every_record(clock: FrozenClock) -> None:
     with mock_kms(clock=clock, audit_log_limit=None) as kms:
-        _list_keys(kms.backend, 10_001)
+        _list_keys(backend_of(kms), 10_001)
         assert (len(kms.audit_log), kms.audit_log_dropped) == (10_001, 0)
 
 
@@ -335,9 +336,8 @@ def test_decorated_calls_keep_the_limit() -> None:
         client = boto3.client("kms", region_name="us-east-1")
         for _ in range(3):
             client.list_keys()
-        backend = _active.active_backend()
-        assert backend is not None
-        return len(backend.audit.records), backend.audit.dropped
+        audit = audit_of()  # the decorated call's activation has no handle
+        return len(audit.records), audit.dropped
 
     assert three_calls() == (1, 2)
 
@@ -392,6 +392,6 @@ def test_the_cap_drops_the_earliest_events_even_when_they_arrive_late() -> None:
 def test_strings_shared_between_records_are_kept_in_a_bounded_table(kms: MockKMS) -> None:
     agents = [f"agent/{number}" for number in range(2500)]
     for agent in agents + agents[:3]:
-        handle(kms.backend, "TrentService.ListKeys", b"{}", None, agent.encode())
+        handle(backend_of(kms), "TrentService.ListKeys", b"{}", None, agent.encode())
     assert [event["userAgent"] for event in kms.audit_log] == agents + agents[:3]
-    assert len(kms.backend.audit._strings) <= 1024
+    assert len(audit_of(kms)._strings) <= 1024

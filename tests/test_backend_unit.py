@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kms_mock import FrozenClock
-from kms_mock._dispatch import OPERATIONS, dispatch
+from kms_mock._dispatch import dispatch
 from kms_mock._errors import (
     NotImplementedByMock,
     SerializationException,
@@ -113,7 +113,6 @@ def test_every_served_response_fits_its_output_shape(backend: Backend) -> None:
     ]
     for operation, params in calls:
         assert check_response(operation, call(backend, operation, params)) == [], operation
-    assert {op for op, _ in calls} | {"CreateKey"} <= set(OPERATIONS)
 
 
 def test_unknown_operation(backend: Backend) -> None:

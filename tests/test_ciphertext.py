@@ -19,12 +19,18 @@ from kms_mock._ciphertext import (
     parse,
     seal,
 )
+from tests._helpers import exactly
 
 SECRET = bytes(range(32))
 MATERIAL_ID = hashlib.sha256(b"material").hexdigest()
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 NONCE = bytes(range(100, 100 + NONCE_SIZE))
 CONTEXT = {"purpose": "test", "tenant": "acme"}
+
+# MalformedCiphertext's reasons (AWS's InvalidCiphertextException has no message).
+FOREIGN = "not a kms_mock ciphertext"
+TRUNCATED = "truncated ciphertext"
+UNAUTHENTIC = "authentication failed"
 
 contexts = st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=5)
 
@@ -128,7 +134,7 @@ def test_other_regions_and_mrk_ids_round_trip() -> None:
 
 def test_open_sealed_rejects_another_secret() -> None:
     envelope = parse(make_blob())
-    with pytest.raises(MalformedCiphertext):
+    with pytest.raises(MalformedCiphertext, match=exactly(UNAUTHENTIC)):
         open_sealed(envelope, bytes(32), CONTEXT)
 
 
@@ -144,7 +150,7 @@ def test_open_sealed_rejects_another_secret() -> None:
 )
 def test_open_sealed_rejects_another_context(context: dict[str, str] | None) -> None:
     envelope = parse(make_blob())
-    with pytest.raises(MalformedCiphertext):
+    with pytest.raises(MalformedCiphertext, match=exactly(UNAUTHENTIC)):
         open_sealed(envelope, SECRET, context)
 
 
@@ -152,7 +158,7 @@ def test_the_context_digest_is_authenticated() -> None:
     # Swapping in the digest of another context must not help an attacker.
     blob = make_blob()
     forged = blob[:38] + bytes.fromhex(context_digest({"purpose": "test"})) + blob[70:]
-    with pytest.raises(MalformedCiphertext):
+    with pytest.raises(MalformedCiphertext, match=exactly(UNAUTHENTIC)):
         open_sealed(parse(forged), SECRET, {"purpose": "test"})
 
 
@@ -160,25 +166,35 @@ def test_every_single_byte_change_is_detected() -> None:
     blob = make_blob(b"abc")
     for index in range(len(blob)):
         tampered = blob[:index] + bytes((blob[index] ^ 0x80,)) + blob[index + 1 :]
-        with pytest.raises(MalformedCiphertext):
+        with pytest.raises(MalformedCiphertext):  # unauthentic, or no longer parses
             open_sealed(parse(tampered), SECRET, CONTEXT)
 
 
 @pytest.mark.parametrize(
     ("mangle", "reason"),
     [
-        pytest.param(lambda b: b"\x01\x02\x02\x00\x79" + b[5:], "not a kms_mock", id="magic"),
-        pytest.param(lambda b: b[:5] + b"\x02" + b[6:], "not a kms_mock", id="version"),
-        pytest.param(lambda b: b"", "not a kms_mock", id="empty"),
-        pytest.param(lambda b: b[:70], "not a kms_mock", id="no-key-reference"),
-        pytest.param(lambda b: b[:75], "truncated", id="cut-in-key-reference"),
-        pytest.param(lambda b: b[: len(b) - 6], "truncated", id="cut-in-tag"),
-        pytest.param(lambda b: b[68:], "not a kms_mock", id="first-68-bytes-removed"),
+        pytest.param(lambda b: b"\x01\x02\x02\x00\x79" + b[5:], FOREIGN, id="magic"),
+        pytest.param(lambda b: b[:5] + b"\x02" + b[6:], FOREIGN, id="version"),
+        pytest.param(lambda b: b"", FOREIGN, id="empty"),
+        pytest.param(lambda b: b[:70], FOREIGN, id="no-key-reference"),
+        pytest.param(lambda b: b[:71], TRUNCATED, id="cut-after-the-key-reference-length"),
+        pytest.param(lambda b: b[:75], TRUNCATED, id="cut-in-key-reference"),
+        pytest.param(lambda b: b[: len(b) - 6], TRUNCATED, id="cut-in-tag"),
+        pytest.param(lambda b: b[:-1], TRUNCATED, id="one-byte-short"),
+        pytest.param(lambda b: b[68:], FOREIGN, id="first-68-bytes-removed"),
     ],
 )
 def test_parse_rejects_foreign_and_truncated_bytes(mangle: Any, reason: str) -> None:
-    with pytest.raises(MalformedCiphertext, match=reason):
+    with pytest.raises(MalformedCiphertext, match=exactly(reason)):
         parse(mangle(make_blob(b"")))
+
+
+def test_an_empty_plaintext_seals_to_a_header_and_a_tag() -> None:
+    # The shortest ciphertext there is: the parser's length check must let it through.
+    blob = make_blob(b"")
+    envelope = parse(blob)
+    assert (len(envelope.header), len(envelope.sealed)) == (len(blob) - 16, 16)
+    assert open_sealed(envelope, SECRET, CONTEXT) == b""
 
 
 def test_parse_rejects_an_unreadable_key_reference() -> None:
@@ -186,5 +202,5 @@ def test_parse_rejects_an_unreadable_key_reference() -> None:
     ref = b"us-east-1:123456789012:" + KEY_ID.encode()
     assert ref in blob
     for bad in (b"us-east-1;123456789012:" + KEY_ID.encode(), b"\xff" + ref[1:]):
-        with pytest.raises(MalformedCiphertext, match="unreadable key reference"):
+        with pytest.raises(MalformedCiphertext, match=exactly("unreadable key reference")):
             parse(blob.replace(ref, bad))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from typing import Any
 
 import freezegun
 import pytest
 import time_machine
 
-from kms_mock import Clock, FrozenClock, KmsMockError, SystemClock, UsageError
+from kms_mock import FrozenClock, KmsMockError, SystemClock, UsageError, mock_kms
+from tests._helpers import new_client, new_key, stored_key
 
 UTC = _dt.UTC
 START = _dt.datetime(2025, 1, 1, tzinfo=UTC)
@@ -38,6 +40,7 @@ def test_default_start() -> None:
     "start",
     [
         "2025-01-01T00:00:00Z",
+        "2025-01-01T00:00:00.000Z",
         "2025-01-01T00:00:00+00:00",
         "2025-01-01T02:00:00+02:00",
         "2024-12-31T19:00:00-05:00",
@@ -334,17 +337,37 @@ def test_listener_sees_the_clock_already_moved() -> None:
     assert seen == [START + _dt.timedelta(hours=1)]
 
 
-def test_both_clocks_are_clocks() -> None:
-    assert isinstance(FrozenClock(), Clock)
-    assert isinstance(SystemClock(), Clock)
+class Sundial:
+    """A clock with only ``now()`` (and a way for the test to move it): it tells no one."""
+
+    def __init__(self) -> None:
+        self.when = START
+
+    def now(self) -> _dt.datetime:
+        return self.when
+
+    def advance(self, *, days: float) -> None:
+        self.when += _dt.timedelta(days=days)
 
 
-def test_a_clock_needs_only_now() -> None:
-    class Sundial:
-        def now(self) -> _dt.datetime:
-            return START
-
-    assert isinstance(Sundial(), Clock)
+@pytest.mark.parametrize(
+    ("make_clock", "tells_of_its_moves"),
+    [(FrozenClock, True), (SystemClock, True), (Sundial, False)],
+    ids=["frozen", "system", "only-now"],
+)
+def test_due_events_happen_at_the_move_when_the_clock_tells_of_it(
+    make_clock: Callable[[], FrozenClock | SystemClock | Sundial], tells_of_its_moves: bool
+) -> None:
+    clock = make_clock()
+    with mock_kms(clock=clock) as kms:
+        client = new_client()
+        key_id = new_key(client)["KeyId"]
+        client.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
+        clock.advance(days=90)
+        # The stored key, not the handle: reading the handle reads the clock first.
+        rotated_at_the_move = len(stored_key(kms, key_id).materials) == 2
+        assert len(kms.key_materials(key_id)) == 2  # any clock: by the next read
+    assert rotated_at_the_move is tells_of_its_moves
 
 
 # -- SystemClock --------------------------------------------------------------------------------

@@ -12,11 +12,10 @@ from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._ciphertext import NONCE_SIZE, parse
-from tests.conftest import START, error_of
+from tests._helpers import START, audit_of, error_of, new_key, raises, stores
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
-    from mypy_boto3_kms.type_defs import KeyMetadataTypeDef
 
 ACCOUNT = "123456789012"
 ARN_PREFIX = f"arn:aws:kms:us-east-1:{ACCOUNT}:"
@@ -32,10 +31,6 @@ CONTEXT = {"purpose": "test", "tenant": "acme"}
 Call = Callable[["KMSClient"], object]
 
 
-def make_key(client: KMSClient, **kwargs: Any) -> KeyMetadataTypeDef:
-    return client.create_key(**kwargs)["KeyMetadata"]
-
-
 def current_material(client: KMSClient, key_id: str) -> str:
     return client.describe_key(KeyId=key_id)["KeyMetadata"]["CurrentKeyMaterialId"]
 
@@ -46,12 +41,6 @@ def encrypt(client: KMSClient, key_id: str, plaintext: bytes = b"secret", **kwar
 
 def members(response: Any) -> set[str]:
     return set(response) - {"ResponseMetadata"}
-
-
-def raises(call: Callable[[], object]) -> pytest.ExceptionInfo[ClientError]:
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    return excinfo
 
 
 def assert_invalid_ciphertext(excinfo: pytest.ExceptionInfo[ClientError]) -> None:
@@ -78,7 +67,7 @@ def last_usage(client: KMSClient, key_id: str) -> Any:
 
 @pytest.mark.parametrize("form", ["key id", "key ARN", "alias name", "alias ARN"])
 def test_round_trip_by_every_identifier_form(client: KMSClient, form: str) -> None:
-    key = make_key(client)
+    key = new_key(client)
     client.create_alias(AliasName="alias/app", TargetKeyId=key["KeyId"])
     identifier = {
         "key id": key["KeyId"],
@@ -98,7 +87,7 @@ def test_round_trip_by_every_identifier_form(client: KMSClient, form: str) -> No
 
 
 def test_encrypt_response_has_exactly_blob_key_arn_and_algorithm(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     response = client.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
     assert members(response) == {"CiphertextBlob", "KeyId", "EncryptionAlgorithm"}
     assert "KeyMaterialId" not in response
@@ -107,7 +96,7 @@ def test_encrypt_response_has_exactly_blob_key_arn_and_algorithm(client: KMSClie
 
 
 def test_decrypt_response_names_the_material_that_encrypted(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     material = current_material(client, key["KeyId"])
     response = client.decrypt(CiphertextBlob=encrypt(client, key["KeyId"]))
     assert members(response) == {"KeyId", "Plaintext", "EncryptionAlgorithm", "KeyMaterialId"}
@@ -118,14 +107,14 @@ def test_decrypt_response_names_the_material_that_encrypted(client: KMSClient) -
 
 
 def test_every_byte_value_round_trips(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     plaintext = bytes(range(256))
     blob = encrypt(client, key["KeyId"], plaintext)
     assert client.decrypt(CiphertextBlob=blob)["Plaintext"] == plaintext
 
 
 def test_encrypting_twice_gives_different_ciphertexts(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     first, second = encrypt(client, key["KeyId"]), encrypt(client, key["KeyId"])
     assert first != second
     assert client.decrypt(CiphertextBlob=first)["Plaintext"] == b"secret"
@@ -135,7 +124,7 @@ def test_encrypting_twice_gives_different_ciphertexts(client: KMSClient) -> None
 def test_old_ciphertext_decrypts_with_its_own_material_after_rotations(
     client: KMSClient,
 ) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blobs: list[tuple[bytes, bytes, str]] = []
     for version in range(4):
         plaintext = f"version {version}".encode()
@@ -168,7 +157,7 @@ def test_aws_managed_key_encrypts_and_decrypts(client: KMSClient) -> None:
 
 
 def test_grant_tokens_up_to_ten_are_accepted(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     tokens = [f"token-{i}" for i in range(10)]
     blob = client.encrypt(KeyId=key["KeyId"], Plaintext=b"x", GrantTokens=tokens)["CiphertextBlob"]
     assert client.decrypt(CiphertextBlob=blob, GrantTokens=tokens)["Plaintext"] == b"x"
@@ -188,7 +177,7 @@ def test_grant_tokens_up_to_ten_are_accepted(client: KMSClient) -> None:
 def test_eleven_grant_tokens_are_rejected(
     client: KMSClient, call: Callable[[KMSClient, str, list[str]], object]
 ) -> None:
-    key = make_key(client)
+    key = new_key(client)
     excinfo = raises(lambda: call(client, key["KeyId"], ["t"] * 11))
     code, message, status = error_of(excinfo)
     assert (code, status) == ("ValidationException", 400)
@@ -203,7 +192,7 @@ def test_eleven_grant_tokens_are_rejected(
 
 
 def test_context_order_does_not_matter(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blob = encrypt(client, key["KeyId"], EncryptionContext={"a": "1", "b": "2", "c": "3"})
     reordered = {"c": "3", "a": "1", "b": "2"}
     assert list(reordered) != ["a", "b", "c"]
@@ -212,7 +201,7 @@ def test_context_order_does_not_matter(client: KMSClient) -> None:
 
 
 def test_context_with_unicode_round_trips(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     context = {"名前": "値", "emoji": "🔑", "empty": ""}
     blob = encrypt(client, key["KeyId"], EncryptionContext=context)
     assert client.decrypt(CiphertextBlob=blob, EncryptionContext=context)["Plaintext"] == b"secret"
@@ -236,7 +225,7 @@ def test_context_with_unicode_round_trips(client: KMSClient) -> None:
 def test_wrong_context_is_invalid_ciphertext_without_message(
     client: KMSClient, context: dict[str, str] | None
 ) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blob = encrypt(client, key["KeyId"], EncryptionContext=CONTEXT)
     kwargs: dict[str, Any] = {} if context is None else {"EncryptionContext": context}
     assert_invalid_ciphertext(raises(lambda: client.decrypt(CiphertextBlob=blob, **kwargs)))
@@ -245,7 +234,7 @@ def test_wrong_context_is_invalid_ciphertext_without_message(
 
 
 def test_context_given_where_none_was_used_is_invalid(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blob = encrypt(client, key["KeyId"])
     assert_invalid_ciphertext(
         raises(lambda: client.decrypt(CiphertextBlob=blob, EncryptionContext={"a": "b"}))
@@ -253,7 +242,7 @@ def test_context_given_where_none_was_used_is_invalid(client: KMSClient) -> None
 
 
 def test_empty_context_is_the_same_as_none(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blob = encrypt(client, key["KeyId"], EncryptionContext={})
     assert client.decrypt(CiphertextBlob=blob)["Plaintext"] == b"secret"
 
@@ -282,7 +271,7 @@ def _offsets(blob: bytes) -> dict[str, int]:
     "part", ["magic", "version", "material", "context digest", "nonce", "body", "tag"]
 )
 def test_flipped_byte_is_invalid_ciphertext(client: KMSClient, part: str) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blob = encrypt(client, key["KeyId"], b"0123456789")
     tampered = _flip(blob, _offsets(blob)[part])
     assert_invalid_ciphertext(raises(lambda: client.decrypt(CiphertextBlob=tampered)))
@@ -306,13 +295,13 @@ def test_flipped_byte_is_invalid_ciphertext(client: KMSClient, part: str) -> Non
 def test_mangled_ciphertext_is_invalid_ciphertext(
     client: KMSClient, mangle: Callable[[bytes], bytes]
 ) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blob = mangle(encrypt(client, key["KeyId"]))
     assert_invalid_ciphertext(raises(lambda: client.decrypt(CiphertextBlob=blob)))
 
 
 def test_no_single_byte_change_ever_decrypts(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blob = encrypt(client, key["KeyId"], b"abc")
     envelope = parse(blob)
     key_ref = range(70, len(envelope.header) - NONCE_SIZE)  # length byte + "<region>:..."
@@ -329,7 +318,7 @@ def test_no_single_byte_change_ever_decrypts(client: KMSClient) -> None:
 
 
 def test_changed_key_reference_is_access_denied(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blob = encrypt(client, key["KeyId"])
     last_id_char = len(parse(blob).header) - NONCE_SIZE - 1
     excinfo = raises(lambda: client.decrypt(CiphertextBlob=_flip(blob, last_id_char)))
@@ -341,7 +330,7 @@ def test_changed_key_reference_is_access_denied(client: KMSClient) -> None:
 
 @pytest.mark.parametrize("form", ["key id", "key ARN", "alias"])
 def test_decrypt_with_another_keys_id_is_incorrect_key(client: KMSClient, form: str) -> None:
-    key, other = make_key(client), make_key(client)
+    key, other = new_key(client), new_key(client)
     client.create_alias(AliasName="alias/other", TargetKeyId=other["KeyId"])
     named = {"key id": other["KeyId"], "key ARN": other["Arn"], "alias": "alias/other"}[form]
     blob = encrypt(client, key["KeyId"])
@@ -350,15 +339,15 @@ def test_decrypt_with_another_keys_id_is_incorrect_key(client: KMSClient, form: 
 
 
 def test_decrypt_with_an_hmac_key_id_is_incorrect_key(client: KMSClient) -> None:
-    key = make_key(client)
-    hmac_key = make_key(client, KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
+    key = new_key(client)
+    hmac_key = new_key(client, KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
     blob = encrypt(client, key["KeyId"])
     excinfo = raises(lambda: client.decrypt(CiphertextBlob=blob, KeyId=hmac_key["KeyId"]))
     assert_error(excinfo, "IncorrectKeyException", INCORRECT_KEY)
 
 
 def test_re_encrypt_with_another_source_key_is_incorrect_key(client: KMSClient) -> None:
-    key, other = make_key(client), make_key(client)
+    key, other = new_key(client), new_key(client)
     blob = encrypt(client, key["KeyId"])
     excinfo = raises(
         lambda: client.re_encrypt(
@@ -371,7 +360,7 @@ def test_re_encrypt_with_another_source_key_is_incorrect_key(client: KMSClient) 
 def test_ciphertext_of_a_deleted_key_is_access_denied(
     client: KMSClient, clock: FrozenClock
 ) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blob = encrypt(client, key["KeyId"])
     client.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
     pending = raises(lambda: client.decrypt(CiphertextBlob=blob))
@@ -381,14 +370,14 @@ def test_ciphertext_of_a_deleted_key_is_access_denied(
     excinfo = raises(lambda: client.decrypt(CiphertextBlob=blob))
     assert_error(excinfo, "AccessDeniedException", NO_SUCH_KEY, modeled=False)
     re_encrypted = raises(
-        lambda: client.re_encrypt(CiphertextBlob=blob, DestinationKeyId=make_key(client)["KeyId"])
+        lambda: client.re_encrypt(CiphertextBlob=blob, DestinationKeyId=new_key(client)["KeyId"])
     )
     assert_error(re_encrypted, "AccessDeniedException", NO_SUCH_KEY, modeled=False)
 
 
 def test_ciphertext_from_another_region_is_access_denied(client: KMSClient) -> None:
     europe = boto3.client("kms", region_name="eu-west-1")
-    key = make_key(europe)
+    key = new_key(europe)
     blob = encrypt(europe, key["KeyId"])
 
     excinfo = raises(lambda: client.decrypt(CiphertextBlob=blob))
@@ -399,7 +388,7 @@ def test_ciphertext_from_another_region_is_access_denied(client: KMSClient) -> N
 def test_ciphertext_from_another_mock_is_access_denied() -> None:
     with mock_kms(clock=FrozenClock(START)):
         first = boto3.client("kms", region_name="us-east-1")
-        blob = encrypt(first, make_key(first)["KeyId"])
+        blob = encrypt(first, new_key(first)["KeyId"])
     with mock_kms(clock=FrozenClock(START)):
         second = boto3.client("kms", region_name="us-east-1")
         excinfo = raises(lambda: second.decrypt(CiphertextBlob=blob))
@@ -419,7 +408,7 @@ USING_THE_KEY: dict[str, Callable[[KMSClient, str], object]] = {
 
 @pytest.mark.parametrize("operation", list(USING_THE_KEY))
 def test_disabled_key_is_disabled_exception(client: KMSClient, operation: str) -> None:
-    key = make_key(client)
+    key = new_key(client)
     client.disable_key(KeyId=key["KeyId"])
     excinfo = raises(lambda: USING_THE_KEY[operation](client, key["KeyId"]))
     assert_error(excinfo, "DisabledException", f"{key['Arn']} is disabled.")
@@ -427,7 +416,7 @@ def test_disabled_key_is_disabled_exception(client: KMSClient, operation: str) -
 
 @pytest.mark.parametrize("operation", list(USING_THE_KEY))
 def test_pending_deletion_key_is_invalid_state(client: KMSClient, operation: str) -> None:
-    key = make_key(client)
+    key = new_key(client)
     client.schedule_key_deletion(KeyId=key["KeyId"])
     excinfo = raises(lambda: USING_THE_KEY[operation](client, key["KeyId"]))
     assert_error(excinfo, "KMSInvalidStateException", f"{key['Arn']} is pending deletion.")
@@ -435,14 +424,14 @@ def test_pending_deletion_key_is_invalid_state(client: KMSClient, operation: str
 
 @pytest.mark.parametrize("operation", list(USING_THE_KEY))
 def test_key_pending_import_is_invalid_state(client: KMSClient, operation: str) -> None:
-    key = make_key(client, Origin="EXTERNAL")
+    key = new_key(client, Origin="EXTERNAL")
     assert key["KeyState"] == "PendingImport"
     excinfo = raises(lambda: USING_THE_KEY[operation](client, key["KeyId"]))
     assert_error(excinfo, "KMSInvalidStateException", f"{key['Arn']} is pending import.")
 
 
 def test_ciphertext_of_a_disabled_key_does_not_decrypt_until_enabled(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blob = encrypt(client, key["KeyId"])
     client.disable_key(KeyId=key["KeyId"])
     excinfo = raises(lambda: client.decrypt(CiphertextBlob=blob))
@@ -453,7 +442,7 @@ def test_ciphertext_of_a_disabled_key_does_not_decrypt_until_enabled(client: KMS
 
 
 def test_re_encrypt_checks_the_state_of_both_keys(client: KMSClient) -> None:
-    source, destination = make_key(client), make_key(client)
+    source, destination = new_key(client), new_key(client)
     blob = encrypt(client, source["KeyId"])
     client.disable_key(KeyId=destination["KeyId"])
     to_disabled = raises(
@@ -473,7 +462,7 @@ def test_re_encrypt_checks_the_state_of_both_keys(client: KMSClient) -> None:
 
 
 def test_sign_verify_key_cannot_encrypt(client: KMSClient) -> None:
-    key = make_key(client, KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
+    key = new_key(client, KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
     excinfo = raises(lambda: client.encrypt(KeyId=key["KeyId"], Plaintext=b"x"))
     message = f"{key['Arn']} key usage is SIGN_VERIFY which is not valid for Encrypt."
     assert_error(excinfo, "InvalidKeyUsageException", message)
@@ -481,15 +470,15 @@ def test_sign_verify_key_cannot_encrypt(client: KMSClient) -> None:
 
 @pytest.mark.parametrize("operation", list(USING_THE_KEY))
 def test_hmac_key_cannot_encrypt_or_make_data_keys(client: KMSClient, operation: str) -> None:
-    key = make_key(client, KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
+    key = new_key(client, KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
     excinfo = raises(lambda: USING_THE_KEY[operation](client, key["KeyId"]))
     message = f"{key['Arn']} key usage is GENERATE_VERIFY_MAC which is not valid for {operation}."
     assert_error(excinfo, "InvalidKeyUsageException", message)
 
 
 def test_re_encrypt_to_a_sign_verify_key_is_invalid_key_usage(client: KMSClient) -> None:
-    source = make_key(client)
-    signing = make_key(client, KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
+    source = new_key(client)
+    signing = new_key(client, KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
     blob = encrypt(client, source["KeyId"])
     excinfo = raises(
         lambda: client.re_encrypt(CiphertextBlob=blob, DestinationKeyId=signing["KeyId"])
@@ -499,7 +488,7 @@ def test_re_encrypt_to_a_sign_verify_key_is_invalid_key_usage(client: KMSClient)
 
 
 def test_rsa_algorithm_on_a_symmetric_key_is_invalid_key_usage(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     message = "Algorithm RSAES_OAEP_SHA_256 is incompatible with key spec SYMMETRIC_DEFAULT."
     excinfo = raises(
         lambda: client.encrypt(
@@ -516,7 +505,7 @@ def test_rsa_algorithm_on_a_symmetric_key_is_invalid_key_usage(client: KMSClient
 
 
 def test_rsa_encryption_key_needs_an_rsa_algorithm(client: KMSClient) -> None:
-    key = make_key(client, KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")
+    key = new_key(client, KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")
     excinfo = raises(lambda: client.encrypt(KeyId=key["KeyId"], Plaintext=b"x"))
     message = "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_2048."
     assert_error(excinfo, "InvalidKeyUsageException", message)
@@ -524,7 +513,7 @@ def test_rsa_encryption_key_needs_an_rsa_algorithm(client: KMSClient) -> None:
 
 def test_asymmetric_encryption_round_trips(client: KMSClient) -> None:
     # RSA-OAEP in depth: tests/test_asymmetric_encryption.py.
-    key = make_key(client, KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")
+    key = new_key(client, KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")
     algorithm: Literal["RSAES_OAEP_SHA_256"] = "RSAES_OAEP_SHA_256"
     blob = client.encrypt(KeyId=key["KeyId"], Plaintext=b"x", EncryptionAlgorithm=algorithm)
     decrypted = client.decrypt(
@@ -535,7 +524,7 @@ def test_asymmetric_encryption_round_trips(client: KMSClient) -> None:
 
 @pytest.mark.parametrize("operation", ["GenerateDataKey", "GenerateDataKeyWithoutPlaintext"])
 def test_rsa_encryption_key_cannot_make_data_keys(client: KMSClient, operation: str) -> None:
-    key = make_key(client, KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")
+    key = new_key(client, KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")
     excinfo = raises(lambda: USING_THE_KEY[operation](client, key["KeyId"]))
     # Not recorded from AWS; the mock words it like the recorded key-usage message.
     message = f"{key['Arn']} key KeySpec is RSA_2048 which is not valid for {operation}."
@@ -543,7 +532,7 @@ def test_rsa_encryption_key_cannot_make_data_keys(client: KMSClient, operation: 
 
 
 def test_ciphertext_is_required_without_ignore_ciphertext(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     for call in (
         lambda: client.decrypt(KeyId=key["KeyId"]),
         lambda: client.decrypt(KeyId=key["KeyId"], DryRun=True),
@@ -557,7 +546,7 @@ def test_ciphertext_is_required_without_ignore_ciphertext(client: KMSClient) -> 
 
 
 def test_plaintext_over_4096_bytes_is_rejected(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     excinfo = raises(lambda: client.encrypt(KeyId=key["KeyId"], Plaintext=b"x" * 4097))
     message = (
         "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: "
@@ -568,7 +557,7 @@ def test_plaintext_over_4096_bytes_is_rejected(client: KMSClient) -> None:
 
 @pytest.mark.parametrize("size", [1, 32, 1000, 4096])
 def test_ciphertext_is_158_plus_n_bytes_and_fits_the_limit(client: KMSClient, size: int) -> None:
-    key = make_key(client)
+    key = new_key(client)
     plaintext = bytes(i % 251 for i in range(size))
     blob = encrypt(client, key["KeyId"], plaintext)
     assert len(blob) == 158 + size <= 6144
@@ -576,7 +565,7 @@ def test_ciphertext_is_158_plus_n_bytes_and_fits_the_limit(client: KMSClient, si
 
 
 def test_ciphertext_starts_like_an_aws_blob(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blob = encrypt(client, key["KeyId"])
     assert blob[:5] == bytes.fromhex("0102020078")
 
@@ -591,7 +580,7 @@ def test_ciphertext_starts_like_an_aws_blob(client: KMSClient) -> None:
     ],
 )
 def test_data_key_sizes(client: KMSClient, kwargs: dict[str, Any], size: int) -> None:
-    key = make_key(client)
+    key = new_key(client)
     response = client.generate_data_key(KeyId=key["KeyId"], **kwargs)
     assert len(response["Plaintext"]) == size
     assert len(response["CiphertextBlob"]) == 158 + size
@@ -601,7 +590,7 @@ def test_data_key_sizes(client: KMSClient, kwargs: dict[str, Any], size: int) ->
 
 @pytest.mark.parametrize("operation", ["generate_data_key", "generate_data_key_without_plaintext"])
 def test_number_of_bytes_over_1024_is_rejected(client: KMSClient, operation: str) -> None:
-    key = make_key(client)
+    key = new_key(client)
     excinfo = raises(lambda: getattr(client, operation)(KeyId=key["KeyId"], NumberOfBytes=1025))
     message = (
         "1 validation error detected: Value '1025' at 'numberOfBytes' failed to satisfy "
@@ -617,13 +606,13 @@ def test_number_of_bytes_over_1024_is_rejected(client: KMSClient, operation: str
 def test_exactly_one_of_key_spec_and_number_of_bytes(
     client: KMSClient, operation: str, kwargs: dict[str, Any]
 ) -> None:
-    key = make_key(client)
+    key = new_key(client)
     excinfo = raises(lambda: getattr(client, operation)(KeyId=key["KeyId"], **kwargs))
     assert_error(excinfo, "ValidationException", EITHER_SIZE, modeled=False)
 
 
 def test_unknown_data_key_spec_is_rejected(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     kwargs: dict[str, Any] = {"KeySpec": "AES-256"}  # botocore does not check enums
     excinfo = raises(lambda: client.generate_data_key(KeyId=key["KeyId"], **kwargs))
     code, message, status = error_of(excinfo)
@@ -635,7 +624,7 @@ def test_unknown_data_key_spec_is_rejected(client: KMSClient) -> None:
 
 
 def test_generate_data_key_round_trips_through_decrypt(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     response = client.generate_data_key(
         KeyId=key["KeyId"], KeySpec="AES_256", EncryptionContext=CONTEXT
     )
@@ -652,7 +641,7 @@ def test_generate_data_key_round_trips_through_decrypt(client: KMSClient) -> Non
 
 
 def test_generate_data_key_without_plaintext_has_no_plaintext(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     response = client.generate_data_key_without_plaintext(
         KeyId=key["KeyId"], NumberOfBytes=64, EncryptionContext=CONTEXT
     )
@@ -664,7 +653,7 @@ def test_generate_data_key_without_plaintext_has_no_plaintext(client: KMSClient)
 
 
 def test_data_keys_are_fresh_each_time(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     keys = {
         client.generate_data_key(KeyId=key["KeyId"], KeySpec="AES_256")["Plaintext"]
         for _ in range(5)
@@ -673,7 +662,7 @@ def test_data_keys_are_fresh_each_time(client: KMSClient) -> None:
 
 
 def test_data_key_decrypts_after_the_key_rotated(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     response = client.generate_data_key(KeyId=key["KeyId"], KeySpec="AES_128")
     client.rotate_key_on_demand(KeyId=key["KeyId"])
     assert current_material(client, key["KeyId"]) != response["KeyMaterialId"]
@@ -689,7 +678,7 @@ def test_data_key_decrypts_after_the_key_rotated(client: KMSClient) -> None:
 
 
 def test_re_encrypt_to_another_key(client: KMSClient) -> None:
-    source, destination = make_key(client), make_key(client)
+    source, destination = new_key(client), new_key(client)
     blob = encrypt(client, source["KeyId"])
     response = client.re_encrypt(CiphertextBlob=blob, DestinationKeyId=destination["KeyId"])
     assert members(response) == {
@@ -718,7 +707,7 @@ def test_re_encrypt_to_another_key(client: KMSClient) -> None:
 
 
 def test_re_encrypt_to_the_same_key_moves_data_onto_current_material(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     old_material = key["CurrentKeyMaterialId"]
     blob = encrypt(client, key["KeyId"])
     client.rotate_key_on_demand(KeyId=key["KeyId"])
@@ -735,7 +724,7 @@ def test_re_encrypt_to_the_same_key_moves_data_onto_current_material(client: KMS
 
 
 def test_re_encrypt_replaces_the_encryption_context(client: KMSClient) -> None:
-    source, destination = make_key(client), make_key(client)
+    source, destination = new_key(client), new_key(client)
     blob = encrypt(client, source["KeyId"], EncryptionContext=CONTEXT)
     new_context = {"stage": "archived"}
 
@@ -765,7 +754,7 @@ def test_re_encrypt_replaces_the_encryption_context(client: KMSClient) -> None:
 
 
 def test_re_encrypt_without_destination_context_leaves_none(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blob = encrypt(client, key["KeyId"], EncryptionContext=CONTEXT)
     response = client.re_encrypt(
         CiphertextBlob=blob, SourceEncryptionContext=CONTEXT, DestinationKeyId=key["KeyId"]
@@ -790,18 +779,18 @@ DRY_RUNS: dict[str, Callable[[KMSClient, str, bytes], object]] = {
 def test_dry_run_succeeds_without_doing_anything(
     kms: MockKMS, client: KMSClient, clock: FrozenClock, operation: str
 ) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blob = encrypt(client, key["KeyId"])
     clock.advance(hours=1)
     usage_before = last_usage(client, key["KeyId"])
-    calls_before = len(kms.backend.audit.records)
+    calls_before = len(audit_of(kms).records)
 
     excinfo = raises(lambda: DRY_RUNS[operation](client, key["KeyId"], blob))
     assert_error(excinfo, "DryRunOperationException", DRY_RUN)
 
     assert last_usage(client, key["KeyId"]) == usage_before
     assert usage_before["Operation"] == "Encrypt"
-    records = kms.backend.audit.records
+    records = audit_of(kms).records
     dry_run_record = records[calls_before]
     assert dry_run_record.event_name == operation
     assert dry_run_record.error is not None
@@ -813,7 +802,7 @@ def test_dry_run_succeeds_without_doing_anything(
 def test_dry_run_with_a_disabled_key_is_disabled_exception(
     client: KMSClient, operation: str
 ) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blob = encrypt(client, key["KeyId"])
     client.disable_key(KeyId=key["KeyId"])
     excinfo = raises(lambda: DRY_RUNS[operation](client, key["KeyId"], blob))
@@ -821,13 +810,13 @@ def test_dry_run_with_a_disabled_key_is_disabled_exception(
 
 
 def test_dry_run_decrypt_still_checks_the_context(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blob = encrypt(client, key["KeyId"], EncryptionContext=CONTEXT)
     assert_invalid_ciphertext(raises(lambda: client.decrypt(CiphertextBlob=blob, DryRun=True)))
 
 
 def test_dry_run_decrypt_ignoring_ciphertext_needs_only_the_key(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     excinfo = raises(
         lambda: client.decrypt(
             KeyId=key["KeyId"], DryRun=True, DryRunModifiers=["IGNORE_CIPHERTEXT"]
@@ -846,7 +835,7 @@ def test_dry_run_decrypt_ignoring_ciphertext_needs_only_the_key(client: KMSClien
 
 
 def test_dry_run_ignoring_ciphertext_requires_the_source_key(client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     decrypt = raises(lambda: client.decrypt(DryRun=True, DryRunModifiers=["IGNORE_CIPHERTEXT"]))
     re_encrypt = raises(
         lambda: client.re_encrypt(
@@ -861,7 +850,7 @@ def test_dry_run_ignoring_ciphertext_requires_the_source_key(client: KMSClient) 
 
 
 def test_dry_run_re_encrypt_ignoring_ciphertext_checks_both_keys(client: KMSClient) -> None:
-    source, destination = make_key(client), make_key(client)
+    source, destination = new_key(client), new_key(client)
 
     def dry_run() -> object:
         return client.re_encrypt(
@@ -884,7 +873,7 @@ def test_dry_run_re_encrypt_ignoring_ciphertext_checks_both_keys(client: KMSClie
 
 
 def test_encrypt_is_tracked_with_the_mock_clock(client: KMSClient, clock: FrozenClock) -> None:
-    key = make_key(client)
+    key = new_key(client)
     assert last_usage(client, key["KeyId"]) == {}
     clock.advance(days=3, hours=4)
     response = client.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
@@ -896,7 +885,7 @@ def test_encrypt_is_tracked_with_the_mock_clock(client: KMSClient, clock: Frozen
 
 
 def test_re_encrypt_is_tracked_on_both_keys(client: KMSClient, clock: FrozenClock) -> None:
-    source, destination = make_key(client), make_key(client)
+    source, destination = new_key(client), new_key(client)
     blob = encrypt(client, source["KeyId"])
     clock.advance(minutes=5)
     client.re_encrypt(CiphertextBlob=blob, DestinationKeyId=destination["KeyId"])
@@ -907,7 +896,7 @@ def test_re_encrypt_is_tracked_on_both_keys(client: KMSClient, clock: FrozenCloc
 
 
 def test_failed_decrypt_is_not_tracked(client: KMSClient, clock: FrozenClock) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blob = encrypt(client, key["KeyId"], EncryptionContext=CONTEXT)
     before = last_usage(client, key["KeyId"])
     clock.advance(hours=1)
@@ -919,16 +908,16 @@ def test_failed_decrypt_is_not_tracked(client: KMSClient, clock: FrozenClock) ->
 
 
 def test_audit_records_the_material_each_call_used(kms: MockKMS, client: KMSClient) -> None:
-    key = make_key(client)
+    key = new_key(client)
     blob = encrypt(client, key["KeyId"])
-    encrypt_record = kms.backend.audit.records[-1]
+    encrypt_record = audit_of(kms).records[-1]
     assert encrypt_record.event_name == "Encrypt"
     assert encrypt_record.key_material_id == key["CurrentKeyMaterialId"]
     assert encrypt_record.resources == (key["Arn"],)
 
     client.rotate_key_on_demand(KeyId=key["KeyId"])
     client.decrypt(CiphertextBlob=blob)
-    decrypt_record = kms.backend.audit.records[-1]
+    decrypt_record = audit_of(kms).records[-1]
     assert decrypt_record.event_name == "Decrypt"
     assert decrypt_record.key_material_id == key["CurrentKeyMaterialId"]
     assert decrypt_record.resources == (key["Arn"],)
@@ -940,7 +929,7 @@ def test_audit_records_the_material_each_call_used(kms: MockKMS, client: KMSClie
 def _encrypt_in_a_fresh_mock(seed: int | None) -> bytes:
     with mock_kms(seed=seed, clock=FrozenClock(START)):
         client = boto3.client("kms", region_name="us-east-1")
-        key_id = make_key(client)["KeyId"]
+        key_id = new_key(client)["KeyId"]
         return encrypt(client, key_id, b"same input", EncryptionContext=CONTEXT)
 
 
@@ -957,9 +946,9 @@ def test_unseeded_mocks_make_different_ciphertexts() -> None:
 def test_a_blob_naming_another_account_leaves_the_backend_unchanged(
     client: KMSClient, kms: MockKMS
 ) -> None:
-    blob = encrypt(client, make_key(client)["KeyId"])
+    blob = encrypt(client, new_key(client)["KeyId"])
     foreign = blob.replace(b"123456789012", b"999999999999")
-    stores_before = [(s.account_id, s.region) for s in kms.backend.regions()]
+    stores_before = stores(kms)
     excinfo = raises(lambda: client.decrypt(CiphertextBlob=foreign))
     assert error_of(excinfo)[0] == "AccessDeniedException"
-    assert [(s.account_id, s.region) for s in kms.backend.regions()] == stores_before
+    assert stores(kms) == stores_before

@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
-from tests.conftest import START, error_of
+from tests._helpers import START, error_of, new_key, raises
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -45,16 +44,6 @@ SPECS: dict[str, Callable[[Any], bool]] = {
     ),
     "ECC_NIST_EDWARDS25519": lambda k: isinstance(k, ed25519.Ed25519PrivateKey),
 }
-
-
-def raises(call: Callable[[], object]) -> pytest.ExceptionInfo[ClientError]:
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    return excinfo
-
-
-def new_key(client: KMSClient, **kwargs: Any) -> dict[str, Any]:
-    return dict(client.create_key(**kwargs)["KeyMetadata"])
 
 
 def generate(client: KMSClient, operation: str, **kwargs: Any) -> dict[str, Any]:

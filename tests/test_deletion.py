@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._operations import keys as keys_module
-from tests.conftest import error_of
+from tests._helpers import error_of, schedule_of, stored_key_ids
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -36,10 +36,6 @@ def out_of_range(days: int) -> str:
 
 def not_found(key_arn: str) -> tuple[str, str, int]:
     return ("NotFoundException", f"Key '{key_arn}' does not exist", 400)
-
-
-def stored_keys(kms: MockKMS) -> dict[str, Any]:
-    return dict(kms.backend.region(ACCOUNT, REGION).keys)
 
 
 @pytest.fixture
@@ -168,10 +164,10 @@ def test_deletion_happens_when_the_clock_moves_without_a_request(
 ) -> None:
     client.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
     clock.advance(days=6, hours=23, minutes=59, seconds=59)
-    assert key["KeyId"] in stored_keys(kms)
+    assert key["KeyId"] in stored_key_ids(kms)
     clock.advance(seconds=1)
     # No request since the move: the clock itself applied the deletion.
-    assert key["KeyId"] not in stored_keys(kms)
+    assert key["KeyId"] not in stored_key_ids(kms)
     with pytest.raises(ClientError) as excinfo:
         client.describe_key(KeyId=key["KeyId"])
     assert error_of(excinfo) == not_found(key["Arn"])
@@ -207,8 +203,8 @@ def test_deletion_dated_on_schedule_after_a_jump_of_years(
         (second["KeyId"], START + _dt.timedelta(days=9)),
         (first["KeyId"], START + _dt.timedelta(days=30)),
     ]
-    assert stored_keys(kms) == {}
-    assert len(kms.backend.schedule) == 0
+    assert stored_key_ids(kms) == []
+    assert len(schedule_of(kms)) == 0
 
 
 def service_events(kms: MockKMS) -> list[dict[str, Any]]:
@@ -389,7 +385,7 @@ def test_deletion_under_time_machine() -> None:
         with pytest.raises(ClientError) as excinfo:
             client.describe_key(KeyId=key["KeyId"])
         assert error_of(excinfo) == not_found(key["Arn"])
-        assert kms.backend.region(ACCOUNT, REGION).keys == {}
+        assert stored_key_ids(kms) == []
 
 
 def test_deletion_with_the_system_clocks_own_advance() -> None:
@@ -399,4 +395,4 @@ def test_deletion_with_the_system_clocks_own_advance() -> None:
         client.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
         kms.clock.advance(days=7)  # type: ignore[attr-defined]
         # advance notifies the backend: deleted before any request.
-        assert key_id not in kms.backend.region(ACCOUNT, REGION).keys
+        assert key_id not in stored_key_ids(kms)

@@ -8,7 +8,6 @@ leaves no trace there either.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -16,8 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
-from tests.conftest import START, error_of
-from tests.store_dump import dump
+from tests._helpers import START, dump, error_of, raises, stores
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -28,51 +26,43 @@ EBS = "alias/aws/ebs"
 DRY_RUN = "The request would have succeeded, but the DryRun option is set."
 
 
-def _raises(call: Callable[[], object]) -> pytest.ExceptionInfo[ClientError]:
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    return excinfo
-
-
 def _nothing_of_ebs(client: KMSClient) -> None:
     assert client.list_keys()["Keys"] == []
     assert client.list_aliases()["Aliases"] == []
 
 
 def test_generate_mac_on_an_aws_alias_creates_no_key(kms: MockKMS, client: KMSClient) -> None:
-    before = dump(kms.backend)
-    excinfo = _raises(
+    before = dump(kms)
+    excinfo = raises(
         lambda: client.generate_mac(KeyId=EBS, Message=b"m", MacAlgorithm="HMAC_SHA_256")
     )
     code, message, status = error_of(excinfo)
     assert (code, status) == ("InvalidKeyUsageException", 400)
     assert message.endswith(" key usage is ENCRYPT_DECRYPT which is not valid for GenerateMac.")
     _nothing_of_ebs(client)
-    assert dump(kms.backend) == before
+    assert dump(kms) == before
 
 
 def test_get_public_key_on_an_aws_alias_creates_no_key(kms: MockKMS, client: KMSClient) -> None:
-    before = dump(kms.backend)
-    excinfo = _raises(lambda: client.get_public_key(KeyId=EBS))
+    before = dump(kms)
+    excinfo = raises(lambda: client.get_public_key(KeyId=EBS))
     assert error_of(excinfo)[0] == "UnsupportedOperationException"
     _nothing_of_ebs(client)
-    assert dump(kms.backend) == before
+    assert dump(kms) == before
 
 
 def test_dry_run_encrypt_on_an_aws_alias_creates_no_key(kms: MockKMS, client: KMSClient) -> None:
-    before = dump(kms.backend)
-    excinfo = _raises(lambda: client.encrypt(KeyId=EBS, Plaintext=b"x", DryRun=True))
+    before = dump(kms)
+    excinfo = raises(lambda: client.encrypt(KeyId=EBS, Plaintext=b"x", DryRun=True))
     assert error_of(excinfo) == ("DryRunOperationException", DRY_RUN, 400)
     _nothing_of_ebs(client)
-    assert dump(kms.backend) == before
+    assert dump(kms) == before
 
 
 def test_failed_call_names_the_key_a_later_call_creates(client: KMSClient) -> None:
     # The key a failed call names in its message is the one that appears later:
     # the AWS managed key's id does not depend on which call first named its alias.
-    excinfo = _raises(
-        lambda: client.sign(KeyId=EBS, Message=b"m", SigningAlgorithm="ECDSA_SHA_256")
-    )
+    excinfo = raises(lambda: client.sign(KeyId=EBS, Message=b"m", SigningAlgorithm="ECDSA_SHA_256"))
     message = error_of(excinfo)[1]
     created = client.describe_key(KeyId=EBS)["KeyMetadata"]
     assert message == f"{created['Arn']} key usage is ENCRYPT_DECRYPT which is not valid for Sign."
@@ -101,7 +91,7 @@ def _seeded_ids(*, fail_first: bool) -> list[str]:
     with mock_kms(clock=FrozenClock(START), seed=3):
         client = boto3.client("kms", region_name=REGION)
         if fail_first:
-            _raises(lambda: client.encrypt(KeyId=EBS, Plaintext=b"x", DryRun=True))
+            raises(lambda: client.encrypt(KeyId=EBS, Plaintext=b"x", DryRun=True))
         managed = client.describe_key(KeyId=EBS)["KeyMetadata"]
         customer = client.create_key()["KeyMetadata"]
         return [managed["KeyId"], managed["CurrentKeyMaterialId"], customer["KeyId"]]
@@ -114,10 +104,6 @@ def test_seeded_aws_managed_key_does_not_depend_on_failed_calls_before_it() -> N
 
 
 # -- account and Region stores appear only with something in them ---------------------------
-
-
-def _stores(kms: MockKMS) -> list[tuple[str, str]]:
-    return [(store.account_id, store.region) for store in kms.backend.regions()]
 
 
 @pytest.mark.parametrize(
@@ -137,18 +123,18 @@ def test_a_look_into_a_new_region_leaves_no_store(
     client = boto3.client("kms", region_name="eu-west-3")
     with contextlib.suppress(ClientError):
         getattr(client, operation)(**params)
-    assert _stores(kms) == []
+    assert stores(kms) == {}
 
 
 def test_a_write_in_a_new_region_keeps_its_store(kms: MockKMS) -> None:
     client = boto3.client("kms", region_name="eu-west-3")
     client.list_keys()
     client.create_key()
-    assert _stores(kms) == [(ACCOUNT, "eu-west-3")]
+    assert list(stores(kms)) == [(ACCOUNT, "eu-west-3")]
 
 
 def test_another_accounts_predefined_alias_leaves_no_store(kms: MockKMS, client: KMSClient) -> None:
     alias_arn = f"arn:aws:kms:{REGION}:111122223333:alias/aws/s3"
-    excinfo = _raises(lambda: client.encrypt(KeyId=alias_arn, Plaintext=b"x"))
+    excinfo = raises(lambda: client.encrypt(KeyId=alias_arn, Plaintext=b"x"))
     assert error_of(excinfo) == ("NotFoundException", f"Alias {alias_arn} is not found.", 400)
-    assert _stores(kms) == []
+    assert stores(kms) == {}

@@ -28,8 +28,7 @@ from hypothesis import strategies as st
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._validation import service_model
-from tests.conftest import START
-from tests.store_dump import dump
+from tests._helpers import START, dump
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -333,12 +332,12 @@ def test_a_failed_call_changes_nothing(operation: str) -> None:
         with _fresh_mock() as kms:
             assert populate(HOME).key_ids == POPULATION.key_ids  # the seed makes them the same
             for region, params in drawn:
-                before = dump(kms.backend)
+                before = dump(kms)
                 try:
                     getattr(CLIENTS[region], xform_name(operation))(**params)
                 except ClientError:
                     outcomes["failed"] += 1
-                    assert dump(kms.backend) == before, (operation, region, params)
+                    assert dump(kms) == before, (operation, region, params)
                 else:
                     outcomes["succeeded"] += 1
 

@@ -17,6 +17,7 @@ import pytest
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._validation import check_response
+from tests._helpers import schedule_of
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -66,7 +67,7 @@ def test_enable_key_rotation_past_the_end_never_rotates(
     assert "errorCode" not in call
     clock.move_to(LAST_DAY)
     assert len(kms.key_materials(key_id)) == 1
-    assert len(kms.backend.schedule) == 0
+    assert len(schedule_of(kms)) == 0
 
 
 def test_a_period_that_still_fits_rotates_then_never_again(

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._validation import check_response
-from tests.conftest import START, error_of
+from tests._helpers import START, error_of
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._arns import arn
-from tests.conftest import error_of
+from tests._helpers import error_of, stores
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -238,7 +238,7 @@ def test_predefined_alias_arn_of_another_account_creates_nothing(
         f"Alias {alias_arn} is not found.",
         400,
     )
-    assert all(not store.keys for store in kms.backend.regions())
+    assert not any(stores(kms).values())
 
 
 def test_every_identifier_form_of_one_key(client: KMSClient) -> None:

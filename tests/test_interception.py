@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -31,7 +32,13 @@ import kms_mock._interceptor
 from kms_mock import KmsMockError, MockKMS, _active, _dispatch, _errors, mock_kms
 from kms_mock._validation import service_model as service_model_of_kms
 from kms_mock._wire import handle
-from tests.conftest import before_send_client, error_of
+from tests._helpers import (
+    backend_of,
+    before_send_client,
+    error_of,
+    listed_key_ids,
+    stored_key_ids,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -82,10 +89,6 @@ def _header(request: AWSPreparedRequest, name: str) -> bytes:
     return value
 
 
-def _key_ids(client: KMSClient) -> list[str]:
-    return [key["KeyId"] for key in client.list_keys()["Keys"]]
-
-
 # -- which clients are served -------------------------------------------------
 
 
@@ -95,11 +98,11 @@ def test_client_created_before_the_mock_is_served() -> None:
     )
     with mock_kms() as first:
         key_id = client.create_key()["KeyMetadata"]["KeyId"]
-        assert list(first.backend.region(ACCOUNT, "us-east-1").keys) == [key_id]
-        assert _key_ids(client) == [key_id]
+        assert stored_key_ids(first) == [key_id]
+        assert listed_key_ids(client) == [key_id]
     with mock_kms():
         # The same client sees the new (empty) state of the next activation.
-        assert _key_ids(client) == []
+        assert listed_key_ids(client) == []
 
 
 def test_client_after_its_mock_stopped_is_plain_botocore(
@@ -224,7 +227,7 @@ def test_other_services_without_credentials_behave_as_without_the_mock(
     with pytest.raises(botocore.exceptions.NoCredentialsError):
         call(session)
     with mock_kms():
-        assert _key_ids(session.client("kms", region_name="us-east-1")) == []
+        assert listed_key_ids(session.client("kms", region_name="us-east-1")) == []
         with pytest.raises(botocore.exceptions.NoCredentialsError):
             call(session)
         with pytest.raises(botocore.exceptions.NoCredentialsError):
@@ -246,7 +249,7 @@ def test_other_services_keep_configured_credentials(
         with pytest.raises(Sent):
             sts.get_caller_identity()
         # KMS is still served, credentials or not.
-        assert _key_ids(session.client("kms", region_name="us-east-1")) == []
+        assert listed_key_ids(session.client("kms", region_name="us-east-1")) == []
     authorization = _header(sent[0], "Authorization")
     assert b"Credential=AKIAIOSFODNN7EXAMPLE/" in authorization
 
@@ -268,7 +271,7 @@ def test_no_aws_configuration_needed(monkeypatch: pytest.MonkeyPatch) -> None:
         session = boto3.session.Session()
         client = session.client("kms", region_name="us-east-1")
         key_id = client.create_key()["KeyMetadata"]["KeyId"]
-        assert _key_ids(client) == [key_id]
+        assert listed_key_ids(client) == [key_id]
         signer: Any = client._request_signer  # type: ignore[attr-defined]
         placeholder = signer._credentials
         assert placeholder.method == "kms-mock"
@@ -288,7 +291,7 @@ def test_a_kms_client_made_inside_a_mock_never_uses_real_credentials(
     assert session.get_credentials() is not None  # resolved and kept by the session
     with mock_kms():
         client = session.client("kms", region_name="us-east-1")
-        assert _key_ids(client) == []
+        assert listed_key_ids(client) == []
     # Used after its mock, it cannot reach AWS; the session's credentials are intact.
     with pytest.raises(botocore.exceptions.NoCredentialsError):
         client.list_keys()
@@ -333,7 +336,7 @@ def test_before_send_path_gives_the_same_answers(kms: MockKMS) -> None:
     assert via_slow["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert via_slow["ResponseMetadata"]["RetryAttempts"] == 0
     assert via_slow["ResponseMetadata"]["RequestId"] != via_fast["ResponseMetadata"]["RequestId"]
-    assert list(kms.backend.region(ACCOUNT, "us-east-1").keys) == [key_id]
+    assert stored_key_ids(kms) == [key_id]
 
     with pytest.raises(slow.exceptions.NotFoundException) as excinfo:
         slow.describe_key(KeyId="fake-key-id")
@@ -472,21 +475,25 @@ def test_every_unserved_model_operation_answers_not_implemented(
     unserved = sorted(set(service_model.operation_names) - set(_dispatch.OPERATIONS))
     assert "ListKeys" in unserved
     for name in unserved:
-        answer = handle(kms.backend, f"TrentService.{name}", b"{}", None)
+        answer = handle(backend_of(kms), f"TrentService.{name}", b"{}", None)
         assert answer.status == 501, name
-        assert f"not implemented by kms_mock: {name}".encode() in answer.body
+        assert json.loads(answer.body) == {
+            "__type": "NotImplementedByKmsMock",
+            "message": f"not implemented by kms_mock: {name}. kms_mock does not serve this yet; "
+            "see the README's list of supported operations.",
+        }
 
 
 @pytest.mark.parametrize(
     "target", [None, "TrentService.NoSuchOperation", "Other.DescribeKey", b"Nope"]
 )
 def test_unknown_target_is_unknown_operation(kms: MockKMS, target: str | bytes | None) -> None:
-    answer = handle(kms.backend, target, b"{}", None)
+    answer = handle(backend_of(kms), target, b"{}", None)
     assert (answer.status, answer.body) == (400, b'{"__type": "UnknownOperationException"}')
 
 
 def test_bytes_target_as_on_a_prepared_request(kms: MockKMS) -> None:
-    answer = handle(kms.backend, b"TrentService.ListKeys", b"{}", "us-east-1")
+    answer = handle(backend_of(kms), b"TrentService.ListKeys", b"{}", "us-east-1")
     assert answer.status == 200
     assert answer.body.startswith(b'{"Keys":[]')
 
@@ -528,8 +535,7 @@ def test_moto_serves_s3_and_kms_mock_serves_kms(moto_and_kms_mock: MockKMS) -> N
     slow_key_id = slow.create_key()["KeyMetadata"]["KeyId"]
     assert slow.describe_key(KeyId=slow_key_id)["KeyMetadata"]["KeyId"] == slow_key_id
 
-    stored = moto_and_kms_mock.backend.region(ACCOUNT, "us-east-1").keys
-    assert list(stored) == [key_id, slow_key_id]
+    assert stored_key_ids(moto_and_kms_mock) == [key_id, slow_key_id]
     assert moto.backends.get_backend("kms")[ACCOUNT]["us-east-1"].keys == {}
 
 
@@ -565,7 +571,7 @@ def test_threads_share_one_client_and_backend(kms: MockKMS, client: KMSClient) -
     assert len(set(created)) == len(created)
     listed = client.list_keys(Limit=1000)["Keys"]
     assert sorted(key["KeyId"] for key in listed) == sorted(created)
-    assert sorted(kms.backend.region(ACCOUNT, "us-east-1").keys) == sorted(created)
+    assert sorted(stored_key_ids(kms)) == sorted(created)
 
 
 def test_a_client_created_inside_a_mock_without_a_region_uses_the_mocks_region() -> None:
@@ -595,7 +601,7 @@ def test_placeholder_credentials_do_not_outlive_the_mock() -> None:
     with mock_kms():
         client = session.client("kms", region_name="us-east-1")
         sts = session.client("sts", region_name="us-east-1")
-        assert _key_ids(client) == []
+        assert listed_key_ids(client) == []
     with pytest.raises(botocore.exceptions.NoCredentialsError):
         client.list_keys()
     with pytest.raises(botocore.exceptions.NoCredentialsError):

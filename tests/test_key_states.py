@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock
-from tests.conftest import error_of
+from tests._helpers import error_of
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient

@@ -41,7 +41,7 @@ from kms_mock._operations._secrets import (
 )
 from kms_mock._seeded_rsa import RSA_PUBLIC_EXPONENT, deterministic_rsa, random_prime
 from kms_mock._store import Backend
-from tests.conftest import START, error_of
+from tests._helpers import START, error_of, stored_key
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -54,9 +54,7 @@ CREATED = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
 
 
 def stored(kms: MockKMS, key_id: str) -> Key:
-    key = kms.backend.key(ACCOUNT, REGION, key_id)
-    assert key is not None
-    return key
+    return stored_key(kms, key_id)
 
 
 def secret_of(kms: MockKMS, key_id: str) -> LazySecret:

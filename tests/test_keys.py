@@ -21,7 +21,7 @@ from botocore.loaders import create_loader
 
 from kms_mock import FrozenClock, MockKMS
 from kms_mock._models import Tag
-from tests.conftest import error_of
+from tests._helpers import error_of, stored_key
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -400,10 +400,6 @@ def test_description_too_long(client: KMSClient) -> None:
         "satisfy constraint: Member must have length less than or equal to 8192",
         400,
     )
-
-
-def stored_key(kms: MockKMS, key_id: str) -> Any:
-    return kms.backend.region(ACCOUNT, REGION).keys[key_id]
 
 
 def test_tags_are_stored(client: KMSClient, kms: MockKMS) -> None:

@@ -17,12 +17,11 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
-from tests.conftest import START, error_of
+from tests._helpers import START, error_of, hmac_secret_of, new_key, raises, secret_derived
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
-ACCOUNT = "123456789012"
 REGION = "us-east-1"
 DRY_RUN = "The request would have succeeded, but the DryRun option is set."
 SPECS = {"HMAC_224": 224, "HMAC_256": 256, "HMAC_384": 384, "HMAC_512": 512}
@@ -45,27 +44,8 @@ def top_level_message(excinfo: pytest.ExceptionInfo[ClientError]) -> object:
     return dict(excinfo.value.response).get("message")
 
 
-def raises(call: Callable[[], object]) -> pytest.ExceptionInfo[ClientError]:
-    with pytest.raises(ClientError) as excinfo:
-        call()
-    return excinfo
-
-
-def new_key(client: KMSClient, **kwargs: Any) -> dict[str, Any]:
-    return dict(client.create_key(**kwargs)["KeyMetadata"])
-
-
 def hmac_key(client: KMSClient, spec: str = "HMAC_256") -> dict[str, Any]:
     return new_key(client, KeySpec=spec, KeyUsage="GENERATE_VERIFY_MAC")
-
-
-def secret_of(kms: MockKMS, key_id: str) -> bytes:
-    key = kms.backend.key(ACCOUNT, REGION, key_id)
-    assert key is not None
-    assert key.secret is not None
-    secret = key.secret.derive()
-    assert isinstance(secret, bytes)
-    return secret
 
 
 @pytest.mark.parametrize(("spec", "bits"), list(SPECS.items()))
@@ -76,7 +56,7 @@ def test_macs_equal_the_standard_librarys_hmac(
     algorithm = f"HMAC_SHA_{bits}"
     for message in (b"m", b"a longer message " * 100, bytes(range(256)) * 16):
         response = client.generate_mac(KeyId=key["KeyId"], Message=message, MacAlgorithm=algorithm)  # type: ignore[arg-type]
-        secret = secret_of(kms, key["KeyId"])
+        secret = hmac_secret_of(kms, key["KeyId"])
         assert len(secret) * 8 == bits  # HMAC_256 keys hold 256 bits, and so on
         expected = hmac.new(secret, message, getattr(hashlib, f"sha{bits}")).digest()
         assert response["Mac"] == expected
@@ -231,10 +211,7 @@ def test_dry_run_derives_nothing(client: KMSClient, kms: MockKMS) -> None:
             **extra,
         )
         assert error_of(excinfo) == ("DryRunOperationException", DRY_RUN, 400)
-    stored = kms.backend.key(ACCOUNT, REGION, key["KeyId"])
-    assert stored is not None
-    assert stored.secret is not None
-    assert stored.secret.peek() is None
+    assert not secret_derived(kms, key["KeyId"])
     assert client.get_key_last_usage(KeyId=key["KeyId"])["KeyLastUsage"] == {}
 
 

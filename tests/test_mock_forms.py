@@ -9,25 +9,14 @@ from __future__ import annotations
 import asyncio
 import io
 import unittest
-from typing import TYPE_CHECKING, Any, assert_type
+from typing import Any, assert_type
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock, MockKMS, UsageError, _active, mock_kms
-
-if TYPE_CHECKING:
-    from mypy_boto3_kms import KMSClient
-
-
-def _client(region: str = "us-east-1") -> KMSClient:
-    return boto3.client("kms", region_name=region)
-
-
-def _key_ids(client: KMSClient) -> list[str]:
-    return [key["KeyId"] for key in client.list_keys()["Keys"]]
-
+from tests._helpers import backend_of, listed_key_ids, new_client, stored_key_ids
 
 # -- bare decorator and decorator with arguments -------------------------------
 
@@ -35,7 +24,7 @@ def _key_ids(client: KMSClient) -> list[str]:
 def test_bare_decorator_serves_kms() -> None:
     @mock_kms
     def create_and_describe() -> str:
-        client = _client()
+        client = new_client()
         key_id = client.create_key()["KeyMetadata"]["KeyId"]
         return client.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
 
@@ -48,7 +37,7 @@ def test_bare_decorator_serves_kms() -> None:
 def test_decorator_with_region_and_account() -> None:
     @mock_kms(region="eu-west-1", account_id="111122223333")
     def create() -> tuple[str, str]:
-        client = _client("eu-west-1")
+        client = new_client("eu-west-1")
         metadata = client.create_key()["KeyMetadata"]
         return metadata["Arn"], metadata["AWSAccountId"]
 
@@ -59,19 +48,19 @@ def test_decorator_with_region_and_account() -> None:
 
 def test_configured_region_serves_a_client_of_that_region() -> None:
     with mock_kms(region="eu-west-1", account_id="111122223333") as kms:
-        client = _client("eu-west-1")
+        client = new_client("eu-west-1")
         key_id = client.create_key()["KeyMetadata"]["KeyId"]
-        assert list(kms.backend.region("111122223333", "eu-west-1").keys) == [key_id]
+        assert stored_key_ids(kms, account="111122223333", region="eu-west-1") == [key_id]
         # Keys are regional: a us-east-1 client does not see it.
-        assert _key_ids(_client("us-east-1")) == []
+        assert listed_key_ids(new_client("us-east-1")) == []
 
 
 def test_each_decorated_call_starts_empty() -> None:
     @mock_kms
     def count_after_creating_one() -> int:
-        client = _client()
+        client = new_client()
         client.create_key()
-        return len(_key_ids(client))
+        return len(listed_key_ids(client))
 
     assert count_after_creating_one() == 1
     assert count_after_creating_one() == 1
@@ -126,7 +115,7 @@ def test_async_function_decorated() -> None:
     @mock_kms(region="eu-west-1")
     async def create_after_await() -> tuple[str, int]:
         await asyncio.sleep(0)
-        client = _client("eu-west-1")
+        client = new_client("eu-west-1")
         arn = client.create_key()["KeyMetadata"]["Arn"]
         await asyncio.sleep(0)
         return arn, _active.depth()
@@ -158,12 +147,12 @@ def test_plain_class_each_method_fresh_state() -> None:
         created: list[str] = []  # noqa: RUF012  (shared across methods on purpose)
 
         def test_create(self) -> list[str]:
-            client = _client("eu-west-1")
+            client = new_client("eu-west-1")
             self.created.append(client.create_key()["KeyMetadata"]["Arn"])
-            return _key_ids(client)
+            return listed_key_ids(client)
 
         def test_list(self) -> list[str]:
-            return _key_ids(_client("eu-west-1"))
+            return listed_key_ids(new_client("eu-west-1"))
 
         def helper(self) -> int:
             return _active.depth()
@@ -222,21 +211,21 @@ def test_unittest_testcase_decorated() -> None:
     @mock_kms(region="eu-west-1")
     class TestKMS(unittest.TestCase):
         def setUp(self) -> None:
-            self.client = _client("eu-west-1")
+            self.client = new_client("eu-west-1")
             self.key_id = self.client.create_key()["KeyMetadata"]["KeyId"]
-            events.append(("setUp", _active.depth(), len(_key_ids(self.client))))
+            events.append(("setUp", _active.depth(), len(listed_key_ids(self.client))))
 
         def tearDown(self) -> None:
-            events.append(("tearDown", _active.depth(), len(_key_ids(self.client))))
+            events.append(("tearDown", _active.depth(), len(listed_key_ids(self.client))))
 
         def test_key_from_setup_is_there(self) -> None:
             metadata = self.client.describe_key(KeyId=self.key_id)["KeyMetadata"]
             assert metadata["Arn"].startswith("arn:aws:kms:eu-west-1:")
-            events.append(("test_a", _active.depth(), len(_key_ids(self.client))))
+            events.append(("test_a", _active.depth(), len(listed_key_ids(self.client))))
 
         def test_fresh_state(self) -> None:
             # Only this test's setUp key: the other test's key is gone.
-            events.append(("test_b", _active.depth(), len(_key_ids(self.client))))
+            events.append(("test_b", _active.depth(), len(listed_key_ids(self.client))))
 
         def test_failure_is_reported(self) -> None:
             self.fail("reported as a failure")
@@ -271,7 +260,7 @@ def test_unittest_async_testcase_decorated() -> None:
 
         async def test_inside(self) -> None:
             await asyncio.sleep(0)
-            depths.append(("test", len(_key_ids(_client()))))
+            depths.append(("test", len(listed_key_ids(new_client()))))
 
         async def asyncTearDown(self) -> None:
             depths.append(("asyncTearDown", _active.depth()))
@@ -312,7 +301,7 @@ def test_context_manager_yields_the_handle(clock: FrozenClock) -> None:
         assert kms.clock is clock
         assert kms.region == "eu-west-1"
         assert kms.clock.now().isoformat() == "2025-01-01T00:00:00+00:00"
-        metadata = _client("eu-west-1").create_key()["KeyMetadata"]
+        metadata = new_client("eu-west-1").create_key()["KeyMetadata"]
         assert metadata["CreationDate"].isoformat() == "2025-01-01T00:00:00+00:00"
     assert not mock.active
 
@@ -321,7 +310,7 @@ def test_manual_start_stop() -> None:
     mock = mock_kms()
     assert repr(mock) == "<MockKMS inactive region=us-east-1 account_id=123456789012>"
     with pytest.raises(UsageError) as excinfo:
-        _ = mock.backend
+        _ = mock.audit_log_dropped
     assert str(excinfo.value) == (
         "this MockKMS has never been active: use it as a decorator or context manager, "
         "or call start() first."
@@ -329,23 +318,23 @@ def test_manual_start_stop() -> None:
     assert mock.start() is mock
     try:
         assert repr(mock) == "<MockKMS active region=us-east-1 account_id=123456789012>"
-        client = _client()
+        client = new_client()
         key_id = client.create_key()["KeyMetadata"]["KeyId"]
-        assert list(mock.backend.region("123456789012", "us-east-1").keys) == [key_id]
+        assert stored_key_ids(mock) == [key_id]
     finally:
         mock.stop()
     assert _active.depth() == 0
     # The last activation's state stays readable until the next start.
-    assert list(mock.backend.region("123456789012", "us-east-1").keys) == [key_id]
+    assert stored_key_ids(mock) == [key_id]
 
 
 def test_restart_starts_empty() -> None:
     mock = mock_kms()
     with mock:
-        _client().create_key()
-        assert len(_key_ids(_client())) == 1
+        new_client().create_key()
+        assert len(listed_key_ids(new_client())) == 1
     with mock:
-        assert _key_ids(_client()) == []
+        assert listed_key_ids(new_client()) == []
 
 
 def test_stop_is_idempotent() -> None:
@@ -369,36 +358,36 @@ def test_start_twice_is_a_usage_error() -> None:
         )
         # Still active, still serving.
         assert _active.depth() == 1
-        assert _key_ids(_client()) == []
+        assert listed_key_ids(new_client()) == []
 
 
 # -- nesting ------------------------------------------------------------------
 
 
 def test_nested_activations() -> None:
-    client = _client()
+    client = new_client()
     with mock_kms() as outer:
         outer_key = client.create_key()["KeyMetadata"]["KeyId"]
         with mock_kms() as inner:
             # The inner mock starts empty and serves the same client.
-            assert _key_ids(client) == []
+            assert listed_key_ids(client) == []
             inner_key = client.create_key()["KeyMetadata"]["KeyId"]
-            assert _key_ids(client) == [inner_key]
-            assert inner.backend is not outer.backend
+            assert listed_key_ids(client) == [inner_key]
+            assert backend_of(inner) is not backend_of(outer)
         # The outer state is back, without the inner key.
-        assert _key_ids(client) == [outer_key]
+        assert listed_key_ids(client) == [outer_key]
     assert _active.depth() == 0
 
 
 def test_stopping_outer_first_leaves_inner_serving() -> None:
-    client = _client()
+    client = new_client()
     outer = mock_kms().start()
     inner = mock_kms().start()
     try:
         key_id = client.create_key()["KeyMetadata"]["KeyId"]
         outer.stop()
         assert _active.depth() == 1
-        assert _key_ids(client) == [key_id]
+        assert listed_key_ids(client) == [key_id]
     finally:
         inner.stop()
         outer.stop()
@@ -408,15 +397,15 @@ def test_stopping_outer_first_leaves_inner_serving() -> None:
 def test_nested_decorated_functions() -> None:
     @mock_kms(region="eu-west-1")
     def inner() -> list[str]:
-        return _key_ids(_client("eu-west-1"))
+        return listed_key_ids(new_client("eu-west-1"))
 
     @mock_kms(region="eu-west-1")
     def outer() -> tuple[list[str], list[str], list[str]]:
-        client = _client("eu-west-1")
+        client = new_client("eu-west-1")
         client.create_key()
-        before = _key_ids(client)
+        before = listed_key_ids(client)
         during = inner()
-        after = _key_ids(client)
+        after = listed_key_ids(client)
         return before, during, after
 
     before, during, after = outer()

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._validation import check_response
-from tests.conftest import error_of
+from tests._helpers import aws_managed_key, error_of
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -62,10 +62,9 @@ def key(client: KMSClient) -> dict[str, Any]:
     return dict(client.create_key()["KeyMetadata"])
 
 
-@pytest.fixture
-def aws_managed_key(client: KMSClient) -> dict[str, Any]:
-    # Naming a predefined alias creates the account's AWS managed key.
-    return dict(client.describe_key(KeyId="alias/aws/s3")["KeyMetadata"])
+@pytest.fixture(name="aws_managed_key")
+def aws_managed_key_fixture(client: KMSClient) -> dict[str, Any]:
+    return aws_managed_key(client)
 
 
 def _stored(client: KMSClient, key_id: str) -> str:
@@ -139,7 +138,11 @@ def test_unknown_key_is_reported_before_the_policy_name(client: KMSClient) -> No
     missing = "11111111-2222-3333-4444-555555555555"
     with pytest.raises(ClientError) as excinfo:
         client.get_key_policy(KeyId=missing, PolicyName="other")
-    assert error_of(excinfo)[1].endswith("does not exist")
+    assert error_of(excinfo) == (
+        "NotFoundException",
+        f"Key 'arn:aws:kms:us-east-1:123456789012:key/{missing}' does not exist",
+        400,
+    )
 
 
 def test_aws_managed_key_policy_can_be_read(

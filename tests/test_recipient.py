@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from kms_mock import MockKMS
 from kms_mock._validation import service_model
-from tests.conftest import error_of
+from tests._helpers import error_of
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient

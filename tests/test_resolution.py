@@ -23,8 +23,7 @@ from kms_mock import FrozenClock, MockKMS
 from kms_mock._aws_managed import derive_aws_managed_key
 from kms_mock._dispatch import Request
 from kms_mock._store import Backend
-from tests.conftest import error_of
-from tests.store_dump import dump
+from tests._helpers import dump, error_of
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -154,13 +153,13 @@ def test_a_failed_call_naming_an_aws_alias_leaves_the_store_byte_identical(
 ) -> None:
     customer_key = client.create_key()["KeyMetadata"]["KeyId"]
     blob = client.encrypt(KeyId=customer_key, Plaintext=b"x")["CiphertextBlob"]
-    before = dump(kms.backend)
+    before = dump(kms)
     with pytest.raises(ClientError):
         _FAILING_CALLS[call](client, key_id, blob)
-    assert dump(kms.backend) == before
+    assert dump(kms) == before
 
     described = client.describe_key(KeyId=key_id)["KeyMetadata"]  # succeeds: stored now
-    assert dump(kms.backend) != before
+    assert dump(kms) != before
     listed = {key["KeyId"] for key in client.list_keys()["Keys"]}
     assert listed == {customer_key, described["KeyId"]}
 

@@ -13,8 +13,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock, MockKMS
-from kms_mock._models import Key
-from tests.conftest import error_of
+from tests._helpers import (
+    audit_of,
+    aws_managed_key,
+    error_of,
+    new_key,
+    schedule_of,
+    stored_key,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -34,10 +40,6 @@ def days(count: int) -> _dt.timedelta:
     return _dt.timedelta(days=count)
 
 
-def new_key(client: KMSClient, **kwargs: Any) -> dict[str, Any]:
-    return dict(client.create_key(**kwargs)["KeyMetadata"])
-
-
 def rotating_key(client: KMSClient, period: int | None = None) -> dict[str, Any]:
     key = new_key(client)
     if period is None:
@@ -53,10 +55,6 @@ def rsa_key(client: KMSClient) -> dict[str, Any]:
 
 def hmac_key(client: KMSClient) -> dict[str, Any]:
     return new_key(client, KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
-
-
-def aws_managed_key(client: KMSClient) -> dict[str, Any]:
-    return dict(client.describe_key(KeyId="alias/aws/s3")["KeyMetadata"])
 
 
 def without_metadata(response: Any) -> dict[str, Any]:
@@ -89,14 +87,10 @@ def encrypt(client: KMSClient, key_id: str, plaintext: bytes) -> bytes:
     return client.encrypt(KeyId=key_id, Plaintext=plaintext)["CiphertextBlob"]
 
 
-def stored_key(kms: MockKMS, key_id: str) -> Key:
-    return kms.backend.region(ACCOUNT, REGION).keys[key_id]
-
-
 def service_events(kms: MockKMS, name: str) -> list[dict[str, Any]]:
     return [
         event
-        for event in kms.backend.audit.events()
+        for event in audit_of(kms).events()
         if event["eventType"] == "AwsServiceEvent" and event["eventName"] == name
     ]
 
@@ -455,6 +449,24 @@ def test_re_enabling_a_key_before_its_date_resumes_the_schedule(
     assert rotation_dates(client, key["KeyId"]) == [START + days(90)]
 
 
+def test_re_enabling_a_key_exactly_at_its_date_rotates_it_as_part_of_the_call(
+    kms: MockKMS, client: KMSClient, clock: FrozenClock
+) -> None:
+    key = rotating_key(client, 90)
+    clock.advance(days=30)
+    client.disable_key(KeyId=key["KeyId"])
+    clock.move_to(START + days(90))  # the scheduled date comes while the key is disabled
+    client.enable_key(KeyId=key["KeyId"])
+    # Due at the re-enable itself: it rotates within EnableKey (whose record is
+    # written when the call ends), not at some later read of the clock.
+    assert [event["eventName"] for event in audit_of(kms).events()][-2:] == [
+        "RotateKey",
+        "EnableKey",
+    ]
+    assert rotation_dates(client, key["KeyId"]) == [START + days(90)]
+    assert status(client, key["KeyId"])["NextRotationDate"] == START + days(180)
+
+
 def test_key_pending_deletion_does_not_rotate(
     kms: MockKMS, client: KMSClient, clock: FrozenClock
 ) -> None:
@@ -617,7 +629,7 @@ def test_keys_without_rotation_leave_the_schedule_empty(
     kms: MockKMS, client: KMSClient, clock: FrozenClock
 ) -> None:
     idle = [new_key(client)["KeyId"] for _ in range(20)]
-    assert len(kms.backend.schedule) == 0
+    assert len(schedule_of(kms)) == 0
     rotating = rotating_key(client, 90)["KeyId"]
     assert stored_key(kms, rotating).rotation_event is not None
     assert all(stored_key(kms, key_id).rotation_event is None for key_id in idle)
@@ -632,9 +644,9 @@ def test_toggling_rotation_leaves_no_dead_events_behind(kms: MockKMS, client: KM
     for _ in range(500):
         client.enable_key_rotation(KeyId=key_id)
         client.disable_key_rotation(KeyId=key_id)
-    assert (len(kms.backend.schedule), kms.backend.schedule.stored) == (0, 0)
+    assert (len(schedule_of(kms)), schedule_of(kms).stored) == (0, 0)
     client.enable_key_rotation(KeyId=key_id)
-    assert (len(kms.backend.schedule), kms.backend.schedule.stored) == (1, 1)
+    assert (len(schedule_of(kms)), schedule_of(kms).stored) == (1, 1)
 
 
 # -- RotateKeyOnDemand (spec §1.6) --------------------------------------------------------
@@ -687,7 +699,6 @@ def test_on_demand_limit_is_25_per_key(client: KMSClient) -> None:
 
 def test_on_demand_limit_is_a_mock_setting(kms: MockKMS, client: KMSClient) -> None:
     kms.on_demand_rotation_limit = 10
-    assert kms.backend.on_demand_rotation_limit == 10
     key = new_key(client)
     for _ in range(10):
         client.rotate_key_on_demand(KeyId=key["KeyId"])
@@ -867,6 +878,18 @@ def test_list_key_rotations_pages_with_limit_and_marker(client: KMSClient) -> No
         for page in paginator.paginate(KeyId=key["KeyId"], PaginationConfig={"PageSize": 2})
     ]
     assert sizes == [2, 2, 1]
+
+
+def test_list_key_rotations_gives_100_entries_a_page_by_default(
+    client: KMSClient, clock: FrozenClock
+) -> None:
+    key = rotating_key(client, 90)
+    clock.advance(days=90 * 101)  # 101 automatic rotations, 25 years
+    first = client.list_key_rotations(KeyId=key["KeyId"])
+    assert (len(first["Rotations"]), first["Truncated"]) == (100, True)
+    second = client.list_key_rotations(KeyId=key["KeyId"], Marker=first["NextMarker"])
+    assert (len(second["Rotations"]), second["Truncated"]) == (1, False)
+    assert second["Rotations"][0]["RotationDate"] == START + days(90 * 101)
 
 
 def test_list_key_rotations_refuses_a_made_up_marker(client: KMSClient) -> None:

@@ -31,6 +31,7 @@ from hypothesis.stateful import (
 )
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
+from tests._helpers import audit_of
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -323,7 +324,7 @@ class RotationMachine(RuleBasedStateMachine):
         # The raw records (not the CloudTrail dicts): cheap enough for every step.
         times = [
             record.when
-            for record in self.kms.backend.audit.records
+            for record in audit_of(self.kms).records
             if record.event_name == "RotateKey" and record.is_service_event
         ]
         assert times == sorted(times)

@@ -109,6 +109,19 @@ def test_cancel_after_running_changes_nothing(log: Log) -> None:
     assert (len(schedule), schedule.stored) == (0, 0)
 
 
+def test_cancelling_an_applied_event_leaves_the_count_of_live_ones(log: Log) -> None:
+    # The applied event is no longer stored: it must not count as a cancelled one
+    # (two later events keep the schedule from compacting, which would hide that).
+    schedule = Schedule()
+    applied = schedule.add(at(1), log.action("a"))
+    schedule.add(at(5), log.action("b"))
+    schedule.add(at(6), log.action("c"))
+    schedule.run_until(at(1))
+    schedule.cancel(applied)
+    assert (len(schedule), schedule.stored) == (2, 2)
+    assert schedule.run_until(at(10)) == 2
+
+
 def test_a_cancelled_event_no_longer_counts(log: Log) -> None:
     schedule = Schedule()
     schedule.cancel(schedule.add(at(1), log.action("a")))

@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from kms_mock import FrozenClock, mock_kms
-from tests.conftest import START
+from tests._helpers import START
 
 
 def _session(seed: int | None) -> list[dict[str, Any]]:

@@ -33,8 +33,15 @@ from cryptography.hazmat.primitives.asymmetric import (
 from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._ed25519ph import ed25519ph_sign, ed25519ph_verify
 from kms_mock._keypairs import KeyPair
-from kms_mock._store import Backend
-from tests.conftest import START, error_of, served_by
+from tests._helpers import (
+    START,
+    error_of,
+    key_pair_of,
+    new_key,
+    raises,
+    secret_derived,
+    served_by,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -150,18 +157,13 @@ def sign_outside(pair: KeyPair, algorithm: str, message_type: str, message: byte
 
 @dataclass
 class SharedKeys:
-    """One SIGN_VERIFY key per spec, in a backend every test may activate."""
+    """One SIGN_VERIFY key per spec, in a stopped mock every test may serve again."""
 
-    backend: Backend
+    mock: MockKMS
     key_ids: dict[str, str]
 
     def pair(self, spec: str) -> KeyPair:
-        key = self.backend.key(ACCOUNT, REGION, self.key_ids[spec])
-        assert key is not None
-        assert key.secret is not None
-        derived = key.secret.derive()
-        assert isinstance(derived, KeyPair)
-        return derived
+        return key_pair_of(self.mock, self.key_ids[spec])
 
 
 @pytest.fixture(scope="module")
@@ -173,14 +175,13 @@ def shared_keys() -> SharedKeys:
             spec: client.create_key(KeySpec=spec, KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]  # type: ignore[arg-type]
             for spec in SIGNING
         }
-        backend = mock.backend
-    return SharedKeys(backend, key_ids)
+    return SharedKeys(mock, key_ids)
 
 
 @pytest.fixture
 def shared(shared_keys: SharedKeys) -> Iterator[KMSClient]:
-    """A client served by the module's backend (active for this test only)."""
-    with served_by(shared_keys.backend):
+    """A client served by the module's mock (active again for this test only)."""
+    with served_by(shared_keys.mock):
         yield boto3.client("kms", region_name=REGION)
 
 
@@ -192,12 +193,6 @@ def call(client: KMSClient, operation: str, **params: Any) -> dict[str, Any]:
 def fails(client: KMSClient, operation: str, **params: Any) -> pytest.ExceptionInfo[ClientError]:
     with pytest.raises(ClientError) as excinfo:
         call(client, operation, **params)
-    return excinfo
-
-
-def raises(action: Callable[[], object]) -> pytest.ExceptionInfo[ClientError]:
-    with pytest.raises(ClientError) as excinfo:
-        action()
     return excinfo
 
 
@@ -442,10 +437,6 @@ def test_external_mu_on_ml_dsa(shared: KMSClient, shared_keys: SharedKeys, opera
 # --- Key usage, algorithms, key states -------------------------------------------------
 
 
-def new_key(client: KMSClient, **kwargs: Any) -> dict[str, Any]:
-    return dict(client.create_key(**kwargs)["KeyMetadata"])
-
-
 @pytest.mark.parametrize(
     ("create", "operation"),
     [
@@ -667,10 +658,7 @@ def test_dry_run_checks_everything_and_derives_nothing(client: KMSClient, kms: M
         )
     )
     assert error_of(bad_digest)[0] == "ValidationException"
-    stored = kms.backend.key(ACCOUNT, REGION, key["KeyId"])
-    assert stored is not None
-    assert stored.secret is not None
-    assert stored.secret.peek() is None  # no pair was generated for a dry run
+    assert not secret_derived(kms, key["KeyId"])  # no pair was generated for a dry run
     assert client.get_key_last_usage(KeyId=key["KeyId"])["KeyLastUsage"] == {}
 
 

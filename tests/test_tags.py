@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from kms_mock._validation import check_response
-from tests.conftest import error_of
+from tests._helpers import aws_managed_key, error_of
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -34,10 +34,9 @@ def key_id(client: KMSClient) -> str:
     return client.create_key()["KeyMetadata"]["KeyId"]
 
 
-@pytest.fixture
-def aws_managed_key(client: KMSClient) -> dict[str, Any]:
-    # Naming a predefined alias creates the account's AWS managed key.
-    return dict(client.describe_key(KeyId="alias/aws/s3")["KeyMetadata"])
+@pytest.fixture(name="aws_managed_key")
+def aws_managed_key_fixture(client: KMSClient) -> dict[str, Any]:
+    return aws_managed_key(client)
 
 
 def test_new_key_has_no_tags(client: KMSClient, key_id: str) -> None:

@@ -17,7 +17,7 @@ from kms_mock import MockKMS
 from kms_mock._enum_lists import RECORDED, SHOWN_AS, EnumRule, enum_rule
 from kms_mock._errors import SerializationException
 from kms_mock._validation import decode_request, service_model
-from tests.conftest import error_of
+from tests._helpers import error_of
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient

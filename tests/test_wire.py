@@ -8,6 +8,7 @@ import pytest
 
 from kms_mock import MockKMS
 from kms_mock._wire import handle
+from tests._helpers import backend_of, stored_key_ids
 
 CREATE_KEY = "TrentService.CreateKey"
 
@@ -23,29 +24,29 @@ UNREADABLE_BODIES = {
 
 @pytest.mark.parametrize("body", UNREADABLE_BODIES.values(), ids=UNREADABLE_BODIES.keys())
 def test_unreadable_body_is_a_serialization_error(kms: MockKMS, body: str | bytes) -> None:
-    answer = handle(kms.backend, CREATE_KEY, body, "us-east-1")
+    answer = handle(backend_of(kms), CREATE_KEY, body, "us-east-1")
     assert answer.status == 400
     assert json.loads(answer.body) == {"__type": "SerializationException"}
-    assert kms.backend.region(kms.account_id, "us-east-1").keys == {}
+    assert stored_key_ids(kms) == []
 
 
 @pytest.mark.parametrize("body", UNREADABLE_BODIES.values(), ids=UNREADABLE_BODIES.keys())
 def test_unreadable_body_is_audited(kms: MockKMS, body: str | bytes) -> None:
-    handle(kms.backend, CREATE_KEY, body, "us-east-1")
+    handle(backend_of(kms), CREATE_KEY, body, "us-east-1")
     (event,) = kms.audit_log
     assert (event["eventName"], event["errorCode"]) == ("CreateKey", "SerializationException")
     assert event["requestParameters"] is None
 
 
 def test_body_that_is_not_an_object_is_audited_alike(kms: MockKMS) -> None:
-    answer = handle(kms.backend, CREATE_KEY, "[]", "us-east-1")
+    answer = handle(backend_of(kms), CREATE_KEY, "[]", "us-east-1")
     assert json.loads(answer.body) == {"__type": "SerializationException"}
     (event,) = kms.audit_log
     assert (event["errorCode"], event["requestParameters"]) == ("SerializationException", None)
 
 
 def test_empty_body_is_an_empty_request(kms: MockKMS) -> None:
-    answer = handle(kms.backend, CREATE_KEY, b"", "us-east-1")
+    answer = handle(backend_of(kms), CREATE_KEY, b"", "us-east-1")
     assert answer.status == 200
     assert answer.members is not None
     assert answer.members["KeyMetadata"]["KeySpec"] == "SYMMETRIC_DEFAULT"

@@ -1,0 +1,232 @@
+"""Helpers the tests share: boto3 calls and errors, and the mock's state read past its handle.
+
+Test files import from here, never from ``conftest.py`` (which keeps fixtures and
+guards only). This is the one test module that reaches into a mock's backend: a
+change to the store changes the lookups below, not the tests that use them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from kms_mock import MockKMS, _active, _interceptor
+from kms_mock._audit import AuditLog
+from kms_mock._keypairs import KeyPair, LazySecret
+from kms_mock._models import Key
+from kms_mock._schedule import Schedule, ScheduledEvent
+from kms_mock._store import Backend
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
+
+START = "2025-01-01T00:00:00Z"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+# -- calls through boto3 ----------------------------------------------------------------------
+
+
+def raises(call: Callable[[], object]) -> pytest.ExceptionInfo[ClientError]:
+    """What ``call()`` raised: a botocore ClientError (anything else fails the test)."""
+    with pytest.raises(ClientError) as excinfo:
+        call()
+    return excinfo
+
+
+def error_of(excinfo: pytest.ExceptionInfo[Any]) -> tuple[str, str, int]:
+    """(code, message, HTTP status) of a botocore ClientError."""
+    response = excinfo.value.response
+    return (
+        response["Error"]["Code"],
+        response["Error"]["Message"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+    )
+
+
+def exactly(message: str) -> str:
+    """A ``pytest.raises(match=...)`` pattern that only ``message`` itself matches.
+
+    ``match`` searches, so a bare message also passes when it is part of a longer
+    (or garbled) one.
+    """
+    return f"^{re.escape(message)}$"
+
+
+def new_client(region: str = REGION) -> KMSClient:
+    """A boto3 KMS client (inside a mock: served by it)."""
+    return boto3.client("kms", region_name=region)
+
+
+def new_key(client: KMSClient, **create_key_kwargs: Any) -> dict[str, Any]:
+    """CreateKey's KeyMetadata, as a plain dict."""
+    return dict(client.create_key(**create_key_kwargs)["KeyMetadata"])
+
+
+def aws_managed_key(client: KMSClient) -> dict[str, Any]:
+    """The KeyMetadata of the AWS managed key of S3 (naming its alias makes it)."""
+    return dict(client.describe_key(KeyId="alias/aws/s3")["KeyMetadata"])
+
+
+def listed_key_ids(client: KMSClient) -> list[str]:
+    """The KeyIds ListKeys gives (one page)."""
+    return [key["KeyId"] for key in client.list_keys()["Keys"]]
+
+
+def before_send_client(region: str = REGION) -> KMSClient:
+    """A client whose calls skip the before-call fast path (the one botocore retries on)."""
+    client = boto3.client("kms", region_name=region)
+    before_call: Any = _interceptor._before_call
+    client.meta.events.unregister("before-call.kms", before_call)
+    return client
+
+
+# -- the mock's state, past the handle --------------------------------------------------------
+
+
+def backend_of(kms: MockKMS | None = None) -> Backend:
+    """The state behind ``kms`` (its live or last activation), or of the mock serving now."""
+    backend = _active.active_backend() if kms is None else kms._backend
+    assert backend is not None, "no mock is active"
+    return backend
+
+
+@contextmanager
+def served_by(kms: MockKMS) -> Iterator[None]:
+    """Let the last activation of a stopped ``kms`` serve KMS again for a while.
+
+    Tests that share expensive keys (RSA_4096 pairs) make them once in a
+    module-scoped mock and activate its state again per test, instead of one
+    mock per test.
+    """
+    activation = _active.enter(backend_of(kms))
+    try:
+        yield
+    finally:
+        _active.leave(activation)
+
+
+def stored_key(kms: MockKMS, key_id: str, *, account: str = ACCOUNT, region: str = REGION) -> Key:
+    """The stored key (which must exist), as the operations see it."""
+    key = backend_of(kms).key(account, region, key_id)
+    assert key is not None, f"no key {key_id} in {account}/{region}"
+    return key
+
+
+def stored_key_ids(kms: MockKMS, *, account: str = ACCOUNT, region: str = REGION) -> list[str]:
+    """The ids of the keys stored in one account and Region, in order of creation."""
+    return list(backend_of(kms).region(account, region).keys)
+
+
+def stores(kms: MockKMS) -> dict[tuple[str, str], list[str]]:
+    """Every (account, Region) written to, with the ids of the keys it holds."""
+    return {
+        (store.account_id, store.region): list(store.keys) for store in backend_of(kms).regions()
+    }
+
+
+def key_pair_of(kms: MockKMS, key_id: str) -> KeyPair:
+    """An asymmetric key's private and public key, derived if need be."""
+    pair = _lazy_secret(kms, key_id).derive()
+    assert isinstance(pair, KeyPair), f"{key_id} is an HMAC key"
+    return pair
+
+
+def hmac_secret_of(kms: MockKMS, key_id: str) -> bytes:
+    """An HMAC key's secret bytes, derived if need be."""
+    secret = _lazy_secret(kms, key_id).derive()
+    assert isinstance(secret, bytes), f"{key_id} is an asymmetric key"
+    return secret
+
+
+def secret_derived(kms: MockKMS, key_id: str) -> bool:
+    """Whether an asymmetric or HMAC key's secret has been derived yet."""
+    return _lazy_secret(kms, key_id).peek() is not None
+
+
+def _lazy_secret(kms: MockKMS, key_id: str) -> LazySecret:
+    secret = stored_key(kms, key_id).secret
+    assert isinstance(secret, LazySecret), (
+        f"{key_id} is a symmetric encryption key: it has materials"
+    )
+    return secret
+
+
+def schedule_of(kms: MockKMS) -> Schedule:
+    """The time-driven events of ``kms`` (``len()``: the live ones)."""
+    return backend_of(kms).schedule
+
+
+def audit_of(kms: MockKMS | None = None) -> AuditLog:
+    """The audit log's records as stored, without catching up on due events (see backend_of)."""
+    return backend_of(kms).audit
+
+
+# -- a canonical dump of the state: equal dumps, equal stores -----------------------------------
+
+
+def dump(state: MockKMS | Backend) -> bytes:
+    """Every store, key, alias and live scheduled event of ``state``, as bytes.
+
+    Tests compare a dump taken before a call with one taken after. Every field
+    of every key is in it (its materials, a lazy secret by its seed rather than
+    by what was derived from it, tags in their order); the schedule's events
+    are named by the key that holds them.
+    """
+    backend = state if isinstance(state, Backend) else backend_of(state)
+    owners = _event_owners(backend)
+    lines = []
+    for store in backend.regions():
+        lines.append(f"store {store.account_id} {store.region}")
+        for key in store.keys.values():
+            lines.append(f"  key {_canonical(key)}")
+        for alias in store.aliases.values():
+            lines.append(f"  alias {_canonical(alias)}")
+        for key_id in store.keys:  # the per-key index agrees with the aliases
+            lines.append(f"  aliases of {key_id} {[a.name for a in store.aliases_of(key_id)]}")
+    for event in backend.schedule.pending():
+        lines.append(f"event {event.due.isoformat()} {owners.get(id(event), 'owned by no key')}")
+    return "\n".join(lines).encode()
+
+
+def _canonical(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, _dt.datetime):
+        return value.isoformat()
+    if isinstance(value, LazySecret):
+        # What the key holds, not when its secret happened to be derived.
+        return {"key_spec": value.key_spec, "seed": value.seed.hex()}
+    if isinstance(value, ScheduledEvent):
+        return {"due": value.due.isoformat(), "cancelled": value.cancelled}
+    if isinstance(value, dict):
+        # Insertion order is kept: listings show it.
+        return [[_canonical(k), _canonical(v)] for k, v in value.items()]
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    raise TypeError(f"no canonical form for {type(value).__name__}")
+
+
+def _event_owners(backend: Backend) -> dict[int, str]:
+    """Which key holds each scheduled event, and as what."""
+    owners: dict[int, str] = {}
+    for store in backend.regions():
+        for key in store.keys.values():
+            if key.rotation_event is not None:
+                owners[id(key.rotation_event)] = f"rotation of {key.arn}"
+            if key.deletion_event is not None:
+                owners[id(key.deletion_event)] = f"deletion of {key.arn}"
+    return owners
