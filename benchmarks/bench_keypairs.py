@@ -109,7 +109,7 @@ def bench_create_key(repeat: int) -> Measurement:
                 samples[name].append(timed(_create_keys(client, **kwargs)) / KEYS)
                 pending = [
                     key.secret.peek() is None
-                    for store in kms._backend.regions()
+                    for store in kms._backend.region_stores()
                     for key in store.keys.values()
                     if key.secret is not None
                 ]

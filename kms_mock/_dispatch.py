@@ -19,8 +19,9 @@ from ._arns import alias_arn
 from ._aws_managed import derive_aws_managed_key
 from ._errors import NotImplementedByMock, ServiceError, UnknownOperationException
 from ._models import Alias, Key
+from ._shapes import service_model
 from ._store import Backend, RegionStore
-from ._validation import decode_request, service_model
+from ._validation import decode_request
 
 Params = dict[str, Any]
 Response = dict[str, Any]
@@ -70,7 +71,7 @@ class Request:
     def store(self) -> RegionStore:
         """The caller's account/region store (the backend keeps a new one if the call succeeds)."""
         if self._store is None:
-            self._store = self.backend.region(self.account_id, self.region)
+            self._store = self.backend.region_store(self.account_id, self.region)
         return self._store
 
     def provisional_key(self, alias_name: str) -> Key | None:

@@ -63,7 +63,7 @@ def _find(backend: Backend, key_id: str) -> Key:
         key = backend.key(parsed.account_id, parsed.region, parsed.resource[4:])
         if key is not None:
             return key
-    for store in backend.regions():
+    for store in backend.region_stores():
         if key_id in store.keys:
             return store.keys[key_id]
     raise UsageError(

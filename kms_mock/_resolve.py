@@ -71,7 +71,7 @@ def _lookup(request: Request, key_id: str, *, aliases: bool) -> Key:
 
 
 def _key_of_alias(request: Request, account: str, alias_name: str) -> Key:
-    store = request.backend.region(account, request.region)
+    store = request.backend.region_store(account, request.region)
     alias = store.aliases.get(alias_name)
     if alias is not None:
         return store.keys[alias.target_key_id]

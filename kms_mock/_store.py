@@ -145,7 +145,7 @@ class Backend:
         # Set when the activation ends: the state is final from then on.
         self._closed_at: _dt.datetime | None = None
 
-    def region(self, account_id: str, region: str) -> RegionStore:
+    def region_store(self, account_id: str, region: str) -> RegionStore:
         """The store of ``account_id`` in ``region``; a new empty one, not kept, if none is.
 
         A lookup never leaves a trace: only :meth:`keep` makes a store part of the backend.
@@ -163,7 +163,7 @@ class Backend:
         store = self._regions.get((account_id, region))
         return None if store is None else store.keys.get(key_id)
 
-    def regions(self) -> list[RegionStore]:
+    def region_stores(self) -> list[RegionStore]:
         """Every account/region store that has been written to."""
         return list(self._regions.values())
 

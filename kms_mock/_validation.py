@@ -26,11 +26,13 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from ._arns import partition_for
 from ._enum_lists import EnumRule, enum_rule
 from ._errors import SerializationException, ValidationException
-from ._shapes import ShapeWalker, blob_from_wire, timestamp_from_wire
-
-# Re-exported: _dispatch and the tests read botocore's model through this module.
-from ._shapes import operation_model as operation_model
-from ._shapes import service_model as service_model
+from ._shapes import (
+    ShapeWalker,
+    blob_from_wire,
+    operation_model,
+    service_model,
+    timestamp_from_wire,
+)
 
 
 @functools.cache

@@ -124,13 +124,14 @@ def stored_key(kms: MockKMS, key_id: str, *, account: str = ACCOUNT, region: str
 
 def stored_key_ids(kms: MockKMS, *, account: str = ACCOUNT, region: str = REGION) -> list[str]:
     """The ids of the keys stored in one account and Region, in order of creation."""
-    return list(backend_of(kms).region(account, region).keys)
+    return list(backend_of(kms).region_store(account, region).keys)
 
 
 def stores(kms: MockKMS) -> dict[tuple[str, str], list[str]]:
     """Every (account, Region) written to, with the ids of the keys it holds."""
     return {
-        (store.account_id, store.region): list(store.keys) for store in backend_of(kms).regions()
+        (store.account_id, store.region): list(store.keys)
+        for store in backend_of(kms).region_stores()
     }
 
 
@@ -185,7 +186,7 @@ def dump(state: MockKMS | Backend) -> bytes:
     backend = state if isinstance(state, Backend) else backend_of(state)
     owners = _event_owners(backend)
     lines = []
-    for store in backend.regions():
+    for store in backend.region_stores():
         lines.append(f"store {store.account_id} {store.region}")
         for key in store.keys.values():
             lines.append(f"  key {_canonical(key)}")
@@ -223,7 +224,7 @@ def _canonical(value: Any) -> Any:
 def _event_owners(backend: Backend) -> dict[int, str]:
     """Which key holds each scheduled event, and as what."""
     owners: dict[int, str] = {}
-    for store in backend.regions():
+    for store in backend.region_stores():
         for key in store.keys.values():
             if key.rotation_event is not None:
                 owners[id(key.rotation_event)] = f"rotation of {key.arn}"

@@ -67,7 +67,7 @@ def test_create_key(backend: Backend) -> None:
     assert metadata["Description"] == "unit"
     assert metadata["Arn"] == f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{metadata['KeyId']}"
     assert check_response("CreateKey", response) == []
-    assert list(backend.region(ACCOUNT, REGION).keys) == [metadata["KeyId"]]
+    assert list(backend.region_store(ACCOUNT, REGION).keys) == [metadata["KeyId"]]
 
 
 def test_seeded_backends_make_the_same_ids(clock: FrozenClock) -> None:
@@ -85,7 +85,7 @@ def test_default_region_when_the_request_names_none(clock: FrozenClock) -> None:
     backend = Backend(clock=clock, default_region="eu-north-1", account_id=ACCOUNT, seed=1)
     metadata = call(backend, "CreateKey", region=None)["KeyMetadata"]
     assert metadata["Arn"].startswith(f"arn:aws:kms:eu-north-1:{ACCOUNT}:key/")
-    assert metadata["KeyId"] in backend.region(ACCOUNT, "eu-north-1").keys
+    assert metadata["KeyId"] in backend.region_store(ACCOUNT, "eu-north-1").keys
 
 
 def test_regions_are_separate(backend: Backend) -> None:
@@ -137,7 +137,7 @@ def test_failed_create_leaves_the_backend_unchanged(backend: Backend) -> None:
     failure(backend, "CreateKey", {"KeySpec": "RSA_2048"})
     failure(backend, "CreateKey", {"Origin": "AWS_CLOUDHSM"})
     failure(backend, "CreateKey", {"Policy": "not json"})
-    assert backend.region(ACCOUNT, REGION).keys == {}
+    assert backend.region_store(ACCOUNT, REGION).keys == {}
 
 
 def test_malformed_policy(backend: Backend) -> None:
@@ -158,7 +158,7 @@ def test_dispatch_catches_up_with_an_unsubscribed_clock(
     call(backend, "ScheduleKeyDeletion", {"KeyId": key_id, "PendingWindowInDays": 7})
     clock.advance(days=7)
     # Nobody listens to this clock: the store still holds the key ...
-    assert key_id in backend.region(ACCOUNT, REGION).keys
+    assert key_id in backend.region_store(ACCOUNT, REGION).keys
     # ... until the next request catches up first.
     assert call(backend, "ListKeys")["Keys"] == []
 
@@ -170,7 +170,7 @@ def test_subscribed_backend_applies_events_when_the_clock_moves(
     key_id = call(backend, "CreateKey")["KeyMetadata"]["KeyId"]
     call(backend, "ScheduleKeyDeletion", {"KeyId": key_id, "PendingWindowInDays": 7})
     clock.advance(days=7)
-    assert backend.region(ACCOUNT, REGION).keys == {}
+    assert backend.region_store(ACCOUNT, REGION).keys == {}
     clock.unsubscribe(backend.on_time_moved)
 
 
@@ -182,7 +182,7 @@ def test_deletion_takes_the_keys_aliases(backend: Backend, clock: FrozenClock) -
     call(backend, "ScheduleKeyDeletion", {"KeyId": doomed, "PendingWindowInDays": 7})
     clock.advance(days=7)
     backend.catch_up()
-    store = backend.region(ACCOUNT, REGION)
+    store = backend.region_store(ACCOUNT, REGION)
     assert list(store.aliases) == ["alias/kept"]
     assert list(store.keys) == [kept]
     error = failure(backend, "DescribeKey", {"KeyId": "alias/doomed"})

@@ -18,7 +18,8 @@ from botocore.utils import parse_timestamp
 
 from kms_mock import FrozenClock, MockKMS, _dispatch
 from kms_mock._interceptor import _botocore_timestamp, _http_response, parse, parse_success
-from kms_mock._validation import check_response, operation_model
+from kms_mock._shapes import operation_model
+from kms_mock._validation import check_response
 from kms_mock._wire import CONTENT_TYPE, WireResponse, encode_body
 
 if TYPE_CHECKING:

@@ -65,7 +65,7 @@ def public_der(private_key: Any) -> bytes:
 
 
 def test_the_model_lists_these_specs_and_sm2() -> None:
-    from kms_mock._validation import service_model
+    from kms_mock._shapes import service_model
 
     enum = service_model().shape_for("DataKeyPairSpec").metadata["enum"]
     assert set(enum) == set(SPECS) | {"SM2"}

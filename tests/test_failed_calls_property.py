@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
-from kms_mock._validation import service_model
+from kms_mock._shapes import service_model
 from tests._helpers import START, dump
 
 if TYPE_CHECKING:

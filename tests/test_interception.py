@@ -30,7 +30,7 @@ from botocore.exceptions import ClientError
 
 import kms_mock._interceptor
 from kms_mock import KmsMockError, MockKMS, _active, _dispatch, _errors, mock_kms
-from kms_mock._validation import service_model as service_model_of_kms
+from kms_mock._shapes import service_model as service_model_of_kms
 from kms_mock._wire import handle
 from tests._helpers import (
     backend_of,

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from kms_mock import MockKMS
-from kms_mock._validation import service_model
+from kms_mock._shapes import service_model
 from tests._helpers import error_of
 
 if TYPE_CHECKING:

@@ -60,7 +60,7 @@ def test_deriving_an_aws_managed_key_changes_nothing() -> None:
     assert key is not None
     assert key.is_aws_managed
     assert dump(backend) == before
-    assert backend.regions() == []
+    assert backend.region_stores() == []
     assert len(backend.schedule) == 0
     assert backend.audit.events() == []
     # It draws nothing from the backend's entropy either.
@@ -95,15 +95,15 @@ def test_a_request_stores_its_provisional_key_only_when_it_succeeds() -> None:
     provisional = failed.provisional_key(S3)
     assert provisional is not None
     assert failed.provisional_key(S3) is provisional  # one object all call long
-    assert backend.regions() == []  # the call never succeeded: nothing stored
+    assert backend.region_stores() == []  # the call never succeeded: nothing stored
 
     succeeded = _request(backend)
     key = succeeded.provisional_key(S3)
     assert key is not None
     assert key.key_id == provisional.key_id
-    assert backend.regions() == []
+    assert backend.region_stores() == []
     succeeded.succeed()
-    [store] = backend.regions()
+    [store] = backend.region_stores()
     assert store.keys == {key.key_id: key}
     assert [alias.name for alias in store.aliases_of(key.key_id)] == [S3]
     assert store.aliases[S3].arn == f"arn:aws:kms:{REGION}:{ACCOUNT}:{S3}"
@@ -116,7 +116,7 @@ def test_a_request_stores_every_provisional_key_it_found() -> None:
     request = _request(backend)
     keys = [request.provisional_key(alias) for alias in (S3, "alias/aws/ebs")]
     request.succeed()
-    [store] = backend.regions()
+    [store] = backend.region_stores()
     assert list(store.keys.values()) == keys
     assert sorted(store.aliases) == ["alias/aws/ebs", S3]
     assert len(backend.schedule) == 2
@@ -127,7 +127,7 @@ def test_a_request_that_found_no_provisional_key_stores_nothing() -> None:
     request = _request(backend)
     assert request.provisional_key("alias/aws/unknown") is None
     request.succeed()
-    assert backend.regions() == []
+    assert backend.region_stores() == []
 
 
 # -- through a client ---------------------------------------------------------------------

@@ -98,15 +98,15 @@ def test_aliases_by_name_whatever_the_order_of_changes(backend: Backend) -> None
 
 
 def test_a_lookup_never_keeps_a_store(backend: Backend) -> None:
-    store = backend.region(ACCOUNT, "eu-west-1")
+    store = backend.region_store(ACCOUNT, "eu-west-1")
     assert store.keys == {}
-    assert backend.regions() == []
+    assert backend.region_stores() == []
     backend.keep(store)  # nothing in it: still not kept
-    assert backend.regions() == []
+    assert backend.region_stores() == []
     _key(backend, store)
     backend.keep(store)
-    assert backend.regions() == [store]
-    assert backend.region(ACCOUNT, "eu-west-1") is store
+    assert backend.region_stores() == [store]
+    assert backend.region_store(ACCOUNT, "eu-west-1") is store
 
 
 def _request(backend: Backend) -> Request:
@@ -126,14 +126,14 @@ def test_a_provisional_aws_managed_key_is_kept_only_when_the_call_succeeds(
 ) -> None:
     failed = _request(backend)
     assert find_key(failed, "alias/aws/ebs", aliases=True).is_aws_managed
-    assert backend.regions() == []
+    assert backend.region_stores() == []
     assert len(backend.schedule) == 0
 
     succeeded = _request(backend)
     key = find_key(succeeded, "alias/aws/ebs", aliases=True)
     assert find_key(succeeded, "alias/aws/ebs", aliases=True) is key  # one object per call
     succeeded.succeed()
-    [store] = backend.regions()
+    [store] = backend.region_stores()
     assert store.keys == {key.key_id: key}
     assert _names(store.aliases_of(key.key_id)) == ["alias/aws/ebs"]
     assert len(backend.schedule) == 1  # its yearly rotation
@@ -151,7 +151,7 @@ def test_a_provisional_key_stored_meanwhile_by_another_call_is_stored_once(
     second.succeed()
     assert find_key(first, "alias/aws/ebs", aliases=True) is stored
     first.succeed()
-    [store] = backend.regions()
+    [store] = backend.region_stores()
     assert provisional.key_id == stored.key_id
     assert provisional.current_material_id == stored.current_material_id
     assert store.keys_by_creation() == [stored]

@@ -16,7 +16,8 @@ from botocore.exceptions import ClientError
 from kms_mock import MockKMS
 from kms_mock._enum_lists import RECORDED, SHOWN_AS, EnumRule, enum_rule
 from kms_mock._errors import SerializationException
-from kms_mock._validation import decode_request, service_model
+from kms_mock._shapes import service_model
+from kms_mock._validation import decode_request
 from tests._helpers import error_of
 
 if TYPE_CHECKING:

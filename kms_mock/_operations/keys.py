@@ -207,7 +207,7 @@ def _delete_key(backend: Backend, key: Key, when: _dt.datetime) -> None:
     the date the deletion is recorded with, as CloudTrail records it
     (https://docs.aws.amazon.com/kms/latest/developerguide/ct-delete-key.html).
     """
-    backend.region(key.account_id, key.region).remove_key(key.key_id)
+    backend.region_store(key.account_id, key.region).remove_key(key.key_id)
     backend.audit.service_event(
         "DeleteKey", when, region=key.region, account_id=key.account_id, key_arn=key.arn
     )
