@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 # bench_rotation imports bench_foundation, whose hermetic set-up (AWS_* removed,
 # config files pointing nowhere) runs on import; their helpers keep the methods.
-from bench_foundation import fmt, versions, write_results
-from bench_rotation import Measurement, Rig, bench_vs_stubber, table
+from bench_foundation import Measurement, fmt, versions, write_results
+from bench_rotation import Rig, bench_vs_stubber, table
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
 

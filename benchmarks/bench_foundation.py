@@ -130,6 +130,24 @@ def fmt(seconds: float) -> str:
     return f"{seconds * 1e6:.1f} µs"
 
 
+@dataclass
+class Measurement:
+    """One figure against its target; ``value`` is seconds, or a ratio where ``unit`` says so."""
+
+    name: str
+    value: float
+    unit: str  # "s" or "ratio"
+    target: str
+    met: bool | None  # None: reported, no target
+    detail: str = ""
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def shown(self) -> str:
+        """The figure with its unit."""
+        return fmt(self.value) if self.unit == "s" else f"{self.value:.2f}x"
+
+
 def kms_client(*, placeholder_credentials: bool = False) -> KMSClient:
     """A KMS client in its own session (boto3's default session stays untouched).
 

@@ -39,13 +39,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 # The foundation benchmark's hermetic set-up (AWS_* removed, config files
 # pointing nowhere) runs on import; its helpers keep the methods identical.
-from bench_foundation import fmt, gc_off, kms_client, versions
+from bench_foundation import Measurement, fmt, gc_off, kms_client, versions
 
 from kms_mock import FrozenClock, _keypairs, mock_kms
 
@@ -56,23 +56,6 @@ START = "2025-01-01T00:00:00Z"
 RESULTS = Path(__file__).resolve().parent / "results" / "keypairs.json"
 KEYS = 100
 LATER_SIGNS = 50
-
-
-@dataclass
-class Measurement:
-    """One figure against its target; ``value`` is seconds, or a ratio where ``unit`` says so."""
-
-    name: str
-    value: float
-    unit: str  # "s" or "ratio"
-    target: str
-    met: bool | None  # None: reported, no target
-    detail: str = ""
-    samples: dict[str, list[float]] = field(default_factory=dict)
-
-    def shown(self) -> str:
-        """The figure with its unit."""
-        return fmt(self.value) if self.unit == "s" else f"{self.value:.2f}x"
 
 
 def timed(action: Callable[[], object]) -> float:

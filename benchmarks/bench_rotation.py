@@ -43,13 +43,14 @@ import time
 import timeit
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 # The foundation benchmark's hermetic set-up (AWS_* removed, config files
 # pointing nowhere) runs on import; its helpers keep the methods identical.
 from bench_foundation import (
+    Measurement,
     fmt,
     gc_off,
     interleaved,
@@ -69,24 +70,6 @@ if TYPE_CHECKING:
 START = "2025-01-01T00:00:00Z"
 RESULTS = Path(__file__).resolve().parent / "results" / "rotation.json"
 PLAINTEXT = b"a 32-byte secret for the benchmk"
-
-
-@dataclass
-class Measurement:
-    """One figure against its target; ``value`` is seconds, or a ratio where ``unit`` says so."""
-
-    name: str
-    value: float
-    unit: str  # "s" or "ratio"
-    target: str
-    met: bool
-    detail: str = ""
-    samples: dict[str, list[float]] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def shown(self) -> str:
-        """The figure with its unit."""
-        return fmt(self.value) if self.unit == "s" else f"{self.value:.2f}x"
 
 
 # -- (a) to (c): one clock.advance, after an untimed set-up ----------------------
