@@ -1,4 +1,4 @@
-"""DeriveSharedSecret through boto3 (spec §4.9), checked against `cryptography`'s ECDH.
+"""DeriveSharedSecret through boto3, checked against `cryptography`'s ECDH.
 
 The shared secret is the raw ECDH secret: what the peer computes with its own
 private key and the public key from GetPublicKey.

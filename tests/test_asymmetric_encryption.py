@@ -1,4 +1,4 @@
-"""RSA Encrypt / Decrypt / ReEncrypt through boto3 (spec §4.7), checked against `cryptography`.
+"""RSA Encrypt / Decrypt / ReEncrypt through boto3, checked against `cryptography`.
 
 The ciphertext is raw RSAES-OAEP (SHA-1 or SHA-256, MGF1 with the same hash),
 as AWS's is: ciphertexts the mock makes decrypt outside with the private key

@@ -1,4 +1,4 @@
-"""The audit log (spec §5): a CloudTrail-shaped record of every API call, failed
+"""The audit log: a CloudTrail-shaped record of every API call, failed
 or not, and of every service-initiated event (RotateKey, DeleteKey), dated by
 the mock clock — service events on their scheduled dates."""
 

@@ -1,4 +1,4 @@
-"""Encrypt, Decrypt, ReEncrypt and GenerateDataKey*, end to end through boto3 (spec §4.6-4.8)."""
+"""Encrypt, Decrypt, ReEncrypt and GenerateDataKey*, end to end through boto3."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GenerateDataKeyPair / GenerateDataKeyPairWithoutPlaintext through boto3 (spec §4.8).
+"""GenerateDataKeyPair / GenerateDataKeyPairWithoutPlaintext through boto3.
 
 For every pair spec: the DER SubjectPublicKeyInfo is the public half of the
 DER PKCS#8 private key, and the sealed private key decrypts with Decrypt under

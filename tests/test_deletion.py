@@ -1,4 +1,4 @@
-"""Scheduled deletion on the mock clock (spec §3.1): ScheduleKeyDeletion,
+"""Scheduled deletion on the mock clock: ScheduleKeyDeletion,
 CancelKeyDeletion, and the key vanishing exactly when its waiting period ends."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ ONE_SECOND = _dt.timedelta(seconds=1)
 
 
 def out_of_range(days: int) -> str:
-    # ⚠ AWS's text is not recorded; this is local-kms' AWS-style form (spec §3.1).
+    # ⚠ AWS's text is not recorded; this is local-kms' AWS-style form.
     return (
         f"1 validation error detected: Value '{days}' at 'PendingWindowInDays' failed to "
         "satisfy constraint: Member must have minimum value of 7 and maximum value of 30."
@@ -233,7 +233,7 @@ def test_deletion_is_logged_on_its_scheduled_date(
             [{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": first["Arn"]}],
         ),
     ]
-    # The CloudTrail shape of a DeleteKey service event (spec §5.2).
+    # The CloudTrail shape of a DeleteKey service event.
     event = events[0]
     assert event["userIdentity"] == {"accountId": ACCOUNT, "invokedBy": "AWS Internal"}
     assert (event["requestParameters"], event["responseElements"]) == (None, None)

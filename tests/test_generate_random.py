@@ -1,4 +1,4 @@
-"""GenerateRandom through boto3 (spec §4.10)."""
+"""GenerateRandom through boto3."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Key identifiers: every row of spec §2.4 (errors recorded from real AWS) and
-which operations accept aliases (§4.2)."""
+"""Key identifiers: the errors real AWS gives for malformed and missing key ids,
+ARNs and aliases, and which operations accept aliases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The key-state table (spec §2.3) for the operations kms_mock serves now.
+"""The key-state table for the operations kms_mock serves now
+(https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html).
 
 For each state, each operation either succeeds (and the key ends in the state
 the table implies) or fails with the footnote's exact message — and a failed
@@ -180,7 +181,7 @@ def test_parameter_validation_comes_before_the_state_check(client: KMSClient) ->
     assert describe(client, key_id) == before
 
 
-# -- automatic rotation follows the key state (DESIGN §4) ---------------------------------
+# -- automatic rotation follows the key state ---------------------------------
 
 
 def rotation_dates(client: KMSClient, key_id: str) -> list[_dt.datetime]:

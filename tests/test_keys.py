@@ -1,5 +1,5 @@
 """Key lifecycle through boto3: CreateKey, DescribeKey, ListKeys, EnableKey,
-DisableKey, UpdateKeyDescription, GetKeyLastUsage (spec §4.4, §4.5, §4.18).
+DisableKey, UpdateKeyDescription, GetKeyLastUsage.
 
 The expected KeyMetadata is written out here from the spec's tables, not
 imported from kms_mock, so that a mistake in kms_mock's own tables fails.
@@ -43,7 +43,7 @@ RSA_SIGNING = [
     "RSASSA_PSS_SHA_512",
 ]
 
-# KeySpec -> {KeyUsage: (KeyMetadata member, algorithms)} (spec §4.4 table).
+# KeySpec -> {KeyUsage: (KeyMetadata member, algorithms)}.
 ALLOWED: dict[str, dict[str, tuple[str, list[str]]]] = {
     "SYMMETRIC_DEFAULT": {"ENCRYPT_DECRYPT": ("EncryptionAlgorithms", ["SYMMETRIC_DEFAULT"])},
     **{
@@ -120,7 +120,7 @@ def test_expected_tables_cover_every_key_spec_of_the_model() -> None:
 def expected_metadata(
     key_id: str, spec: str, usage: str, origin: str, *, multi_region: bool = False
 ) -> dict[str, Any]:
-    """KeyMetadata by the field-presence rules of spec §4.4 (bar the material id)."""
+    """KeyMetadata by the field-presence rules of its model shape (bar the material id)."""
     member, algorithms = ALLOWED[spec][usage]
     key_arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}"
     metadata: dict[str, Any] = {

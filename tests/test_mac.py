@@ -1,4 +1,4 @@
-"""GenerateMac / VerifyMac through boto3 (spec §4.9), checked against the standard library.
+"""GenerateMac / VerifyMac through boto3, checked against the standard library.
 
 The MAC is RFC 2104 HMAC: the same bytes ``hmac`` computes with the key's
 secret, which a backend-level test reads from the store.

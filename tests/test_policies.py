@@ -1,4 +1,4 @@
-"""GetKeyPolicy, PutKeyPolicy and ListKeyPolicies through boto3 (spec §4.11)."""
+"""GetKeyPolicy, PutKeyPolicy and ListKeyPolicies through boto3."""
 
 from __future__ import annotations
 

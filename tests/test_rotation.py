@@ -1,6 +1,6 @@
-"""Versioned key material and rotation on the mock clock (spec §1, §3 T1-T5, T11;
-DESIGN.md §4): the story, a century of rotations, the rotation operations with
-AWS's exact answers, and the rules for disabled, deleted and AWS managed keys."""
+"""Versioned key material and rotation on the mock clock: the story, a century
+of rotations, the rotation operations with AWS's exact answers, and the rules
+for disabled, deleted and AWS managed keys."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def iso(when: _dt.datetime) -> str:
     return when.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-# -- the story (DESIGN.md §2) ------------------------------------------------------------
+# -- the story ------------------------------------------------------------
 
 
 def test_rotation_story(client: KMSClient, clock: FrozenClock) -> None:
@@ -173,7 +173,7 @@ def test_ciphertexts_made_along_a_century_all_decrypt(
         assert kms.inspect_ciphertext(blob).key_material_id == material
 
 
-# -- GetKeyRotationStatus (spec §1.11) ----------------------------------------------------
+# -- GetKeyRotationStatus ----------------------------------------------------
 
 
 def test_status_of_a_new_key_is_disabled_with_no_schedule(client: KMSClient) -> None:
@@ -261,7 +261,7 @@ def test_status_of_a_missing_key_is_not_found(client: KMSClient) -> None:
     )
 
 
-# -- EnableKeyRotation / DisableKeyRotation (spec §1.3) -----------------------------------
+# -- EnableKeyRotation / DisableKeyRotation -----------------------------------
 
 
 @pytest.mark.parametrize("period", [90, 2560])
@@ -398,7 +398,7 @@ def test_aws_managed_keys_refuse_rotation_changes(
     assert status(client, key["KeyId"])["KeyRotationEnabled"] is True
 
 
-# -- the schedule follows the key state (DESIGN.md §4, spec §1.5) -------------------------
+# -- the schedule follows the key state -------------------------
 
 
 def test_disabled_key_does_not_rotate_while_disabled(client: KMSClient, clock: FrozenClock) -> None:
@@ -535,7 +535,7 @@ def test_disable_rotation_keeps_the_current_material(client: KMSClient, clock: F
     assert len(rotations(client, key["KeyId"])) == 1
 
 
-# -- changing the period of a rotating key (DESIGN.md §4) ---------------------------------
+# -- changing the period of a rotating key ---------------------------------
 
 
 def test_shorter_period_already_past_rotates_at_the_change(
@@ -649,7 +649,7 @@ def test_toggling_rotation_leaves_no_dead_events_behind(kms: MockKMS, client: KM
     assert (len(schedule_of(kms)), schedule_of(kms).stored) == (1, 1)
 
 
-# -- RotateKeyOnDemand (spec §1.6) --------------------------------------------------------
+# -- RotateKeyOnDemand --------------------------------------------------------
 
 
 def test_on_demand_rotation_is_synchronous_and_dated_now(
@@ -805,7 +805,7 @@ def test_on_demand_rotation_of_a_disabled_key(client: KMSClient) -> None:
     assert rotations(client, key["KeyId"]) == []
 
 
-# -- ListKeyRotations (spec §1.10) --------------------------------------------------------
+# -- ListKeyRotations --------------------------------------------------------
 
 
 def test_new_key_lists_no_rotations_but_its_first_material(client: KMSClient) -> None:
@@ -925,7 +925,7 @@ def test_list_key_rotations_agrees_with_key_materials(
     ]
 
 
-# -- AWS managed keys (spec §1.9) ---------------------------------------------------------
+# -- AWS managed keys ---------------------------------------------------------
 
 
 def test_aws_managed_key_rotates_yearly_from_creation(

@@ -4,10 +4,10 @@ Any sequence of encrypt, on-demand rotation, clock moves, key enable/disable,
 rotation enable/disable and scheduled deletion keeps every ciphertext
 decryptable to its plaintext while its key exists, keeps ListKeyRotations in
 agreement with ``kms.key_materials``, never dates a rotation in the future,
-and rotates exactly as a small reference model of the rules says (spec
-§1.3-§1.6, DESIGN.md §4: one rotation per scheduled date while Enabled, one
-at the moment an overdue key becomes Enabled again, none while Disabled or
-pending deletion, the period counted from the last automatic rotation).
+and rotates exactly as a small reference model of the rules says: one
+rotation per scheduled date while Enabled, one at the moment an overdue key
+becomes Enabled again, none while Disabled or pending deletion, the period
+counted from the last automatic rotation.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Sign, Verify, GetPublicKey through boto3 (spec §4.9), checked against `cryptography`.
+"""Sign, Verify, GetPublicKey through boto3, checked against `cryptography`.
 
 Every key spec and signing algorithm AWS allows: the mock's signatures verify
 outside with the DER public key from GetPublicKey, and signatures made
@@ -58,7 +58,7 @@ RSA_SIGNING = [
     "RSASSA_PSS_SHA_384",
     "RSASSA_PSS_SHA_512",
 ]
-# Key spec -> signing algorithms (spec §4.4), written out rather than imported.
+# Key spec -> signing algorithms, written out rather than imported.
 SIGNING: dict[str, list[str]] = {
     "RSA_2048": RSA_SIGNING,
     "RSA_3072": RSA_SIGNING,

@@ -1,4 +1,4 @@
-"""TagResource, UntagResource and ListResourceTags through boto3 (spec §4.12)."""
+"""TagResource, UntagResource and ListResourceTags through boto3."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def test_key_arn_is_accepted(client: KMSClient) -> None:
 )
 @pytest.mark.parametrize("operation", ["tag_resource", "untag_resource", "list_resource_tags"])
 def test_alias_is_not_accepted(client: KMSClient, operation: str, alias: str) -> None:
-    # Aliases are refused by their shape, before any lookup (spec §4.2).
+    # Aliases are refused by their shape, before any lookup.
     arguments: dict[str, dict[str, Any]] = {
         "tag_resource": {"Tags": _tags(("a", "1"))},
         "untag_resource": {"TagKeys": ["a"]},
