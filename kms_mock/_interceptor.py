@@ -1,30 +1,15 @@
 """The botocore hook: the only module that touches botocore's internals.
 
-Importing it puts handlers first in botocore's built-in handler list, so every
-session created afterwards carries them (ahead of any other mock, such as
-moto's); ``_hook`` imports it as soon as botocore is loaded. They are inert
-while no mock serves the calling thread: one context-variable read.
-
-* ``before-call.kms`` (the fast path) hands the serialized request — the
-  X-Amz-Target header and JSON body, exactly what AWS would receive — to the
-  wire layer and returns ``(http_response, parsed)``, ``parsed`` being what
-  botocore's own JSON parser makes of the answer, so modeled exceptions, blobs,
-  timestamps and ResponseMetadata are what botocore makes of a real answer.
-  Nothing is signed and no credentials are needed.
-* ``choose-signer.kms`` and ``before-send.kms`` serve a request that gets past
-  ``before-call`` (attempt by attempt, as botocore retries), unsigned. The
-  answered request is then marked so that later before-send handlers (moto's)
-  leave it alone.
-* A client made by a session created before the hook was in place carries none
-  of these; while a mock is active its KMS requests are refused before they are
-  signed (and, should one get past that unsigned, before they are sent).
-* A client created inside a mock with no region configured gets the mock's
-  region (last in botocore's region chain), as ``mock_kms(region=...)`` says.
-* A KMS client created inside a mock gets placeholder credentials (unless it
-  is given its own), so that botocore looks for none (no instance-metadata
-  service, no credential process); they never sign, so the client cannot reach
-  AWS after the mock, and its session does not keep them, so the session's
-  clients of other services behave exactly as without the mock.
+Its handlers go first in botocore's built-in list, so every session created
+afterwards carries them, ahead of other mocks; they are inert (one
+context-variable read) while no mock serves the calling thread.
+``before-call.kms`` answers from the serialized request with what botocore's
+own parser would make of the answer (nothing signed, no credentials needed);
+``choose-signer``/``before-send`` serve what gets past it, attempt by attempt,
+as botocore retries. Clients of sessions made before the hook are refused
+before they sign or send; KMS clients made inside a mock get the mock's
+region and placeholder credentials that never sign and never leak to other
+services' clients. docs/how-it-works.md tells the whole path.
 """
 
 from __future__ import annotations
