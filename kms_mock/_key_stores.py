@@ -106,13 +106,6 @@ def disconnect(
     _after(schedule, store, now, delay, _disconnection_ends)
 
 
-def cancel_transition(schedule: Schedule, store: CustomKeyStore) -> None:
-    """Forget the state change ahead of ``store`` (it is being deleted, or changes course)."""
-    if store.transition is not None:
-        schedule.cancel(store.transition)
-        store.transition = None
-
-
 def _after(
     schedule: Schedule,
     store: CustomKeyStore,
@@ -120,7 +113,10 @@ def _after(
     delay: _dt.timedelta,
     ends: _Ending,
 ) -> None:
-    cancel_transition(schedule, store)
+    """The state change under way ends at ``now + delay``, replacing any still ahead."""
+    if store.transition is not None:
+        schedule.cancel(store.transition)
+    store.transition = None
     due = date_after(now, delay)
     if due is not None:  # None: past year 9999, the change never comes
         store.transition = schedule.add(due, lambda when: ends(store))

@@ -84,7 +84,9 @@ def key_store_of(request: Request, store_id: str) -> CustomKeyStore:
     return store
 
 
-def key_store_state_error(request: Request, store: CustomKeyStore) -> Exception:
+def key_store_state_error(
+    request: Request, store: CustomKeyStore
+) -> CustomKeyStoreInvalidStateException:
     """CustomKeyStoreInvalidStateException: ``store``'s ConnectionState does not allow this call.
 
     Not recorded from AWS: the message names what the error shape's documentation
