@@ -81,6 +81,30 @@ class AlreadyExistsException(ServiceError):
     code = "AlreadyExistsException"
 
 
+class CustomKeyStoreNameInUseException(ServiceError):
+    code = "CustomKeyStoreNameInUseException"
+
+
+class CloudHsmClusterInUseException(ServiceError):
+    code = "CloudHsmClusterInUseException"
+
+
+class XksProxyUriInUseException(ServiceError):
+    code = "XksProxyUriInUseException"
+
+
+class XksProxyUriEndpointInUseException(ServiceError):
+    code = "XksProxyUriEndpointInUseException"
+
+
+class XksProxyVpcEndpointServiceInUseException(ServiceError):
+    code = "XksProxyVpcEndpointServiceInUseException"
+
+
+class XksKeyAlreadyInUseException(ServiceError):
+    code = "XksKeyAlreadyInUseException"
+
+
 class LimitExceededException(ServiceError):
     code = "LimitExceededException"
 
@@ -101,6 +125,14 @@ class DisabledException(ServiceError):
 
 class KMSInvalidStateException(ServiceError):
     code = "KMSInvalidStateException"
+
+
+class CustomKeyStoreInvalidStateException(ServiceError):
+    code = "CustomKeyStoreInvalidStateException"
+
+
+class CustomKeyStoreHasCMKsException(ServiceError):
+    code = "CustomKeyStoreHasCMKsException"
 
 
 class InvalidKeyUsageException(ServiceError):

@@ -137,7 +137,7 @@ def new_key(
     tags: Tags = NO_TAGS,
     randomness: Randomness | None = None,
 ) -> Key:
-    """A new key (not stored); symmetric AWS_KMS keys get their first material now.
+    """A new key (not stored); symmetric keys not EXTERNAL get their first material now.
 
     Other AWS_KMS keys get a per-key seed, from which their key pair or HMAC
     secret is derived when first needed (see ``_keypairs``): drawn here, in
@@ -163,7 +163,9 @@ def new_key(
         state=ENABLED if origin != "EXTERNAL" else "PendingImport",
         tags=tags,
     )
-    if is_symmetric_encryption(key_spec) and origin == "AWS_KMS":
+    if is_symmetric_encryption(key_spec) and origin != "EXTERNAL":
+        # Keys in custom key stores too: AWS keeps theirs in the HSM or behind the
+        # external key store proxy, kms_mock keeps it as it keeps any.
         key.add_material(new_material(backend, key, None, now, source))
     elif origin == "AWS_KMS":
         seed = source.token_bytes(SEED_SIZE)

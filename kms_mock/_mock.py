@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime as _dt
 import functools
 import inspect
 import unittest
@@ -21,6 +22,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 from . import (
     _active,
     _inspect,
+    _key_stores,
     _operations,  # noqa: F401  (registers every served operation)
 )
 from ._active import Activation
@@ -88,6 +90,7 @@ class MockKMS:
         # The live activation's backend, or after stop() the last one's.
         self._last_backend: Backend | None = None
         self._on_demand_rotation_limit = DEFAULT_ON_DEMAND_ROTATION_LIMIT
+        self._key_store_connection_delay = _key_stores.DEFAULT_CONNECTION_DELAY
 
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
@@ -131,6 +134,7 @@ class MockKMS:
             seed=self.seed,
             on_demand_rotation_limit=self._on_demand_rotation_limit,
             audit_log_limit=self._audit_log_limit,
+            key_store_connection_delay=self._key_store_connection_delay,
         )
         if self._observable:
             self.clock.subscribe(backend.on_time_moved)  # type: ignore[attr-defined]
@@ -197,6 +201,46 @@ class MockKMS:
         self._on_demand_rotation_limit = limit
         if self._activation is not None:
             self._activation.backend.on_demand_rotation_limit = limit
+
+    @property
+    def key_store_connection_delay(self) -> _dt.timedelta:
+        """How long a custom key store stays CONNECTING, or DISCONNECTING, on the mock clock.
+
+        Default 5 seconds: ``kms.clock.advance(seconds=5)`` after ConnectCustomKeyStore
+        finds the store CONNECTED. A zero delay completes the change before the next call.
+        """
+        return self._key_store_connection_delay
+
+    @key_store_connection_delay.setter
+    def key_store_connection_delay(self, delay: _dt.timedelta) -> None:
+        if not isinstance(delay, _dt.timedelta) or delay < _dt.timedelta(0):
+            raise UsageError(
+                f"key_store_connection_delay={delay!r} must be a datetime.timedelta >= 0, "
+                "such as timedelta(seconds=5)."
+            )
+        self._key_store_connection_delay = delay
+        if self._activation is not None:
+            self._activation.backend.key_store_connection_delay = delay
+
+    def fail_key_store_connection(
+        self, custom_key_store_id: str, connection_error_code: str
+    ) -> None:
+        """Make a custom key store's connection fail, to test how your code handles it.
+
+        The connection in progress (the store is CONNECTING), or else the next one that
+        ConnectCustomKeyStore starts, ends with ConnectionState FAILED and this
+        ConnectionErrorCode (one the model lists for the store's type, such as
+        ``NETWORK_ERRORS`` or ``XKS_PROXY_NOT_REACHABLE``). As in AWS, the store then has
+        to be disconnected before it can connect again; that attempt succeeds.
+        """
+        backend = self._backend
+        with backend.transaction():
+            stores = {
+                store.store_id: store
+                for region in backend.region_stores()
+                for store in region.key_stores.values()
+            }
+            _key_stores.fail_connection(stores, custom_key_store_id, connection_error_code)
 
     # -- decoration -------------------------------------------------------
 

@@ -17,6 +17,7 @@ ENABLED: Final = "Enabled"
 DISABLED: Final = "Disabled"
 PENDING_DELETION: Final = "PendingDeletion"
 PENDING_IMPORT: Final = "PendingImport"
+UNAVAILABLE: Final = "Unavailable"
 
 # Rotation types of key material (ListKeyRotations' RotationType).
 AUTOMATIC: Final = "AUTOMATIC"
@@ -88,6 +89,25 @@ class KeySecret(Protocol):
         """The secret, derived now if no one has yet."""
 
 
+class KeyStoreLink(Protocol):
+    """The custom key store a key lives in (``_key_stores.CustomKeyStore``), as keys see it.
+
+    A protocol, so that the models import nothing of the key stores module.
+    """
+
+    @property
+    def store_id(self) -> str:
+        """Its CustomKeyStoreId."""
+
+    @property
+    def cloud_hsm_cluster_id(self) -> str | None:
+        """The CloudHSM cluster of a CloudHSM key store (None for an external one)."""
+
+    @property
+    def connected(self) -> bool:
+        """Whether its keys can be used now."""
+
+
 @dataclass(slots=True)
 class KeyUsage:
     """One cryptographic use of a key: which operation, when, and its ids."""
@@ -136,11 +156,10 @@ class Key:
     next_rotation_at: _dt.datetime | None = None
     rotation_event: ScheduledEvent | None = None
     on_demand_rotations: int = 0
-
-    @property
-    def enabled(self) -> bool:
-        """KeyMetadata.Enabled: true exactly when the state is Enabled."""
-        return self.state == ENABLED
+    # Keys in a custom key store (CreateKey's CustomKeyStoreId) and, in an
+    # external key store, the id of their external key (XksKeyId).
+    custom_key_store: KeyStoreLink | None = None
+    xks_key_id: str | None = None
 
     @property
     def is_aws_managed(self) -> bool:

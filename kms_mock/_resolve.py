@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ._arns import alias_arn, key_arn, parse_kms_arn
 from ._errors import DisabledException, KMSInvalidStateException, NotFoundException
-from ._models import DISABLED, PENDING_DELETION, PENDING_IMPORT, Key
+from ._models import DISABLED, PENDING_DELETION, PENDING_IMPORT, UNAVAILABLE, Key
 
 if TYPE_CHECKING:
     from ._dispatch import Request
@@ -85,19 +85,35 @@ def _key_of_alias(request: Request, account: str, alias_name: str) -> Key:
     return key
 
 
-def _state_error(key: Key, *, disabled: bool) -> Exception | None:
-    if key.state == DISABLED and disabled:
+def shown_state(key: Key) -> str:
+    """KeyState as AWS shows it: Unavailable while the key's custom key store is not connected.
+
+    The key keeps its own state underneath: EnableKey and DisableKey change it and it
+    shows again once the store is connected, and a key pending deletion stays
+    PendingDeletion (the footnotes of the key-state table).
+    """
+    store = key.custom_key_store
+    if store is None or store.connected or key.state == PENDING_DELETION:
+        return key.state
+    return UNAVAILABLE
+
+
+def _state_error(key: Key, state: str, *, disabled: bool) -> Exception | None:
+    if state == DISABLED and disabled:
         return DisabledException(f"{key.arn} is disabled.")
-    if key.state == PENDING_DELETION:
+    if state == PENDING_DELETION:
         return KMSInvalidStateException(f"{key.arn} is pending deletion.")
-    if key.state == PENDING_IMPORT:
+    if state == PENDING_IMPORT:
         return KMSInvalidStateException(f"{key.arn} is pending import.")
+    if state == UNAVAILABLE:
+        return KMSInvalidStateException(f"{key.arn} is unavailable.")
     return None
 
 
 def require_usable(key: Key) -> None:
     """Key-state rule of cryptographic operations: only Enabled keys work."""
-    error = _state_error(key, disabled=True)
+    state = key.state if key.custom_key_store is None else shown_state(key)
+    error = _state_error(key, state, disabled=True)
     if error is not None:
         raise error
 
@@ -109,7 +125,10 @@ def require_not_pending_deletion(key: Key) -> None:
 
 
 def require_enable_disable_allowed(key: Key) -> None:
-    """Key-state rule of EnableKey and DisableKey: not pending deletion or import."""
-    error = _state_error(key, disabled=False)
+    """Key-state rule of EnableKey and DisableKey: not pending deletion or import.
+
+    An Unavailable key's own state changes, and shows once its store is connected.
+    """
+    error = _state_error(key, key.state, disabled=False)
     if error is not None:
         raise error

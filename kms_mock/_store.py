@@ -16,6 +16,7 @@ from operator import attrgetter
 from ._audit import AuditLog
 from ._clock import Clock
 from ._entropy import Entropy
+from ._key_stores import DEFAULT_CONNECTION_DELAY, CustomKeyStore
 from ._models import Alias, Key
 from ._schedule import Schedule
 from ._settings import DEFAULT_AUDIT_LOG_LIMIT
@@ -26,7 +27,8 @@ DEFAULT_ON_DEMAND_ROTATION_LIMIT = 25
 class RegionStore:
     """What one account holds in one region.
 
-    ``keys`` (in creation order) and ``aliases`` are for reading; every change
+    ``keys`` (in creation order), ``aliases`` and ``key_stores`` (custom key stores,
+    in creation order) are for reading; every change
     goes through the methods, which keep the index of aliases by key and the
     ordered views that List operations page through.
     """
@@ -38,6 +40,7 @@ class RegionStore:
         "_next_sequence",
         "account_id",
         "aliases",
+        "key_stores",
         "keys",
         "region",
     )
@@ -47,6 +50,7 @@ class RegionStore:
         self.region = region
         self.keys: dict[str, Key] = {}
         self.aliases: dict[str, Alias] = {}
+        self.key_stores: dict[str, CustomKeyStore] = {}
         # Key id -> its aliases by name: the per-key quota and ListAliases with a
         # KeyId cost what that key has, not what the region has.
         self._aliases_by_key: dict[str, dict[str, Alias]] = {}
@@ -70,6 +74,16 @@ class RegionStore:
             self.remove_alias(name)
         del self.keys[key_id]
         self._keys_by_creation = None
+
+    def add_key_store(self, key_store: CustomKeyStore) -> None:
+        """Store a new custom key store, the newest of the region."""
+        key_store.sequence = self._next_sequence
+        self._next_sequence += 1
+        self.key_stores[key_store.store_id] = key_store
+
+    def remove_key_store(self, store_id: str) -> None:
+        """Delete the custom key store ``store_id`` (it holds no keys)."""
+        del self.key_stores[store_id]
 
     def add_alias(self, alias: Alias) -> None:
         """Store a new alias (its name is not taken)."""
@@ -129,6 +143,7 @@ class Backend:
         seed: int | None,
         on_demand_rotation_limit: int = DEFAULT_ON_DEMAND_ROTATION_LIMIT,
         audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
+        key_store_connection_delay: _dt.timedelta = DEFAULT_CONNECTION_DELAY,
     ) -> None:
         self.clock = clock
         self.default_region = default_region
@@ -140,6 +155,8 @@ class Backend:
         self.audit = AuditLog(self.entropy, audit_log_limit)
         # AWS allows 25 on-demand rotations per key (10 until 2025): a setting.
         self.on_demand_rotation_limit = on_demand_rotation_limit
+        # How long a custom key store stays CONNECTING or DISCONNECTING: a setting.
+        self.key_store_connection_delay = key_store_connection_delay
         self.lock = threading.RLock()
         self._regions: dict[tuple[str, str], RegionStore] = {}
         # Set when the activation ends: the state is final from then on.
@@ -155,7 +172,7 @@ class Backend:
 
     def keep(self, store: RegionStore) -> None:
         """Make ``store`` part of the backend, if anything was written to it."""
-        if store.keys or store.aliases:
+        if store.keys or store.aliases or store.key_stores:
             self._regions.setdefault((store.account_id, store.region), store)
 
     def key(self, account_id: str, region: str, key_id: str) -> Key | None:

@@ -152,11 +152,14 @@ class _Walk(ShapeWalker[[Any, str], Any]):
     def string(self, shape: Shape, value: Any, path: str) -> str:
         if not isinstance(value, str):
             raise SerializationException(None)
-        self.length(shape, value, len(value), path, show=True)
+        # AWS leaves a sensitive member's value out of the message, as it does a blob's
+        # ("Value at 'password' ...", as Cognito answers): a password never comes back.
+        show = not shape.metadata.get("sensitive")
+        self.length(shape, value, len(value), path, show=show)
         pattern = shape.metadata.get("pattern")
         if pattern is not None and _pattern(pattern).fullmatch(value) is None:
             constraint = f"Member must satisfy regular expression pattern: {pattern}"
-            self.fail(value, path, constraint)
+            self.fail(value, path, constraint, show_value=show)
         if "enum" in shape.metadata:
             rule = _enum_rule(shape.name, self.china)
             if value not in rule.allowed:

@@ -176,7 +176,7 @@ def audit_of(kms: MockKMS | None = None) -> AuditLog:
 
 
 def dump(state: MockKMS | Backend) -> bytes:
-    """Every store, key, alias and live scheduled event of ``state``, as bytes.
+    """Every store, key, alias, custom key store and live scheduled event of ``state``, as bytes.
 
     Tests compare a dump taken before a call with one taken after. Every field
     of every key is in it (its materials, a lazy secret by its seed rather than
@@ -194,6 +194,8 @@ def dump(state: MockKMS | Backend) -> bytes:
             lines.append(f"  alias {_canonical(alias)}")
         for key_id in store.keys:  # the per-key index agrees with the aliases
             lines.append(f"  aliases of {key_id} {[a.name for a in store.aliases_of(key_id)]}")
+        for key_store in store.key_stores.values():
+            lines.append(f"  custom key store {_canonical(key_store)}")
     for event in backend.schedule.pending():
         lines.append(f"event {event.due.isoformat()} {owners.get(id(event), 'owned by no key')}")
     return "\n".join(lines).encode()
@@ -230,4 +232,7 @@ def _event_owners(backend: Backend) -> dict[int, str]:
                 owners[id(key.rotation_event)] = f"rotation of {key.arn}"
             if key.deletion_event is not None:
                 owners[id(key.deletion_event)] = f"deletion of {key.arn}"
+        for key_store in store.key_stores.values():
+            if key_store.transition is not None:
+                owners[id(key_store.transition)] = f"connection of {key_store.store_id}"
     return owners

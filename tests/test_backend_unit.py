@@ -123,11 +123,11 @@ def test_unknown_operation(backend: Backend) -> None:
 
 def test_modeled_operation_not_served_yet(backend: Backend) -> None:
     # In botocore's model, but not served (yet): an answer, never a traceback.
-    error = failure(backend, "UpdateCustomKeyStore", {"CustomKeyStoreId": "cks-1"})
+    error = failure(backend, "RetireGrant", {"GrantToken": "token"})
     assert isinstance(error, NotImplementedByMock)
     assert (error.code, error.status) == ("NotImplementedByKmsMock", 501)
     assert error.message == (
-        "not implemented by kms_mock: UpdateCustomKeyStore. kms_mock does not serve this "
+        "not implemented by kms_mock: RetireGrant. kms_mock does not serve this "
         "yet; see the README's list of supported operations."
     )
 

@@ -87,6 +87,44 @@ def _exercise_every_operation(client: KMSClient, clock: FrozenClock) -> None:
     client.disable_key_rotation(KeyId=key_id)
     client.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
     client.cancel_key_deletion(KeyId=key_id)
+    _exercise_custom_key_stores(client, clock)
+
+
+def _exercise_custom_key_stores(client: KMSClient, clock: FrozenClock) -> None:
+    hsm = client.create_custom_key_store(
+        CustomKeyStoreName="hsm",
+        CloudHsmClusterId="cluster-234abcdefgh",
+        TrustAnchorCertificate="-----BEGIN CERTIFICATE-----",
+        KeyStorePassword="kmsuser-password",
+    )["CustomKeyStoreId"]
+    xks = client.create_custom_key_store(
+        CustomKeyStoreName="xks",
+        CustomKeyStoreType="EXTERNAL_KEY_STORE",
+        XksProxyConnectivity="VPC_ENDPOINT_SERVICE",
+        XksProxyUriEndpoint="https://xks.example.com",
+        XksProxyUriPath="/kms/xks/v1",
+        XksProxyVpcEndpointServiceName="com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0",
+        XksProxyAuthenticationCredential={
+            "AccessKeyId": "ABCDEFGHIJKLMNOPQRST",
+            "RawSecretAccessKey": "s" * 43,
+        },
+    )["CustomKeyStoreId"]
+    client.update_custom_key_store(CustomKeyStoreId=xks, NewCustomKeyStoreName="external")
+    for store_id in (hsm, xks):
+        client.connect_custom_key_store(CustomKeyStoreId=store_id)
+    clock.advance(seconds=5)
+    client.describe_custom_key_stores(Limit=1)
+    client.create_key(Origin="AWS_CLOUDHSM", CustomKeyStoreId=hsm)
+    external = client.create_key(
+        Origin="EXTERNAL_KEY_STORE", CustomKeyStoreId=xks, XksKeyId="external-key-1"
+    )["KeyMetadata"]
+    client.describe_key(KeyId=external["KeyId"])
+    client.generate_random(NumberOfBytes=8, CustomKeyStoreId=hsm)
+    client.disconnect_custom_key_store(CustomKeyStoreId=xks)
+    client.schedule_key_deletion(KeyId=external["KeyId"], PendingWindowInDays=7)
+    clock.advance(days=7)
+    client.describe_custom_key_stores(CustomKeyStoreId=xks)
+    client.delete_custom_key_store(CustomKeyStoreId=xks)
 
 
 def _exercise_asymmetric_and_hmac_keys(client: KMSClient) -> None:

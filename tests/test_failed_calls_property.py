@@ -56,16 +56,19 @@ class Population:
     ciphertexts: tuple[bytes, ...]
     signatures: tuple[bytes, ...]
     public_keys: tuple[bytes, ...]
+    key_store_ids: tuple[str, ...]
 
 
 def _key(client: KMSClient, **kwargs: Any) -> str:
     return client.create_key(**kwargs)["KeyMetadata"]["KeyId"]
 
 
-def populate(client: KMSClient) -> Population:
+def populate(client: KMSClient, clock: FrozenClock) -> Population:
     """Symmetric, RSA, ECC, HMAC, imported and multi-Region keys in every state, with aliases.
 
-    Also an AWS managed key (``alias/aws/s3``), while ``alias/aws/ebs`` is not created yet.
+    Also an AWS managed key (``alias/aws/s3``), while ``alias/aws/ebs`` is not created yet,
+    and custom key stores: a connected CloudHSM one with a key, and an external one
+    (disconnected, so its key is Unavailable).
     """
     rotating = _key(client, Description="rotating", Tags=[{"TagKey": "team", "TagValue": "a"}])
     client.enable_key_rotation(KeyId=rotating, RotationPeriodInDays=90)
@@ -86,7 +89,11 @@ def populate(client: KMSClient) -> Population:
     client.create_alias(AliasName="alias/rsa", TargetKeyId=rsa)
     client.schedule_key_deletion(KeyId=doomed, PendingWindowInDays=7)
     managed = client.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["KeyId"]
-    ids = (rotating, disabled, doomed, rsa, ecc, agreement, hmac, imported, multi_region, managed)
+    key_store_ids, in_stores = _key_stores(client, clock)
+    ids = (
+        *(rotating, disabled, doomed, rsa, ecc, agreement, hmac, imported, multi_region, managed),
+        *in_stores,
+    )
     blobs = (
         old_blob["CiphertextBlob"],
         client.encrypt(KeyId="alias/aws/s3", Plaintext=b"s3")["CiphertextBlob"],
@@ -103,11 +110,41 @@ def populate(client: KMSClient) -> Population:
         ciphertexts=blobs,
         signatures=(signature["Signature"], mac["Mac"]),
         public_keys=(client.get_public_key(KeyId=agreement)["PublicKey"],),
+        key_store_ids=key_store_ids,
     )
 
 
-def _fresh_mock() -> MockKMS:
-    return mock_kms(clock=FrozenClock(START), seed=SEED)
+def _key_stores(client: KMSClient, clock: FrozenClock) -> tuple[tuple[str, str], tuple[str, str]]:
+    """(CustomKeyStoreIds, keys in them): CloudHSM connected, external disconnected."""
+    hsm = client.create_custom_key_store(
+        CustomKeyStoreName="hsm",
+        CloudHsmClusterId="cluster-234abcdefgh",
+        TrustAnchorCertificate="certificate",
+        KeyStorePassword="kmsuser-password",
+    )["CustomKeyStoreId"]
+    xks = client.create_custom_key_store(
+        CustomKeyStoreName="xks",
+        CustomKeyStoreType="EXTERNAL_KEY_STORE",
+        XksProxyConnectivity="PUBLIC_ENDPOINT",
+        XksProxyUriEndpoint="https://xks.example.com",
+        XksProxyUriPath="/kms/xks/v1",
+        XksProxyAuthenticationCredential={
+            "AccessKeyId": "ABCDEFGHIJKLMNOPQRST",
+            "RawSecretAccessKey": "s" * 43,
+        },
+    )["CustomKeyStoreId"]
+    for store_id in (hsm, xks):
+        client.connect_custom_key_store(CustomKeyStoreId=store_id)
+    clock.advance(seconds=5)
+    in_hsm = _key(client, Origin="AWS_CLOUDHSM", CustomKeyStoreId=hsm)
+    in_xks = _key(client, Origin="EXTERNAL_KEY_STORE", CustomKeyStoreId=xks, XksKeyId="ext-1")
+    client.disconnect_custom_key_store(CustomKeyStoreId=xks)
+    clock.advance(seconds=5)
+    return (hsm, xks), (in_hsm, in_xks)
+
+
+def _fresh_mock(clock: FrozenClock) -> MockKMS:
+    return mock_kms(clock=clock, seed=SEED)
 
 
 # Made once (a client costs milliseconds); every mock serves clients made before it.
@@ -119,8 +156,9 @@ CLIENTS = {
 
 
 def _population() -> Population:
-    with _fresh_mock():
-        return populate(HOME)
+    clock = FrozenClock(START)
+    with _fresh_mock(clock):
+        return populate(HOME, clock)
 
 
 POPULATION = _population()
@@ -251,6 +289,10 @@ def _string(name: str, shape: Shape, population: Population) -> st.SearchStrateg
         return _alias_names(population)
     if name == "Policy":
         return st.one_of(st.sampled_from(_POLICIES), _text_around(shape))
+    if name == "CustomKeyStoreId":
+        return st.one_of(st.sampled_from(population.key_store_ids), _text_around(shape))
+    if name in {"NewCustomKeyStoreName", "CustomKeyStoreName"}:
+        return st.one_of(st.sampled_from(["hsm", "xks"]), _text_around(shape))
     if name in {"ReplicaRegion", "PrimaryRegion"}:
         return st.sampled_from([REGION, OTHER_REGION, "nowhere", ""])
     if name == "TagKey":
@@ -329,8 +371,11 @@ def test_a_failed_call_changes_nothing(operation: str) -> None:
     )
     @given(calls(operation, POPULATION))
     def check(drawn: list[tuple[str, Any]]) -> None:
-        with _fresh_mock() as kms:
-            assert populate(HOME).key_ids == POPULATION.key_ids  # the seed makes them the same
+        clock = FrozenClock(START)
+        with _fresh_mock(clock) as kms:
+            assert (
+                populate(HOME, clock).key_ids == POPULATION.key_ids
+            )  # the seed makes them the same
             for region, params in drawn:
                 before = dump(kms)
                 try:

@@ -2,7 +2,8 @@
 
 Which key a call may change (not an AWS managed one), whether a key can do
 what a call asks (state, then key usage, then algorithm: the order AWS checks
-them in), where DryRun stops, what a cryptographic call records for
+them in), which custom key store a call names and whether its connection state
+allows the call, where DryRun stops, what a cryptographic call records for
 GetKeyLastUsage and the audit log, and how a ``WithoutPlaintext`` operation
 follows from its namesake. Operation modules take these from here, never from
 each other.
@@ -15,7 +16,14 @@ from collections.abc import Callable
 
 from .._arns import root_principal_arn
 from .._dispatch import Handler, Params, Request, Response, operation
-from .._errors import AccessDeniedException, DryRunOperationException, InvalidKeyUsageException
+from .._errors import (
+    AccessDeniedException,
+    CustomKeyStoreInvalidStateException,
+    CustomKeyStoreNotFoundException,
+    DryRunOperationException,
+    InvalidKeyUsageException,
+)
+from .._key_stores import CustomKeyStore
 from .._keyspecs import ENCRYPT_DECRYPT, KEY_SPECS, is_symmetric_encryption
 from .._models import Key, KeyMaterial, KeyUsage
 from .._resolve import find_key, require_usable
@@ -65,6 +73,29 @@ def require_data_key_key(request: Request, key: Key) -> None:
         raise InvalidKeyUsageException(
             f"{key.arn} key KeySpec is {key.key_spec} which is not valid for {request.operation}."
         )
+
+
+def key_store_of(request: Request, store_id: str) -> CustomKeyStore:
+    """The custom key store ``store_id`` of the caller's account and Region."""
+    store = request.store.key_stores.get(store_id)
+    if store is None:
+        # Not recorded from AWS (the error shape says only that KMS cannot find it).
+        raise CustomKeyStoreNotFoundException(f"Custom key store {store_id} does not exist.")
+    return store
+
+
+def key_store_state_error(
+    request: Request, store: CustomKeyStore
+) -> CustomKeyStoreInvalidStateException:
+    """CustomKeyStoreInvalidStateException: ``store``'s ConnectionState does not allow this call.
+
+    Not recorded from AWS: the message names what the error shape's documentation
+    says decides it.
+    """
+    return CustomKeyStoreInvalidStateException(
+        f"{request.operation} is not valid for custom key store {store.store_id} "
+        f"in ConnectionState {store.connection_state}."
+    )
 
 
 def dry_run_stop(params: Params) -> None:

@@ -9,44 +9,57 @@ from typing import Any
 
 from .._dispatch import Params, Request, Response, operation
 from .._errors import (
-    CustomKeyStoreNotFoundException,
     KMSInvalidStateException,
     NotImplementedByMock,
+    UnsupportedOperationException,
     ValidationException,
+    XksKeyAlreadyInUseException,
 )
+from .._key_stores import CLOUDHSM, EXTERNAL_KEY_STORE, CustomKeyStore
 from .._keyfactory import new_key
 from .._keyspecs import ALGORITHM_MEMBER, KEY_SPECS, SYMMETRIC_DEFAULT, unsupported_reason
-from .._models import DISABLED, ENABLED, NO_TAGS, PENDING_DELETION, PENDING_IMPORT, Key
+from .._models import (
+    DISABLED,
+    ENABLED,
+    NO_TAGS,
+    PENDING_DELETION,
+    PENDING_IMPORT,
+    Key,
+    KeyStoreLink,
+)
 from .._resolve import (
     find_key,
     require_enable_disable_allowed,
     require_not_pending_deletion,
+    shown_state,
 )
 from .._rotation import set_state
 from .._schedule import date_after
 from .._store import Backend
 from ._pagination import paginate
 from ._policy_check import check_policy
-from ._rules import key_to_change
+from ._rules import key_store_of, key_store_state_error, key_to_change
 from ._tag_rules import merged_tags
 
 DEFAULT_PENDING_WINDOW_DAYS = 30
 
-# Origins whose key material lives in a custom key store (Origin in botocore's CreateKeyRequest).
-CUSTOM_KEY_STORE_ORIGINS = frozenset({"AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"})
+# Origins whose key material lives in a custom key store (Origin in botocore's
+# CreateKeyRequest): each is the CustomKeyStoreType of the stores that hold such keys.
+CUSTOM_KEY_STORE_ORIGINS = frozenset({CLOUDHSM, EXTERNAL_KEY_STORE})
 
 
 def key_metadata(key: Key) -> dict[str, Any]:
     """KeyMetadata as AWS returns it, with each optional member only where AWS has it."""
+    state = shown_state(key)
     metadata: dict[str, Any] = {
         "AWSAccountId": key.account_id,
         "KeyId": key.key_id,
         "Arn": key.arn,
         "CreationDate": key.created_at,
-        "Enabled": key.enabled,
+        "Enabled": state == ENABLED,
         "Description": key.description,
         "KeyUsage": key.key_usage,
-        "KeyState": key.state,
+        "KeyState": state,
         "Origin": key.origin,
         "KeyManager": key.key_manager,
         "KeySpec": key.key_spec,
@@ -57,7 +70,12 @@ def key_metadata(key: Key) -> dict[str, Any]:
         metadata["CustomerMasterKeySpec"] = key.key_spec
     if key.deletion_date is not None:
         metadata["DeletionDate"] = key.deletion_date
-    if key.current_material_id is not None:
+    store = key.custom_key_store
+    if store is not None:
+        metadata.update(_key_store_members(key, store))
+    elif key.current_material_id is not None:
+        # Only keys that can rotate show it: "present for symmetric encryption keys
+        # with AWS_KMS or EXTERNAL origin" (KeyMetadata in botocore's model).
         metadata["CurrentKeyMaterialId"] = key.current_material_id
     if key.multi_region:
         metadata["MultiRegionConfiguration"] = {
@@ -66,6 +84,15 @@ def key_metadata(key: Key) -> dict[str, Any]:
             "ReplicaKeys": [],
         }
     return metadata
+
+
+def _key_store_members(key: Key, store: KeyStoreLink) -> dict[str, Any]:
+    members: dict[str, Any] = {"CustomKeyStoreId": store.store_id}
+    if store.cloud_hsm_cluster_id is not None:
+        members["CloudHsmClusterId"] = store.cloud_hsm_cluster_id
+    if key.xks_key_id is not None:
+        members["XksKeyConfiguration"] = {"Id": key.xks_key_id}
+    return members
 
 
 def _key_spec_and_usage(params: Params) -> tuple[str, str]:
@@ -92,17 +119,54 @@ def _key_spec_and_usage(params: Params) -> tuple[str, str]:
 def _check_origin(params: Params) -> str:
     """The key's Origin, after the rules that tie it to CustomKeyStoreId and XksKeyId."""
     origin: str = params.get("Origin", "AWS_KMS")
-    if origin in CUSTOM_KEY_STORE_ORIGINS and "CustomKeyStoreId" not in params:
+    in_key_store = origin in CUSTOM_KEY_STORE_ORIGINS
+    if in_key_store != ("CustomKeyStoreId" in params):
+        if in_key_store:
+            raise ValidationException(
+                f"You must specify a CustomKeyStoreId value for KMS keys with Origin {origin}."
+            )
         raise ValidationException(
-            f"You must specify a CustomKeyStoreId value for KMS keys with Origin {origin}."
+            f"CustomKeyStoreId is not valid for KMS keys with Origin {origin}."
         )
-    if "XksKeyId" in params and origin != "EXTERNAL_KEY_STORE":
-        raise ValidationException(f"XksKeyId is not valid for KMS keys with Origin {origin}.")
-    if "CustomKeyStoreId" in params:
-        # kms_mock has no custom key stores, so every store id names a missing one.
-        store_id = params["CustomKeyStoreId"]
-        raise CustomKeyStoreNotFoundException(f"Custom key store {store_id} does not exist.")
+    if ("XksKeyId" in params) != (origin == EXTERNAL_KEY_STORE):
+        if "XksKeyId" in params:
+            raise ValidationException(f"XksKeyId is not valid for KMS keys with Origin {origin}.")
+        raise ValidationException(
+            f"You must specify a XksKeyId value for KMS keys with Origin {origin}."
+        )
     return origin
+
+
+def _key_store_for(
+    request: Request, params: Params, origin: str, key_spec: str
+) -> CustomKeyStore | None:
+    """The custom key store the new key goes in (None: none), which must be CONNECTED.
+
+    "This parameter is valid only for symmetric encryption KMS keys in a single Region"
+    (CreateKeyRequest's CustomKeyStoreId in botocore's model).
+    """
+    if "CustomKeyStoreId" not in params:
+        return None
+    store = key_store_of(request, params["CustomKeyStoreId"])
+    if store.store_type != origin:
+        raise UnsupportedOperationException(
+            f"Custom key store {store.store_id} is a {store.store_type} key store, which is "
+            f"not valid for KMS keys with Origin {origin}."
+        )
+    if key_spec != SYMMETRIC_DEFAULT or params.get("MultiRegion", False):
+        raise UnsupportedOperationException(
+            "A custom key store holds only symmetric encryption KMS keys in a single Region."
+        )
+    if not store.connected:
+        raise key_store_state_error(request, store)
+    xks_key_id = params.get("XksKeyId")
+    if xks_key_id is not None:
+        for key in request.store.keys.values():
+            if key.custom_key_store is store and key.xks_key_id == xks_key_id:
+                raise XksKeyAlreadyInUseException(
+                    f"External key {xks_key_id} is already associated with {key.arn}."
+                )
+    return store
 
 
 @operation("CreateKey")
@@ -110,6 +174,7 @@ def create_key(request: Request, params: Params) -> Response:
     """Create a customer managed key; symmetric keys get their first material now."""
     key_spec, key_usage = _key_spec_and_usage(params)
     origin = _check_origin(params)
+    key_store = _key_store_for(request, params, origin, key_spec)
     policy = params.get("Policy")
     if policy is not None:
         check_policy(
@@ -135,6 +200,7 @@ def create_key(request: Request, params: Params) -> Response:
         multi_region=params.get("MultiRegion", False),
         tags=tags,
     )
+    key.custom_key_store, key.xks_key_id = key_store, params.get("XksKeyId")
     request.store.add_key(key)
     request.note_audit_resource(key.arn)  # CloudTrail names the new key in resources
     return {"KeyMetadata": key_metadata(key)}

@@ -23,8 +23,10 @@ CONFLICT_WINDOW = _dt.timedelta(minutes=20)
 
 
 def _origin_error(key: Key) -> UnsupportedOperationException:
+    # Recorded for EXTERNAL keys; keys in custom key stores (which do not rotate either)
+    # get the same words with their origin.
     return UnsupportedOperationException(
-        f"{key.arn} origin is EXTERNAL which is not valid for this operation."
+        f"{key.arn} origin is {key.origin} which is not valid for this operation."
     )
 
 
@@ -37,7 +39,7 @@ def _require_symmetric(key: Key) -> None:
 def _key_to_rotate_automatically(request: Request, params: Params) -> Key:
     """Enable/DisableKeyRotation: access, imported material, state, then key type."""
     key = key_to_change(request, params["KeyId"])
-    if key.origin == "EXTERNAL":
+    if key.origin == "EXTERNAL" or key.custom_key_store is not None:
         raise _origin_error(key)
     require_usable(key)
     _require_symmetric(key)
@@ -64,7 +66,7 @@ def disable_key_rotation(request: Request, params: Params) -> Response:
 def get_key_rotation_status(request: Request, params: Params) -> Response:
     """Whether the key rotates automatically and, if so, when next."""
     key = find_key(request, params["KeyId"])
-    if key.state == PENDING_IMPORT:
+    if key.state == PENDING_IMPORT or key.custom_key_store is not None:
         raise _origin_error(key)
     status: dict[str, Any] = {"KeyId": key.arn, "KeyRotationEnabled": False}
     if key.rotation_enabled and key.state != PENDING_DELETION:
@@ -81,6 +83,8 @@ def rotate_key_on_demand(request: Request, params: Params) -> Response:
     key = key_to_change(request, params["KeyId"])
     require_usable(key)  # before the key type: a disabled RSA key is "disabled" (recorded)
     _require_symmetric(key)
+    if key.custom_key_store is not None:
+        raise _origin_error(key)
     if key.on_demand_rotations >= request.backend.on_demand_rotation_limit:
         raise LimitExceededException(
             "The on-demand rotations limit has been reached for the given keyId. "
