@@ -71,7 +71,7 @@ class KeySecret(Protocol):
 
 @dataclass(eq=False, slots=True)
 class KeyMaterial:
-    """One version of a key's material (one RotationsListEntry of ListKeyRotations).
+    """One version of a key's material (what a RotationsListEntry of ListKeyRotations shows).
 
     ``rotated_at`` and ``rotation_type`` are None for the first material and
     for material pending rotation: AWS shows neither for them. ``import_state``,

@@ -93,9 +93,8 @@ def test_create_key_makes_a_seed_not_a_key(
     symmetric = client.create_key()["KeyMetadata"]["KeyId"]
     assert stored(kms, symmetric).materials.key_secret is None  # versioned AES material instead
     external = client.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY", Origin="EXTERNAL")
-    assert (
-        stored(kms, external["KeyMetadata"]["KeyId"]).materials.current is None
-    )  # awaits an import
+    external_id = external["KeyMetadata"]["KeyId"]
+    assert stored(kms, external_id).materials.current is None  # awaits an import
 
 
 def test_the_first_use_derives_once(
