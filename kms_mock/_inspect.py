@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from . import _ciphertext
 from ._arns import key_arn, parse_kms_arn
 from ._errors import UsageError
-from ._keyspecs import SYMMETRIC_DEFAULT
+from ._keyspecs import SYMMETRIC_DEFAULT, is_symmetric_encryption
 from ._models import Key
 from ._store import Backend
 
@@ -76,6 +76,8 @@ def key_materials(backend: Backend, key_id: str) -> list[KeyMaterialInfo]:
     """Every material version of ``key_id`` (id or ARN), oldest first."""
     with backend.transaction():
         key = _find(backend, key_id)
+        if not is_symmetric_encryption(key.key_spec):
+            return []  # an asymmetric or HMAC key's one material is its key, not a version
         return [
             KeyMaterialInfo(
                 key_material_id=material.material_id,
@@ -83,7 +85,7 @@ def key_materials(backend: Backend, key_id: str) -> list[KeyMaterialInfo]:
                 rotation_type=material.rotation_type,
                 state=material.state,
             )
-            for material in key.materials.values()
+            for material in key.materials.by_id.values()
         ]
 
 

@@ -18,7 +18,8 @@ from ._arns import key_arn, root_principal_arn
 from ._entropy import Entropy
 from ._keypairs import SEED_SIZE, LazySecret
 from ._keyspecs import is_symmetric_encryption
-from ._models import ENABLED, NO_TAGS, Key, KeyMaterial, Tags
+from ._materials import AWS_KMS, EXTERNAL, KeyMaterial
+from ._models import ENABLED, NO_TAGS, PENDING_IMPORT, Key, Tags
 
 
 class Randomness(Protocol):
@@ -100,6 +101,16 @@ def _new_key_id(randomness: Randomness, *, multi_region: bool) -> str:
     return randomness.uuid4()
 
 
+def _material_id(backend: KeySource, key_id: str, bits: bytes) -> str:
+    """The id of material made of (or derived from) ``bits``, for the key ``key_id``.
+
+    An HMAC of the key id and the bits under a per-backend salt: distinct per
+    key, stable for the same bits, revealing nothing (as AWS describes the ids
+    of imported material: ImportKeyMaterialRequest's KeyMaterialId in botocore's model).
+    """
+    return hmac.new(backend.material_id_salt, key_id.encode() + bits, hashlib.sha256).hexdigest()
+
+
 def new_material(
     backend: KeySource,
     key: Key,
@@ -107,18 +118,18 @@ def new_material(
     now: _dt.datetime,
     randomness: Randomness | None = None,
 ) -> KeyMaterial:
-    """Fresh 256-bit material for ``key`` (from the backend's entropy unless given another).
-
-    The id is an HMAC of the key id and the material under a per-backend salt:
-    distinct per key, stable for the same bits, revealing nothing (as AWS describes
-    the ids of imported material: ImportKeyMaterialRequest's KeyMaterialId in botocore's model).
-    """
+    """Fresh 256-bit AES material for ``key`` (from the backend's entropy unless given another)."""
     secret = (randomness or backend.entropy).token_bytes(32)
-    material_id = hmac.new(
-        backend.material_id_salt, key.key_id.encode() + secret, hashlib.sha256
-    ).hexdigest()
     rotated_at = None if rotation_type is None else now
-    return KeyMaterial(material_id, secret, now, rotation_type, rotated_at=rotated_at)
+    return KeyMaterial(
+        _material_id(backend, key.key_id, secret), secret, now, rotation_type, rotated_at=rotated_at
+    )
+
+
+def _lazy_material(backend: KeySource, key: Key, seed: bytes) -> KeyMaterial:
+    """An asymmetric or HMAC key's one material: its secret derives from ``seed`` on first use."""
+    secret = LazySecret(key.key_spec, seed, reproducible=backend.entropy.seeded)
+    return KeyMaterial(_material_id(backend, key.key_id, seed), secret, key.created_at, None)
 
 
 def new_key(
@@ -137,13 +148,13 @@ def new_key(
     tags: Tags = NO_TAGS,
     randomness: Randomness | None = None,
 ) -> Key:
-    """A new key (not stored); symmetric keys not EXTERNAL get their first material now.
+    """A new key (not stored); keys whose material KMS makes get it now.
 
-    Other AWS_KMS keys get a per-key seed, from which their key pair or HMAC
-    secret is derived when first needed (see ``_keypairs``): drawn here, in
-    creation order, so a seeded mock's pairs do not depend on the order of use.
-    Ids, material and seeds come from the backend's entropy unless
-    ``randomness`` is given.
+    Symmetric encryption keys get AES bits; other keys a per-key seed, from
+    which their key pair or HMAC secret is derived when first needed (see
+    ``_keypairs``): drawn here, in creation order, so a seeded mock's pairs do
+    not depend on the order of use. Ids, material and seeds come from the
+    backend's entropy unless ``randomness`` is given.
     """
     source = randomness or backend.entropy
     key_id = _new_key_id(source, multi_region=multi_region)
@@ -160,14 +171,15 @@ def new_key(
         description=description,
         key_manager=key_manager,
         multi_region=multi_region,
-        state=ENABLED if origin != "EXTERNAL" else "PendingImport",
+        state=PENDING_IMPORT if origin == EXTERNAL else ENABLED,
         tags=tags,
     )
-    if is_symmetric_encryption(key_spec) and origin != "EXTERNAL":
+    if origin == EXTERNAL:
+        return key  # PendingImport: its material comes with ImportKeyMaterial
+    if is_symmetric_encryption(key_spec):
         # Keys in custom key stores too: AWS keeps theirs in the HSM or behind the
         # external key store proxy, kms_mock keeps it as it keeps any.
-        key.add_material(new_material(backend, key, None, now, source))
-    elif origin == "AWS_KMS":
-        seed = source.token_bytes(SEED_SIZE)
-        key.secret = LazySecret(key_spec, seed, reproducible=backend.entropy.seeded)
+        key.materials.add_current(new_material(backend, key, None, now, source))
+    elif origin == AWS_KMS:
+        key.materials.add_current(_lazy_material(backend, key, source.token_bytes(SEED_SIZE)))
     return key

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from ._arns import alias_arn, key_arn, parse_kms_arn
 from ._errors import DisabledException, KMSInvalidStateException, NotFoundException
+from ._lifecycle import shown_state
 from ._models import DISABLED, PENDING_DELETION, PENDING_IMPORT, UNAVAILABLE, Key
 
 if TYPE_CHECKING:
@@ -83,19 +84,6 @@ def _key_of_alias(request: Request, account: str, alias_name: str) -> Key:
             f"Alias {alias_arn(request.region, account, alias_name)} is not found."
         )
     return key
-
-
-def shown_state(key: Key) -> str:
-    """KeyState as AWS shows it: Unavailable while the key's custom key store is not connected.
-
-    The key keeps its own state underneath: EnableKey and DisableKey change it and it
-    shows again once the store is connected, and a key pending deletion stays
-    PendingDeletion (the footnotes of the key-state table).
-    """
-    store = key.custom_key_store
-    if store is None or store.connected or key.state == PENDING_DELETION:
-        return key.state
-    return UNAVAILABLE
 
 
 def _state_error(key: Key, state: str, *, disabled: bool) -> Exception | None:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import datetime as _dt
 
 from ._keyfactory import new_material
-from ._models import AUTOMATIC, ENABLED, Key
+from ._materials import AUTOMATIC, MaterialSet
+from ._models import ENABLED, Key
 from ._schedule import EventAction, date_after
 from ._store import Backend
 
@@ -26,9 +27,10 @@ AWS_MANAGED_PERIOD_DAYS = 365
 
 
 def rotate(backend: Backend, key: Key, rotation_type: str, when: _dt.datetime) -> None:
-    """Give ``key`` new CURRENT material dated ``when``, and log a RotateKey event."""
-    previous = key.current_material_id
-    key.add_material(new_material(backend, key, rotation_type, when))
+    """Give ``key``'s material set new CURRENT material dated ``when``; log a RotateKey event."""
+    materials = key.materials
+    previous = materials.current_id
+    materials.add_current(new_material(backend, key, rotation_type, when))
     backend.audit.service_event(
         "RotateKey",
         when,
@@ -40,26 +42,27 @@ def rotate(backend: Backend, key: Key, rotation_type: str, when: _dt.datetime) -
             "rotationType": rotation_type,
             "keyOrigin": key.origin,
             "previousKeyMaterialId": previous,
-            "currentKeyMaterialId": key.current_material_id,
+            "currentKeyMaterialId": materials.current_id,
         },
     )
 
 
-def _count_from(key: Key, anchor: _dt.datetime) -> None:
+def _count_from(materials: MaterialSet, anchor: _dt.datetime) -> None:
     """Next automatic rotation one period after ``anchor`` (None: past year 9999, never)."""
-    assert key.rotation_period_days is not None
-    key.rotation_anchor = anchor
-    key.next_rotation_at = date_after(anchor, _dt.timedelta(days=key.rotation_period_days))
+    assert materials.rotation_period_days is not None
+    materials.rotation_anchor = anchor
+    period = _dt.timedelta(days=materials.rotation_period_days)
+    materials.next_rotation_at = date_after(anchor, period)
 
 
 def _rotate_automatically(backend: Backend, key: Key, when: _dt.datetime) -> None:
     rotate(backend, key, AUTOMATIC, when)
-    _count_from(key, when)
+    _count_from(key.materials, when)
 
 
 def _on_due(backend: Backend, key: Key) -> EventAction:
     def due(when: _dt.datetime) -> None:
-        key.rotation_event = None
+        key.materials.rotation_event = None
         _rotate_automatically(backend, key, when)
         refresh(backend, key, when)
 
@@ -67,13 +70,20 @@ def _on_due(backend: Backend, key: Key) -> EventAction:
 
 
 def refresh(backend: Backend, key: Key, now: _dt.datetime) -> None:
-    """Make the schedule agree with ``key``'s state and rotation settings at ``now``."""
-    if key.rotation_event is not None:
-        backend.schedule.cancel(key.rotation_event)
-        key.rotation_event = None
-    if not (key.rotation_enabled and key.state == ENABLED) or key.next_rotation_at is None:
+    """Make the schedule agree with ``key``'s state and rotation settings at ``now``.
+
+    The schedule is its material set's: ``key`` is the key whose state and
+    rotation settings rule the set (for a multi-Region key, its primary).
+    """
+    materials = key.materials
+    if materials.rotation_event is not None:
+        backend.schedule.cancel(materials.rotation_event)
+        materials.rotation_event = None
+    if not (materials.rotation_enabled and key.state == ENABLED):
         return
-    if key.next_rotation_at <= now:
+    if materials.next_rotation_at is None:
+        return
+    if materials.next_rotation_at <= now:
         # Overdue when it becomes rotatable again: one rotation now, then
         # every period from now — no catch-up for the time it could not rotate.
         _rotate_automatically(backend, key, now)
@@ -81,39 +91,40 @@ def refresh(backend: Backend, key: Key, now: _dt.datetime) -> None:
 
 
 def _schedule_next(backend: Backend, key: Key) -> None:
-    if key.next_rotation_at is not None:  # None: past year 9999, it never comes
-        key.rotation_event = backend.schedule.add(key.next_rotation_at, _on_due(backend, key))
-
-
-def set_state(backend: Backend, key: Key, state: str, now: _dt.datetime) -> None:
-    """Change ``key``'s state; its rotation schedule follows (see :func:`refresh`)."""
-    key.state = state
-    refresh(backend, key, now)
+    materials = key.materials
+    if materials.next_rotation_at is not None:  # None: past year 9999, it never comes
+        materials.rotation_event = backend.schedule.add(
+            materials.next_rotation_at, _on_due(backend, key)
+        )
 
 
 def enable(backend: Backend, key: Key, period_days: int | None, now: _dt.datetime) -> None:
     """EnableKeyRotation: start from now, or change the period of a rotating key."""
-    if not key.rotation_enabled:
-        key.rotation_enabled = True
-        key.rotation_anchor = now
-        key.rotation_period_days = period_days or DEFAULT_PERIOD_DAYS
+    materials = key.materials
+    if not materials.rotation_enabled:
+        materials.rotation_enabled = True
+        materials.rotation_anchor = now
+        materials.rotation_period_days = period_days or DEFAULT_PERIOD_DAYS
     elif period_days is not None:
-        key.rotation_period_days = period_days
-    assert key.rotation_anchor is not None
-    _count_from(key, key.rotation_anchor)
+        materials.rotation_period_days = period_days
+    assert materials.rotation_anchor is not None
+    _count_from(materials, materials.rotation_anchor)
     refresh(backend, key, now)
 
 
 def disable(backend: Backend, key: Key, now: _dt.datetime) -> None:
     """DisableKeyRotation: no more automatic rotation until enabled again."""
-    key.rotation_enabled = False
-    key.rotation_period_days = key.rotation_anchor = key.next_rotation_at = None
+    materials = key.materials
+    materials.rotation_enabled = False
+    materials.rotation_period_days = None
+    materials.rotation_anchor = materials.next_rotation_at = None
     refresh(backend, key, now)
 
 
 def start_aws_managed(backend: Backend, key: Key) -> None:
     """AWS managed keys rotate every year from their creation, always."""
-    key.rotation_enabled = True
-    key.rotation_period_days = AWS_MANAGED_PERIOD_DAYS
-    _count_from(key, key.created_at)
+    materials = key.materials
+    materials.rotation_enabled = True
+    materials.rotation_period_days = AWS_MANAGED_PERIOD_DAYS
+    _count_from(materials, key.created_at)
     refresh(backend, key, key.created_at)

@@ -137,28 +137,27 @@ def stores(kms: MockKMS) -> dict[tuple[str, str], list[str]]:
 
 def key_pair_of(kms: MockKMS, key_id: str) -> KeyPair:
     """An asymmetric key's private and public key, derived if need be."""
-    pair = _lazy_secret(kms, key_id).derive()
+    pair = lazy_secret_of(kms, key_id).derive()
     assert isinstance(pair, KeyPair), f"{key_id} is an HMAC key"
     return pair
 
 
 def hmac_secret_of(kms: MockKMS, key_id: str) -> bytes:
     """An HMAC key's secret bytes, derived if need be."""
-    secret = _lazy_secret(kms, key_id).derive()
+    secret = lazy_secret_of(kms, key_id).derive()
     assert isinstance(secret, bytes), f"{key_id} is an asymmetric key"
     return secret
 
 
 def secret_derived(kms: MockKMS, key_id: str) -> bool:
     """Whether an asymmetric or HMAC key's secret has been derived yet."""
-    return _lazy_secret(kms, key_id).peek() is not None
+    return lazy_secret_of(kms, key_id).peek() is not None
 
 
-def _lazy_secret(kms: MockKMS, key_id: str) -> LazySecret:
-    secret = stored_key(kms, key_id).secret
-    assert isinstance(secret, LazySecret), (
-        f"{key_id} is a symmetric encryption key: it has materials"
-    )
+def lazy_secret_of(kms: MockKMS, key_id: str) -> LazySecret:
+    """An asymmetric or HMAC key's secret (its seed, and what was derived from it)."""
+    secret = stored_key(kms, key_id).materials.key_secret
+    assert isinstance(secret, LazySecret), f"{key_id} has AES material or none"
     return secret
 
 
@@ -228,8 +227,8 @@ def _event_owners(backend: Backend) -> dict[int, str]:
     owners: dict[int, str] = {}
     for store in backend.region_stores():
         for key in store.keys.values():
-            if key.rotation_event is not None:
-                owners[id(key.rotation_event)] = f"rotation of {key.arn}"
+            if key.materials.rotation_event is not None:
+                owners[id(key.materials.rotation_event)] = f"rotation of {key.arn}"
             if key.deletion_event is not None:
                 owners[id(key.deletion_event)] = f"deletion of {key.arn}"
         for key_store in store.key_stores.values():

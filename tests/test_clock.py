@@ -365,7 +365,7 @@ def test_due_events_happen_at_the_move_when_the_clock_tells_of_it(
         client.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
         clock.advance(days=90)
         # The stored key, not the handle: reading the handle reads the clock first.
-        rotated_at_the_move = len(stored_key(kms, key_id).materials) == 2
+        rotated_at_the_move = len(stored_key(kms, key_id).materials.by_id) == 2
         assert len(kms.key_materials(key_id)) == 2  # any clock: by the next read
     assert rotated_at_the_move is tells_of_its_moves
 

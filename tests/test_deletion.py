@@ -13,8 +13,7 @@ import time_machine
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from kms_mock import FrozenClock, MockKMS, mock_kms
-from kms_mock._operations import keys as keys_module
+from kms_mock import FrozenClock, MockKMS, _lifecycle, mock_kms
 from tests._helpers import error_of, schedule_of, stored_key_ids
 
 if TYPE_CHECKING:
@@ -177,13 +176,13 @@ def test_deletion_happens_when_the_clock_moves_without_a_request(
 def deletions(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, _dt.datetime]]:
     """(key id, date) of every deletion the clock applies."""
     seen: list[tuple[str, _dt.datetime]] = []
-    real = keys_module._delete_key
+    real = _lifecycle.delete
 
     def spy(backend: Any, key: Any, when: _dt.datetime) -> None:
         seen.append((key.key_id, when))
         real(backend, key, when)
 
-    monkeypatch.setattr(keys_module, "_delete_key", spy)
+    monkeypatch.setattr(_lifecycle, "delete", spy)
     return seen
 
 

@@ -31,6 +31,7 @@ from kms_mock._bytestream import ByteStream
 from kms_mock._ed25519ph import ed25519ph_sign, ed25519ph_verify
 from kms_mock._keypairs import KeyPair, LazySecret, derive_secret, private_key_from
 from kms_mock._keyspecs import KEY_SPECS, SYMMETRIC_DEFAULT, unsupported_reason
+from kms_mock._materials import KeyMaterial
 from kms_mock._models import Key
 from kms_mock._operations._secrets import (
     SecretPending,
@@ -41,7 +42,7 @@ from kms_mock._operations._secrets import (
 )
 from kms_mock._seeded_rsa import RSA_PUBLIC_EXPONENT, deterministic_rsa, random_prime
 from kms_mock._store import Backend
-from tests._helpers import START, error_of, stored_key
+from tests._helpers import START, error_of, lazy_secret_of, stored_key
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -55,12 +56,6 @@ CREATED = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
 
 def stored(kms: MockKMS, key_id: str) -> Key:
     return stored_key(kms, key_id)
-
-
-def secret_of(kms: MockKMS, key_id: str) -> LazySecret:
-    secret = stored(kms, key_id).secret
-    assert isinstance(secret, LazySecret)
-    return secret
 
 
 @pytest.fixture
@@ -91,14 +86,15 @@ def test_create_key_makes_a_seed_not_a_key(
     ):
         key_id = client.create_key(KeySpec=spec, KeyUsage=usage)["KeyMetadata"]["KeyId"]  # type: ignore[arg-type]
         client.describe_key(KeyId=key_id)
-        secret = secret_of(kms, key_id)
+        secret = lazy_secret_of(kms, key_id)
         assert (secret.key_spec, len(secret.seed), secret.peek()) == (spec, 32, None)
         assert repr(secret) == f"LazySecret({spec}, pending)"
     assert derivations == []
     symmetric = client.create_key()["KeyMetadata"]["KeyId"]
-    assert stored(kms, symmetric).secret is None  # versioned AES material instead
+    assert stored(kms, symmetric).materials.key_secret is None  # versioned AES material instead
     external = client.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY", Origin="EXTERNAL")
-    assert stored(kms, external["KeyMetadata"]["KeyId"]).secret is None  # awaits an import
+    external_id = external["KeyMetadata"]["KeyId"]
+    assert stored(kms, external_id).materials.current is None  # awaits an import
 
 
 def test_the_first_use_derives_once(
@@ -111,7 +107,7 @@ def test_the_first_use_derives_once(
         client.sign(KeyId=key_id, Message=b"m", SigningAlgorithm="ECDSA_SHA_256")
     client.get_public_key(KeyId=key_id)
     assert derivations == ["ECC_NIST_P256"]
-    assert repr(secret_of(kms, key_id)) == "LazySecret(ECC_NIST_P256, derived)"
+    assert repr(lazy_secret_of(kms, key_id)) == "LazySecret(ECC_NIST_P256, derived)"
 
 
 def test_a_failed_first_use_derives_nothing(client: KMSClient, derivations: list[str]) -> None:
@@ -297,10 +293,13 @@ def test_derive_outside_lock_without_the_lock(backend: Backend) -> None:
     assert secret.peek() == derive_secret("HMAC_224", SEED, reproducible=True)
 
 
-def bare_key(spec: str, secret: LazySecret | None) -> Key:
-    """A key made by hand (not stored): only its spec and secret matter here."""
+def bare_key(spec: str, secret: LazySecret | bytes | None) -> Key:
+    """A key made by hand (not stored): only its spec and secret (its one material) matter here."""
     arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k"
-    return Key("k", arn, ACCOUNT, REGION, CREATED, spec, "-", "AWS_KMS", "{}", secret=secret)
+    key = Key("k", arn, ACCOUNT, REGION, CREATED, spec, "-", "AWS_KMS", "{}")
+    if secret is not None:
+        key.materials.add_current(KeyMaterial("m", secret, CREATED, None))
+    return key
 
 
 def test_lazy_secrets_reruns_the_handler_once_the_secret_is_ready(backend: Backend) -> None:
@@ -333,7 +332,9 @@ def test_secret_accessors_guard_against_misuse() -> None:
     with pytest.raises(TypeError, match="is an asymmetric key"):
         hmac_secret(bare_key("ECC_NIST_P256", pair))
     with pytest.raises(RuntimeError, match="has no derived secret"):
-        key_pair(bare_key(SYMMETRIC_DEFAULT, None))
+        key_pair(bare_key(SYMMETRIC_DEFAULT, bytes(32)))  # AES material
+    with pytest.raises(RuntimeError, match="has no derived secret"):
+        key_pair(bare_key("RSA_2048", None))  # EXTERNAL, awaiting its import
 
 
 # --- How: derived from the per-key seed --------------------------------------------------------

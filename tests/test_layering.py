@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import kms_mock
 
 PACKAGE_ROOT = Path(kms_mock.__file__).parent
@@ -70,3 +72,24 @@ def test_no_module_imports_one_that_imports_it_back() -> None:
     graph = import_graph()
     circles = [circle for module in graph if (circle := _circle_through(graph, module))]
     assert circles == [], "\n".join(" -> ".join(circle) for circle in circles)
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    """Every module ``start`` imports, directly or through others."""
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        for imported in graph.get(stack.pop(), ()):
+            if imported not in seen:
+                seen.add(imported)
+                stack.append(imported)
+    return seen
+
+
+@pytest.mark.parametrize("module", ["kms_mock._rotation", "kms_mock._lifecycle"])
+def test_what_the_clock_calls_reaches_no_dispatch_and_no_operation(module: str) -> None:
+    reached = _reachable(import_graph(), module)
+    above = {
+        name for name in reached if name.startswith(("kms_mock._dispatch", "kms_mock._operations"))
+    }
+    assert above == set()

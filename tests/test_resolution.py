@@ -71,7 +71,7 @@ def test_the_same_salt_account_region_and_alias_derive_the_same_key() -> None:
     def derived(backend: Backend, region: str = REGION, alias: str = S3) -> tuple[str, str | None]:
         key = derive_aws_managed_key(backend, ACCOUNT, region, alias, START)
         assert key is not None
-        return key.key_id, key.current_material_id
+        return key.key_id, key.materials.current_id
 
     backend = _backend(seed=None)
     assert derived(backend) == derived(backend)
@@ -107,8 +107,8 @@ def test_a_request_stores_its_provisional_key_only_when_it_succeeds() -> None:
     assert store.keys == {key.key_id: key}
     assert [alias.name for alias in store.aliases_of(key.key_id)] == [S3]
     assert store.aliases[S3].arn == f"arn:aws:kms:{REGION}:{ACCOUNT}:{S3}"
-    assert [event.due for event in backend.schedule.pending()] == [key.next_rotation_at]
-    assert key.next_rotation_at == START + _dt.timedelta(days=365)
+    assert [event.due for event in backend.schedule.pending()] == [key.materials.next_rotation_at]
+    assert key.materials.next_rotation_at == START + _dt.timedelta(days=365)
 
 
 def test_a_request_stores_every_provisional_key_it_found() -> None:

@@ -631,12 +631,12 @@ def test_keys_without_rotation_leave_the_schedule_empty(
     idle = [new_key(client)["KeyId"] for _ in range(20)]
     assert len(schedule_of(kms)) == 0
     rotating = rotating_key(client, 90)["KeyId"]
-    assert stored_key(kms, rotating).rotation_event is not None
-    assert all(stored_key(kms, key_id).rotation_event is None for key_id in idle)
+    assert stored_key(kms, rotating).materials.rotation_event is not None
+    assert all(stored_key(kms, key_id).materials.rotation_event is None for key_id in idle)
     client.disable_key(KeyId=rotating)
-    assert stored_key(kms, rotating).rotation_event is None
+    assert stored_key(kms, rotating).materials.rotation_event is None
     clock.advance(days=365)
-    assert all(stored_key(kms, key_id).next_rotation_at is None for key_id in idle)
+    assert all(stored_key(kms, key_id).materials.next_rotation_at is None for key_id in idle)
 
 
 def test_toggling_rotation_leaves_no_dead_events_behind(kms: MockKMS, client: KMSClient) -> None:

@@ -153,7 +153,7 @@ def test_a_provisional_key_stored_meanwhile_by_another_call_is_stored_once(
     first.succeed()
     [store] = backend.region_stores()
     assert provisional.key_id == stored.key_id
-    assert provisional.current_material_id == stored.current_material_id
+    assert provisional.materials.current_id == stored.materials.current_id
     assert store.keys_by_creation() == [stored]
     assert _names(store.aliases_by_name()) == ["alias/aws/ebs"]
     assert len(backend.schedule) == 1

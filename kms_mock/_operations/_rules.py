@@ -25,7 +25,8 @@ from .._errors import (
 )
 from .._key_stores import CustomKeyStore
 from .._keyspecs import ENCRYPT_DECRYPT, KEY_SPECS, is_symmetric_encryption
-from .._models import Key, KeyMaterial, KeyUsage
+from .._materials import KeyMaterial
+from .._models import Key, KeyUsage
 from .._resolve import find_key, require_usable
 
 DRY_RUN_MESSAGE = "The request would have succeeded, but the DryRun option is set."

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 
 from .. import _ciphertext
 from .._dispatch import Params, Request
-from .._models import Key, KeyMaterial
+from .._materials import KeyMaterial
+from .._models import Key
 from ._rules import note_material, track_usage
 
 
@@ -18,10 +19,10 @@ def seal(
     request: Request, key: Key, plaintext: bytes, context: Mapping[str, str] | None
 ) -> tuple[bytes, KeyMaterial]:
     """``plaintext`` sealed under ``key``'s current material, and that material."""
-    material = key.current_material
+    material = key.materials.current
     assert material is not None  # symmetric AWS_KMS keys always have one
     blob = _ciphertext.seal(
-        secret=material.secret,
+        secret=material.aes_key,
         material_id=material.material_id,
         region=key.region,
         account_id=key.account_id,

@@ -22,7 +22,8 @@ import functools
 
 from .._dispatch import Handler, Params, Request, Response
 from .._keypairs import KeyPair
-from .._models import Key, KeySecret
+from .._materials import KeySecret
+from .._models import Key
 from .._store import Backend
 
 
@@ -38,7 +39,7 @@ class SecretPending(Exception):
 
 
 def _ready(key: Key) -> object:
-    secret = key.secret
+    secret = key.materials.key_secret
     if secret is None:
         raise RuntimeError(f"{key.arn} ({key.key_spec}, {key.origin}) has no derived secret")
     value = secret.peek()

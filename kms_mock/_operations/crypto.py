@@ -29,7 +29,8 @@ from .._errors import (
 )
 from .._keypairs import HASHES, HashClass
 from .._keyspecs import ALGORITHMS, ENCRYPT_DECRYPT, KEY_SPECS, RSA, SYMMETRIC_DEFAULT
-from .._models import Key, KeyMaterial
+from .._materials import KeyMaterial
+from .._models import Key
 from .._resolve import find_key
 from ._rules import (
     DRY_RUN_MESSAGE,
@@ -158,11 +159,11 @@ def _open(
         raise AccessDeniedException(_NO_SUCH_KEY)
     request.note_audit_resource(key.arn)
     require_usage(request, key, ENCRYPT_DECRYPT, algorithm)
-    material = key.materials.get(envelope.material_id)
+    material = key.materials.by_id.get(envelope.material_id)
     if material is None:
         raise InvalidCiphertextException(None)
     try:
-        plaintext = _ciphertext.open_sealed(envelope, material.secret, context)
+        plaintext = _ciphertext.open_sealed(envelope, material.aes_key, context)
     except _ciphertext.MalformedCiphertext:
         raise InvalidCiphertextException(None) from None
     return key, material, plaintext

@@ -4,7 +4,6 @@ UpdateKeyDescription, ScheduleKeyDeletion, CancelKeyDeletion, GetKeyLastUsage.
 
 from __future__ import annotations
 
-import datetime as _dt
 from typing import Any
 
 from .._dispatch import Params, Request, Response, operation
@@ -17,25 +16,20 @@ from .._errors import (
 )
 from .._key_stores import CLOUDHSM, EXTERNAL_KEY_STORE, CustomKeyStore
 from .._keyfactory import new_key
-from .._keyspecs import ALGORITHM_MEMBER, KEY_SPECS, SYMMETRIC_DEFAULT, unsupported_reason
-from .._models import (
-    DISABLED,
-    ENABLED,
-    NO_TAGS,
-    PENDING_DELETION,
-    PENDING_IMPORT,
-    Key,
-    KeyStoreLink,
+from .._keyspecs import (
+    ALGORITHM_MEMBER,
+    KEY_SPECS,
+    SYMMETRIC_DEFAULT,
+    is_symmetric_encryption,
+    unsupported_reason,
 )
+from .._lifecycle import cancel_deletion, schedule_deletion, set_state, shown_state
+from .._models import DISABLED, ENABLED, NO_TAGS, PENDING_DELETION, Key, KeyStoreLink
 from .._resolve import (
     find_key,
     require_enable_disable_allowed,
     require_not_pending_deletion,
-    shown_state,
 )
-from .._rotation import set_state
-from .._schedule import date_after
-from .._store import Backend
 from ._pagination import paginate
 from ._policy_check import check_policy
 from ._rules import key_store_of, key_store_state_error, key_to_change
@@ -71,12 +65,13 @@ def key_metadata(key: Key) -> dict[str, Any]:
     if key.deletion_date is not None:
         metadata["DeletionDate"] = key.deletion_date
     store = key.custom_key_store
+    current_id = key.materials.current_id
     if store is not None:
         metadata.update(_key_store_members(key, store))
-    elif key.current_material_id is not None:
-        # Only keys that can rotate show it: "present for symmetric encryption keys
-        # with AWS_KMS or EXTERNAL origin" (KeyMetadata in botocore's model).
-        metadata["CurrentKeyMaterialId"] = key.current_material_id
+    elif current_id is not None and is_symmetric_encryption(key.key_spec):
+        # "present for symmetric encryption keys with AWS_KMS or EXTERNAL origin"
+        # (KeyMetadata's CurrentKeyMaterialId in botocore's model).
+        metadata["CurrentKeyMaterialId"] = current_id
     if key.multi_region:
         metadata["MultiRegionConfiguration"] = {
             "MultiRegionKeyType": "PRIMARY",
@@ -266,19 +261,6 @@ def _pending_window(params: Params) -> int:
     return days
 
 
-def _delete_key(backend: Backend, key: Key, when: _dt.datetime) -> None:
-    """What the clock does when a key's waiting period ends: the key and its aliases go.
-
-    ``when`` is the scheduled deletion date, however late the clock got there:
-    the date the deletion is recorded with, as CloudTrail records it
-    (https://docs.aws.amazon.com/kms/latest/developerguide/ct-delete-key.html).
-    """
-    backend.region_store(key.account_id, key.region).remove_key(key.key_id)
-    backend.audit.service_event(
-        "DeleteKey", when, region=key.region, account_id=key.account_id, key_arn=key.arn
-    )
-
-
 @operation("ScheduleKeyDeletion")
 def schedule_key_deletion(request: Request, params: Params) -> Response:
     """PendingDeletion now; the clock deletes the key when the window ends.
@@ -289,14 +271,7 @@ def schedule_key_deletion(request: Request, params: Params) -> Response:
     days = _pending_window(params)
     key = key_to_change(request, params["KeyId"])
     require_not_pending_deletion(key)
-    set_state(request.backend, key, PENDING_DELETION, request.now)
-    key.pending_window_days = days
-    key.deletion_date = date_after(request.now, _dt.timedelta(days=days))
-    if key.deletion_date is not None:
-        backend = request.backend
-        key.deletion_event = backend.schedule.add(
-            key.deletion_date, lambda when: _delete_key(backend, key, when)
-        )
+    schedule_deletion(request.backend, key, days, request.now)
     response = {
         "KeyId": key.arn,
         "DeletionDate": key.deletion_date,
@@ -306,28 +281,13 @@ def schedule_key_deletion(request: Request, params: Params) -> Response:
     return {name: value for name, value in response.items() if value is not None}
 
 
-def _state_after_cancel(key: Key) -> str:
-    """Disabled, except that a key with no key material has nothing to enable.
-
-    AWS documents Disabled; an EXTERNAL key whose material was never imported
-    returns to PendingImport instead (kms_mock's inference: otherwise EnableKey
-    would make a key without material Enabled).
-    """
-    if key.origin == "EXTERNAL" and key.current_material is None:
-        return PENDING_IMPORT
-    return DISABLED
-
-
 @operation("CancelKeyDeletion")
 def cancel_key_deletion(request: Request, params: Params) -> Response:
     """Back from PendingDeletion to Disabled; the scheduled deletion never happens."""
     key = key_to_change(request, params["KeyId"])
     if key.state != PENDING_DELETION:
         raise KMSInvalidStateException(f"{key.arn} is not pending deletion.")
-    if key.deletion_event is not None:
-        request.backend.schedule.cancel(key.deletion_event)
-    set_state(request.backend, key, _state_after_cancel(key), request.now)
-    key.deletion_date = key.deletion_event = key.pending_window_days = None
+    cancel_deletion(request.backend, key, request.now)
     return {"KeyId": key.arn}
 
 

@@ -13,7 +13,8 @@ from .. import _rotation
 from .._dispatch import Params, Request, Response, operation
 from .._errors import ConflictException, LimitExceededException, UnsupportedOperationException
 from .._keyspecs import is_symmetric_encryption
-from .._models import ON_DEMAND, PENDING_DELETION, PENDING_IMPORT, Key, KeyMaterial
+from .._materials import EXTERNAL, ON_DEMAND, KeyMaterial
+from .._models import PENDING_DELETION, PENDING_IMPORT, Key
 from .._resolve import find_key, require_usable
 from ._pagination import paginate
 from ._rules import key_to_change
@@ -39,7 +40,7 @@ def _require_symmetric(key: Key) -> None:
 def _key_to_rotate_automatically(request: Request, params: Params) -> Key:
     """Enable/DisableKeyRotation: access, imported material, state, then key type."""
     key = key_to_change(request, params["KeyId"])
-    if key.origin == "EXTERNAL" or key.custom_key_store is not None:
+    if key.origin == EXTERNAL or key.custom_key_store is not None:
         raise _origin_error(key)
     require_usable(key)
     _require_symmetric(key)
@@ -68,12 +69,13 @@ def get_key_rotation_status(request: Request, params: Params) -> Response:
     key = find_key(request, params["KeyId"])
     if key.state == PENDING_IMPORT or key.custom_key_store is not None:
         raise _origin_error(key)
+    materials = key.materials
     status: dict[str, Any] = {"KeyId": key.arn, "KeyRotationEnabled": False}
-    if key.rotation_enabled and key.state != PENDING_DELETION:
+    if materials.rotation_enabled and key.state != PENDING_DELETION:
         status["KeyRotationEnabled"] = True
-        status["RotationPeriodInDays"] = key.rotation_period_days
-        if key.next_rotation_at is not None:  # None: it would fall after year 9999
-            status["NextRotationDate"] = key.next_rotation_at
+        status["RotationPeriodInDays"] = materials.rotation_period_days
+        if materials.next_rotation_at is not None:  # None: it would fall after year 9999
+            status["NextRotationDate"] = materials.next_rotation_at
     return status
 
 
@@ -85,19 +87,20 @@ def rotate_key_on_demand(request: Request, params: Params) -> Response:
     _require_symmetric(key)
     if key.custom_key_store is not None:
         raise _origin_error(key)
-    if key.on_demand_rotations >= request.backend.on_demand_rotation_limit:
+    materials = key.materials
+    if materials.on_demand_rotations >= request.backend.on_demand_rotation_limit:
         raise LimitExceededException(
             "The on-demand rotations limit has been reached for the given keyId. "
             f"No more on-demand rotations can be performed for this key: {key.arn}"
         )
-    due = key.next_rotation_at
+    due = materials.next_rotation_at
     # due - now, not now + window: near year 9999 the window reaches past its end.
-    if key.rotation_enabled and due is not None and due - request.now < CONFLICT_WINDOW:
+    if materials.rotation_enabled and due is not None and due - request.now < CONFLICT_WINDOW:
         raise ConflictException(
             "The request was rejected because an automatic rotation of this key is currently "
             "in progress or scheduled to begin within the next 20 minutes."
         )
-    key.on_demand_rotations += 1
+    materials.on_demand_rotations += 1
     _rotation.rotate(request.backend, key, ON_DEMAND, request.now)
     return {"KeyId": key.arn}
 
@@ -120,7 +123,7 @@ def list_key_rotations(request: Request, params: Params) -> Response:
     key = find_key(request, params["KeyId"])
     if not is_symmetric_encryption(key.key_spec):
         raise UnsupportedOperationException(None)
-    materials = list(key.materials.values())
+    materials = list(key.materials.by_id.values())
     if params.get("IncludeKeyMaterial", "ROTATIONS_ONLY") == "ROTATIONS_ONLY":
         materials = [material for material in materials if material.rotated_at is not None]
     page, paging = paginate(request.operation, materials, params, default_limit=100, max_limit=1000)

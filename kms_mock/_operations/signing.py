@@ -175,13 +175,11 @@ def signature_is_valid(
 def sign(request: Request, params: Params) -> Response:
     """A signature of a message (up to 4096 bytes) or of its digest."""
     key, scheme, message_type = _signing_call(request, params)
-    assert key.secret is not None
+    pair = key_pair(key)
+    secret = key.materials.key_secret
+    assert secret is not None  # key_pair found it
     signature = sign_message(
-        key_pair(key),
-        scheme,
-        message_type,
-        params["Message"],
-        deterministic=key.secret.reproducible,
+        pair, scheme, message_type, params["Message"], deterministic=secret.reproducible
     )
     track_usage(request, key)
     return {

@@ -1,0 +1,86 @@
+"""Key lifecycle: every change of a key's state, and the deletion the clock carries out.
+
+Operations change a key's state only through here, so that what follows from
+a state is written once: rotation stops and resumes with it (each change goes
+through ``_rotation.refresh``), a key pending deletion holds the event that
+deletes it, and that event removes the key when its waiting period ends. The
+transitions are AWS's "Key states of AWS KMS keys"
+(https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+from . import _rotation
+from ._materials import EXTERNAL
+from ._models import DISABLED, PENDING_DELETION, PENDING_IMPORT, UNAVAILABLE, Key
+from ._schedule import date_after
+from ._store import Backend
+
+
+def shown_state(key: Key) -> str:
+    """KeyState as AWS shows it: Unavailable while the key's custom key store is not connected.
+
+    The key keeps its own state underneath: EnableKey and DisableKey change it and it
+    shows again once the store is connected, and a key pending deletion stays
+    PendingDeletion (the footnotes of the key-state table).
+    """
+    store = key.custom_key_store
+    if store is None or store.connected or key.state == PENDING_DELETION:
+        return key.state
+    return UNAVAILABLE
+
+
+def set_state(backend: Backend, key: Key, state: str, now: _dt.datetime) -> None:
+    """Change ``key``'s state at ``now``; its rotation schedule follows."""
+    key.state = state
+    _rotation.refresh(backend, key, now)
+
+
+def schedule_deletion(backend: Backend, key: Key, days: int, now: _dt.datetime) -> None:
+    """ScheduleKeyDeletion: PendingDeletion now; the clock deletes the key ``days`` later.
+
+    A window that ends after the end of ``datetime`` never ends: the key stays
+    PendingDeletion without a deletion date.
+    """
+    set_state(backend, key, PENDING_DELETION, now)
+    key.pending_window_days = days
+    key.deletion_date = date_after(now, _dt.timedelta(days=days))
+    if key.deletion_date is not None:
+        key.deletion_event = backend.schedule.add(
+            key.deletion_date, lambda when: delete(backend, key, when)
+        )
+
+
+def cancel_deletion(backend: Backend, key: Key, now: _dt.datetime) -> None:
+    """CancelKeyDeletion: the scheduled deletion never happens; the key is Disabled."""
+    if key.deletion_event is not None:
+        backend.schedule.cancel(key.deletion_event)
+    set_state(backend, key, _state_after_cancel(key), now)
+    key.deletion_date = key.deletion_event = key.pending_window_days = None
+
+
+def _state_after_cancel(key: Key) -> str:
+    """Disabled, except that a key with no key material has nothing to enable.
+
+    AWS documents Disabled; an EXTERNAL key whose material was never imported
+    returns to PendingImport instead (kms_mock's inference: otherwise EnableKey
+    would make a key without material Enabled).
+    """
+    if key.origin == EXTERNAL and key.materials.current is None:
+        return PENDING_IMPORT
+    return DISABLED
+
+
+def delete(backend: Backend, key: Key, when: _dt.datetime) -> None:
+    """What the clock does when a key's waiting period ends: the key and its aliases go.
+
+    ``when`` is the scheduled deletion date, however late the clock got there:
+    the date the deletion is recorded with, as CloudTrail records it
+    (https://docs.aws.amazon.com/kms/latest/developerguide/ct-delete-key.html).
+    """
+    backend.region_store(key.account_id, key.region).remove_key(key.key_id)
+    backend.audit.service_event(
+        "DeleteKey", when, region=key.region, account_id=key.account_id, key_arn=key.arn
+    )
