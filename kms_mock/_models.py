@@ -122,6 +122,11 @@ class Key:
         """Whether this is a multi-Region key (a primary or a replica)."""
         return self.related is not None
 
+    @property
+    def is_replica(self) -> bool:
+        """Whether this is a multi-Region replica key (not its primary)."""
+        return self.related is not None and self.related.primary is not self
+
 
 @dataclass(eq=False, slots=True)
 class RelatedKeys:

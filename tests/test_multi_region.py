@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
-from kms_mock import FrozenClock, MockKMS
-from kms_mock._keyfactory import default_key_policy
+from kms_mock import FrozenClock, MockKMS, _lifecycle, _rotation
+from kms_mock._keyfactory import default_key_policy, new_key, new_replica
+from kms_mock._models import NO_TAGS, Key
+from kms_mock._store import Backend
 from tests._helpers import ACCOUNT, dump, error_of, new_client, raises, stored_key_ids
 
 if TYPE_CHECKING:
@@ -609,3 +611,55 @@ def test_a_key_pending_replica_deletion_does_not_rotate(
     assert len(material_ids(europe, replicated)) == 1
     assert europe.get_key_rotation_status(KeyId=replicated)["KeyRotationEnabled"] is True
     assert client.get_key_rotation_status(KeyId=replicated)["KeyRotationEnabled"] is False
+
+
+# -- The backend: the lifecycle and rotation of related keys ----------------------------------
+
+
+def _related_keys(backend: Backend) -> tuple[Key, Key]:
+    """A multi-Region primary in us-east-1 and its replica in eu-west-1, stored."""
+    primary = new_key(
+        backend,
+        ACCOUNT,
+        "us-east-1",
+        START,
+        key_spec="SYMMETRIC_DEFAULT",
+        key_usage="ENCRYPT_DECRYPT",
+        origin="AWS_KMS",
+        policy=None,
+        multi_region=True,
+    )
+    replica = new_replica(primary, EUROPE, START, policy=None, description="", tags=NO_TAGS)
+    assert primary.related is not None
+    primary.related.replicas[EUROPE] = replica
+    for key in (primary, replica):
+        store = backend.region_store(ACCOUNT, key.region)
+        store.add_key(key)
+        backend.keep(store)
+    return primary, replica
+
+
+def test_a_replicas_state_change_refreshes_the_schedule_through_its_primary() -> None:
+    backend = Backend(
+        clock=FrozenClock(START), default_region="us-east-1", account_id=ACCOUNT, seed=1
+    )
+    primary, replica = _related_keys(backend)
+    assert replica.materials is primary.materials
+    _rotation.enable(backend, primary, 90, START)
+    _lifecycle.set_state(backend, replica, "Disabled", START)
+    assert len(backend.schedule) == 1  # still the primary's rotation
+    _lifecycle.set_state(backend, primary, "Disabled", START)
+    assert len(backend.schedule) == 0
+
+
+def test_the_last_replicas_deletion_starts_the_primarys_window() -> None:
+    backend = Backend(
+        clock=FrozenClock(START), default_region="us-east-1", account_id=ACCOUNT, seed=1
+    )
+    primary, replica = _related_keys(backend)
+    _lifecycle.schedule_deletion(backend, primary, 7, START)
+    assert (primary.state, primary.deletion_event) == ("PendingReplicaDeletion", None)
+    _lifecycle.delete(backend, replica, START + 3 * DAY)
+    assert primary.related is not None
+    assert primary.related.replicas == {}
+    assert (primary.state, primary.deletion_date) == ("PendingDeletion", START + 10 * DAY)

@@ -61,8 +61,7 @@ def _not_primary_error(key: Key) -> UnsupportedOperationException:
 
 def require_multi_region_primary(key: Key) -> None:
     """ReplicateKey and UpdatePrimaryRegion act on a multi-Region primary key only."""
-    related = key.related
-    if related is None or related.primary is not key:
+    if not key.multi_region or key.is_replica:
         raise _not_primary_error(key)
 
 
@@ -72,8 +71,7 @@ def refuse_replica(key: Key) -> None:
     The primary "is the source for ... automatic key rotation" (UpdatePrimaryRegion
     in botocore's model); a replica only mirrors it.
     """
-    related = key.related
-    if related is not None and related.primary is not key:
+    if key.is_replica:
         raise _not_primary_error(key)
 
 

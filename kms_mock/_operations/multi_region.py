@@ -23,12 +23,12 @@ from .._errors import (
 from .._keyfactory import new_replica
 from .._lifecycle import make_primary
 from .._materials import EXTERNAL
-from .._models import NO_TAGS, Key, RelatedKeys
+from .._models import NO_TAGS, Key
 from .._resolve import require_usable
 from ._key_metadata import key_metadata
 from ._policy_check import check_policy
 from ._rules import key_to_change, require_multi_region_primary
-from ._tag_rules import merged_tags
+from ._tag_rules import merged_tags, tag_list
 
 # The state ReplicateKey's response shows the new replica in (recorded): AWS completes
 # it "after a few seconds", kms_mock at once.
@@ -100,17 +100,14 @@ def replicate_key(request: Request, params: Params) -> Response:
     store = request.backend.region_store(replica.account_id, region)
     store.add_key(replica)
     request.backend.keep(store)
-    related: RelatedKeys | None = primary.related
-    assert related is not None
-    related.replicas[region] = replica
+    assert primary.related is not None
+    primary.related.replicas[region] = replica
     metadata = _shown_creating(key_metadata(replica))
     _audit_create_key(request, params, replica, metadata)
     return {
         "ReplicaKeyMetadata": metadata,
         "ReplicaPolicy": replica.policy,
-        "ReplicaTags": [
-            {"TagKey": name, "TagValue": tag.value} for name, tag in replica.tags.by_key.items()
-        ],
+        "ReplicaTags": tag_list(replica.tags.by_key.items()),
     }
 
 
