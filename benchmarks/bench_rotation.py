@@ -21,6 +21,9 @@ measured step is timed, never the set-up that creates keys):
     answered by botocore's ``Stubber`` (as ``bench_foundation.py`` measures
     DescribeKey: one ``add_response(..., expected_params=...)`` queued per
     call; ratio <= 1.5), and vs moto's ``mock_aws`` (at least 3x faster).
+(f) A multi-Region key with 10 replicas, 90-day period, 100 years in one
+    advance, vs the single-Region key of (a): ratio <= 1.5 (replicas share
+    the material set, so a rotation costs the same however many there are).
 
 Every scenario checks its outcome after timing (the rotations really
 happened, the plaintext came back), so that a fast figure cannot come from
@@ -214,6 +217,63 @@ def bench_advance(rig: Rig, repeat: int) -> list[Measurement]:
             extra={"repeat": idle_repeat, "empty_mock_s": statistics.median(empty)},
         ),
     ]
+
+
+# -- (f) a multi-Region key with 10 replicas vs a single-Region key ----------------
+
+REPLICA_REGIONS = (
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-north-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+    "us-west-1",
+    "us-west-2",
+)
+
+
+def century_with_ten_replicas(rig: Rig) -> Scenario:
+    """(f) A primary with 10 replicas, 90-day period, 100 years in one advance."""
+
+    def scenario(stack: ExitStack) -> tuple[Step, Check]:
+        kms, clock = rig.mock(stack)
+        key_id = rig.client.create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+        rig.client.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
+        for region in REPLICA_REGIONS:
+            rig.client.replicate_key(KeyId=key_id, ReplicaRegion=region)
+
+        def check() -> None:
+            primary = kms.key_materials(key_id)
+            assert len(primary) == 1 + 36500 // 90, len(primary)
+            for region in REPLICA_REGIONS:
+                arn = f"arn:aws:kms:{region}:123456789012:key/{key_id}"
+                assert kms.key_materials(arn) == primary
+
+        return (lambda: clock.advance(days=36500)), check
+
+    return scenario
+
+
+def bench_replicas(rig: Rig, repeat: int) -> Measurement:
+    """(f): the two scenarios' repeats taken in turn, so that machine load hits both alike."""
+    single: list[float] = []
+    replicated: list[float] = []
+    for _ in range(repeat):
+        single.extend(time_step(century_at_90_days(rig), 1))
+        replicated.extend(time_step(century_with_ten_replicas(rig), 1))
+    ratio = statistics.median(replicated) / statistics.median(single)
+    return Measurement(
+        "(f) 1 primary + 10 replicas / 1 single-Region key, advance 100 years at 90 days",
+        ratio,
+        "ratio",
+        "<= 1.5",
+        ratio <= 1.5,
+        detail=f"{fmt(statistics.median(replicated))} vs {fmt(statistics.median(single))}",
+        samples={"replicated": replicated, "single_region": single},
+    )
 
 
 # -- (d) Decrypt after 1,000 rotations vs after none -----------------------------
@@ -504,6 +564,7 @@ def main(argv: list[str] | None = None) -> int:
         measurements.append(measurement)
         call_medians[operation] = medians
     measurements.extend(bench_vs_moto(rig, operation, args.repeat) for operation in call_medians)
+    measurements.append(bench_replicas(rig, args.repeat))
 
     print(f"kms_mock rotation benchmark ({', '.join(f'{k} {v}' for k, v in versions().items())})")
     print(f"medians of {args.repeat} repeats (10,000 idle keys: fewer), gc off while timing\n")
@@ -526,6 +587,7 @@ def main(argv: list[str] | None = None) -> int:
         measurements[5].name: lambda: profile_calls(rig, "Decrypt"),
         measurements[6].name: lambda: profile_calls(rig, "Encrypt"),
         measurements[7].name: lambda: profile_calls(rig, "Decrypt"),
+        measurements[8].name: lambda: profile_scenario(century_with_ten_replicas(rig)),
     }
     for measurement in measurements:
         if args.profile or not measurement.met:

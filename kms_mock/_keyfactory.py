@@ -19,7 +19,10 @@ from ._entropy import Entropy
 from ._keypairs import SEED_SIZE, LazySecret
 from ._keyspecs import is_symmetric_encryption
 from ._materials import AWS_KMS, EXTERNAL, KeyMaterial
-from ._models import ENABLED, NO_TAGS, PENDING_IMPORT, Key, Tags
+from ._models import ENABLED, NO_TAGS, PENDING_IMPORT, Key, RelatedKeys, Tags
+
+# Key ids of multi-Region keys begin with it: "mrk-" + 32 hex digits.
+MULTI_REGION_PREFIX = "mrk-"
 
 
 class Randomness(Protocol):
@@ -97,7 +100,7 @@ def default_key_policy(account_id: str, region: str) -> str:
 def _new_key_id(randomness: Randomness, *, multi_region: bool) -> str:
     """A fresh key id: a UUID, or ``mrk-`` + 32 hex for multi-Region keys."""
     if multi_region:
-        return "mrk-" + randomness.token_bytes(16).hex()
+        return MULTI_REGION_PREFIX + randomness.token_bytes(16).hex()
     return randomness.uuid4()
 
 
@@ -170,10 +173,11 @@ def new_key(
         policy=policy or default_key_policy(account_id, region),
         description=description,
         key_manager=key_manager,
-        multi_region=multi_region,
         state=PENDING_IMPORT if origin == EXTERNAL else ENABLED,
         tags=tags,
     )
+    if multi_region:
+        key.related = RelatedKeys(primary=key)
     if origin == EXTERNAL:
         return key  # PendingImport: its material comes with ImportKeyMaterial
     if is_symmetric_encryption(key_spec):
@@ -183,3 +187,37 @@ def new_key(
     elif origin == AWS_KMS:
         key.materials.add_current(_lazy_material(backend, key, source.token_bytes(SEED_SIZE)))
     return key
+
+
+def new_replica(
+    primary: Key,
+    region: str,
+    now: _dt.datetime,
+    *,
+    policy: str | None,
+    description: str,
+    tags: Tags,
+) -> Key:
+    """A replica of the multi-Region key ``primary`` in ``region`` (not stored, not yet related).
+
+    It shares what AWS keeps in sync: the key id, key spec, key usage, origin and
+    the material set itself (every version, and the rotation settings). Policy,
+    description and tags are its own: "KMS does not synchronize this property"
+    (ReplicateKeyRequest in botocore's model).
+    """
+    account_id = primary.account_id
+    return Key(
+        key_id=primary.key_id,
+        arn=key_arn(region, account_id, primary.key_id),
+        account_id=account_id,
+        region=region,
+        created_at=now,
+        key_spec=primary.key_spec,
+        key_usage=primary.key_usage,
+        origin=primary.origin,
+        policy=policy or default_key_policy(account_id, region),
+        description=description,
+        tags=tags,
+        materials=primary.materials,
+        related=primary.related,
+    )

@@ -14,7 +14,14 @@ import datetime as _dt
 
 from . import _rotation
 from ._materials import EXTERNAL
-from ._models import DISABLED, PENDING_DELETION, PENDING_IMPORT, UNAVAILABLE, Key
+from ._models import (
+    DISABLED,
+    PENDING_DELETION,
+    PENDING_IMPORT,
+    PENDING_REPLICA_DELETION,
+    UNAVAILABLE,
+    Key,
+)
 from ._schedule import date_after
 from ._store import Backend
 
@@ -42,8 +49,12 @@ def schedule_deletion(backend: Backend, key: Key, days: int, now: _dt.datetime) 
     """ScheduleKeyDeletion: PendingDeletion now; the clock deletes the key ``days`` later.
 
     A window that ends after the end of ``datetime`` never ends: the key stays
-    PendingDeletion without a deletion date.
+    PendingDeletion without a deletion date. A multi-Region primary with replicas
+    waits for them instead (:func:`_await_replicas`).
     """
+    if _has_replicas(key):
+        _await_replicas(backend, key, days, now)
+        return
     set_state(backend, key, PENDING_DELETION, now)
     key.pending_window_days = days
     key.deletion_date = date_after(now, _dt.timedelta(days=days))
@@ -51,6 +62,22 @@ def schedule_deletion(backend: Backend, key: Key, days: int, now: _dt.datetime) 
         key.deletion_event = backend.schedule.add(
             key.deletion_date, lambda when: delete(backend, key, when)
         )
+
+
+def _has_replicas(key: Key) -> bool:
+    related = key.related
+    return related is not None and related.primary is key and bool(related.replicas)
+
+
+def _await_replicas(backend: Backend, key: Key, days: int, now: _dt.datetime) -> None:
+    """PendingReplicaDeletion: the ``days`` of waiting start when the last replica is deleted.
+
+    "When the last of its replicas keys is deleted (not just scheduled), the key
+    state of the primary key changes to PendingDeletion and its waiting period
+    (PendingWindowInDays) begins" (ScheduleKeyDeletion in botocore's model).
+    """
+    set_state(backend, key, PENDING_REPLICA_DELETION, now)
+    key.pending_window_days = days
 
 
 def cancel_deletion(backend: Backend, key: Key, now: _dt.datetime) -> None:
@@ -84,3 +111,32 @@ def delete(backend: Backend, key: Key, when: _dt.datetime) -> None:
     backend.audit.service_event(
         "DeleteKey", when, region=key.region, account_id=key.account_id, key_arn=key.arn
     )
+    if key.related is not None:
+        _forget_replica(backend, key, when)
+
+
+def _forget_replica(backend: Backend, key: Key, when: _dt.datetime) -> None:
+    """A deleted replica leaves its multi-Region key; a primary that waited for it starts
+    its own waiting period then, if it was the last."""
+    related = key.related
+    assert related is not None
+    related.replicas.pop(key.region, None)  # absent for the primary itself
+    primary = related.primary
+    if primary.state == PENDING_REPLICA_DELETION and not related.replicas:
+        assert primary.pending_window_days is not None
+        schedule_deletion(backend, primary, primary.pending_window_days, when)
+
+
+def make_primary(backend: Backend, replica: Key, now: _dt.datetime) -> None:
+    """UpdatePrimaryRegion: ``replica`` becomes the primary, the primary one of its replicas.
+
+    Rotation is then ruled by the new primary's state. AWS passes through the
+    transient Updating state for a few seconds; kms_mock completes the change at once.
+    """
+    related = replica.related
+    assert related is not None
+    former = related.primary
+    del related.replicas[replica.region]
+    related.replicas[former.region] = former
+    related.primary = replica
+    _rotation.refresh(backend, replica, now)

@@ -19,6 +19,10 @@ DISABLED: Final = "Disabled"
 PENDING_DELETION: Final = "PendingDeletion"
 PENDING_IMPORT: Final = "PendingImport"
 UNAVAILABLE: Final = "Unavailable"
+# A multi-Region primary scheduled for deletion while it still has replicas.
+PENDING_REPLICA_DELETION: Final = "PendingReplicaDeletion"
+# The key-state table's "pending deletion" column covers both.
+PENDING_DELETION_STATES: Final = frozenset({PENDING_DELETION, PENDING_REPLICA_DELETION})
 
 
 class Tag(NamedTuple):
@@ -78,7 +82,8 @@ class KeyUsage:
 class Key:
     """A KMS key: its identity, metadata, state, and the material set it holds.
 
-    A multi-Region key's replicas hold their primary's set (``_materials``).
+    A multi-Region key's replicas hold their primary's set (``_materials``), and
+    every key of a multi-Region key holds the same :class:`RelatedKeys`.
     """
 
     key_id: str
@@ -93,7 +98,7 @@ class Key:
     description: str = ""
     sequence: int = 0  # creation order in its store (set when stored): ListKeys pages by it
     key_manager: str = "CUSTOMER"
-    multi_region: bool = False
+    related: RelatedKeys | None = None  # None for single-Region keys
     state: str = ENABLED
     tags: Tags = NO_TAGS
     materials: MaterialSet = field(default_factory=MaterialSet)
@@ -111,6 +116,28 @@ class Key:
     def is_aws_managed(self) -> bool:
         """Whether AWS (not the customer) manages this key."""
         return self.key_manager == "AWS"
+
+    @property
+    def multi_region(self) -> bool:
+        """Whether this is a multi-Region key (a primary or a replica)."""
+        return self.related is not None
+
+    @property
+    def is_replica(self) -> bool:
+        """Whether this is a multi-Region replica key (not its primary)."""
+        return self.related is not None and self.related.primary is not self
+
+
+@dataclass(eq=False, slots=True)
+class RelatedKeys:
+    """The keys of one multi-Region key: its primary, and its replicas by Region.
+
+    Every member holds this one object, as it holds the one material set: a new
+    replica or a new primary is seen from every Region at once.
+    """
+
+    primary: Key
+    replicas: dict[str, Key] = field(default_factory=dict)  # in order of replication
 
 
 @dataclass(eq=False, slots=True)

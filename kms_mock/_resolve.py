@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING
 from ._arns import alias_arn, key_arn, parse_kms_arn
 from ._errors import DisabledException, KMSInvalidStateException, NotFoundException
 from ._lifecycle import shown_state
-from ._models import DISABLED, PENDING_DELETION, PENDING_IMPORT, UNAVAILABLE, Key
+from ._models import (
+    DISABLED,
+    PENDING_DELETION,
+    PENDING_DELETION_STATES,
+    PENDING_IMPORT,
+    PENDING_REPLICA_DELETION,
+    UNAVAILABLE,
+    Key,
+)
 
 if TYPE_CHECKING:
     from ._dispatch import Request
@@ -91,6 +99,9 @@ def _state_error(key: Key, state: str, *, disabled: bool) -> Exception | None:
         return DisabledException(f"{key.arn} is disabled.")
     if state == PENDING_DELETION:
         return KMSInvalidStateException(f"{key.arn} is pending deletion.")
+    if state == PENDING_REPLICA_DELETION:
+        # "(or pending replica deletion)" in the key-state table's footnotes.
+        return KMSInvalidStateException(f"{key.arn} is pending replica deletion.")
     if state == PENDING_IMPORT:
         return KMSInvalidStateException(f"{key.arn} is pending import.")
     if state == UNAVAILABLE:
@@ -108,8 +119,10 @@ def require_usable(key: Key) -> None:
 
 def require_not_pending_deletion(key: Key) -> None:
     """Key-state rule of management operations (aliases, tags, description)."""
-    if key.state == PENDING_DELETION:
-        raise KMSInvalidStateException(f"{key.arn} is pending deletion.")
+    if key.state in PENDING_DELETION_STATES:
+        error = _state_error(key, key.state, disabled=False)
+        assert error is not None
+        raise error
 
 
 def require_enable_disable_allowed(key: Key) -> None:

@@ -69,12 +69,25 @@ def _on_due(backend: Backend, key: Key) -> EventAction:
     return due
 
 
+def ruling_key(key: Key) -> Key:
+    """The key whose state and rotation settings rule ``key``'s material set.
+
+    "The primary key ... is the source for properties that are always shared by
+    primary and replica keys, including ... automatic key rotation"
+    (UpdatePrimaryRegion in botocore's model).
+    """
+    related = key.related
+    return key if related is None else related.primary
+
+
 def refresh(backend: Backend, key: Key, now: _dt.datetime) -> None:
     """Make the schedule agree with ``key``'s state and rotation settings at ``now``.
 
-    The schedule is its material set's: ``key`` is the key whose state and
-    rotation settings rule the set (for a multi-Region key, its primary).
+    The schedule is its material set's, and the set's rotation follows the state
+    of the key that rules it: for a multi-Region key its primary, whichever key
+    changed (a replica disabled leaves its primary rotating for all).
     """
+    key = ruling_key(key)
     materials = key.materials
     if materials.rotation_event is not None:
         backend.schedule.cancel(materials.rotation_event)

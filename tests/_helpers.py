@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from kms_mock import MockKMS, _active, _interceptor
 from kms_mock._audit import AuditLog
 from kms_mock._keypairs import KeyPair, LazySecret
-from kms_mock._models import Key
+from kms_mock._models import Key, RelatedKeys
 from kms_mock._schedule import Schedule, ScheduledEvent
 from kms_mock._store import Backend
 
@@ -210,6 +210,9 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, LazySecret):
         # What the key holds, not when its secret happened to be derived.
         return {"key_spec": value.key_spec, "seed": value.seed.hex()}
+    if isinstance(value, RelatedKeys):
+        # By ARN: each related key is dumped where it is stored.
+        return {"primary": value.primary.arn, "replicas": [k.arn for k in value.replicas.values()]}
     if isinstance(value, ScheduledEvent):
         return {"due": value.due.isoformat(), "cancelled": value.cancelled}
     if isinstance(value, dict):

@@ -13,6 +13,7 @@ import datetime as _dt
 import time
 from typing import TYPE_CHECKING, Any
 
+import boto3
 import pytest
 from botocore.utils import parse_timestamp
 
@@ -88,6 +89,20 @@ def _exercise_every_operation(client: KMSClient, clock: FrozenClock) -> None:
     client.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
     client.cancel_key_deletion(KeyId=key_id)
     _exercise_custom_key_stores(client, clock)
+    _exercise_multi_region_keys(client)
+
+
+def _exercise_multi_region_keys(client: KMSClient) -> None:
+    primary = client.create_key(MultiRegion=True, Description="primary")["KeyMetadata"]["KeyId"]
+    client.replicate_key(
+        KeyId=primary, ReplicaRegion="eu-west-1", Tags=[{"TagKey": "k", "TagValue": "v"}]
+    )
+    client.update_primary_region(KeyId=primary, PrimaryRegion="eu-west-1")
+    client.describe_key(KeyId=primary)  # now a replica, listing the new primary
+    client.schedule_key_deletion(KeyId=primary, PendingWindowInDays=7)
+    europe = boto3.client("kms", region_name="eu-west-1")
+    europe.schedule_key_deletion(KeyId=primary)  # PendingReplicaDeletion: no DeletionDate
+    europe.describe_key(KeyId=primary)  # PendingDeletionWindowInDays
 
 
 def _exercise_custom_key_stores(client: KMSClient, clock: FrozenClock) -> None:

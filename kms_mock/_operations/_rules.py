@@ -22,6 +22,7 @@ from .._errors import (
     CustomKeyStoreNotFoundException,
     DryRunOperationException,
     InvalidKeyUsageException,
+    UnsupportedOperationException,
 )
 from .._key_stores import CustomKeyStore
 from .._keyspecs import ENCRYPT_DECRYPT, KEY_SPECS, is_symmetric_encryption
@@ -51,6 +52,27 @@ def key_to_change(request: Request, key_id: str) -> Key:
     key = find_key(request, key_id)
     deny_aws_managed(request, key)
     return key
+
+
+def _not_primary_error(key: Key) -> UnsupportedOperationException:
+    # Recorded for ReplicateKey on a replica; kms_mock's inference for the other cases.
+    return UnsupportedOperationException(f"{key.arn} is not a multi-region primary key.")
+
+
+def require_multi_region_primary(key: Key) -> None:
+    """ReplicateKey and UpdatePrimaryRegion act on a multi-Region primary key only."""
+    if not key.multi_region or key.is_replica:
+        raise _not_primary_error(key)
+
+
+def refuse_replica(key: Key) -> None:
+    """Rotation settings and on-demand rotation are a multi-Region primary's to change.
+
+    The primary "is the source for ... automatic key rotation" (UpdatePrimaryRegion
+    in botocore's model); a replica only mirrors it.
+    """
+    if key.is_replica:
+        raise _not_primary_error(key)
 
 
 def require_usage(request: Request, key: Key, usage: str, algorithm: str | None = None) -> None:

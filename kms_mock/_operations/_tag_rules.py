@@ -55,3 +55,8 @@ def without_tags(existing: Tags, tag_keys: list[str]) -> Tags:
     removed = set(tag_keys)
     kept = {key: tag for key, tag in existing.by_key.items() if key not in removed}
     return Tags(kept, existing.next_serial)
+
+
+def tag_list(tags: Iterable[tuple[str, Tag]]) -> list[dict[str, str]]:
+    """Tags as AWS lists them: ``[{"TagKey": ..., "TagValue": ...}]``."""
+    return [{"TagKey": name, "TagValue": tag.value} for name, tag in tags]

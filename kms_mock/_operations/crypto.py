@@ -27,6 +27,7 @@ from .._errors import (
     InvalidCiphertextException,
     ValidationException,
 )
+from .._keyfactory import MULTI_REGION_PREFIX
 from .._keypairs import HASHES, HashClass
 from .._keyspecs import ALGORITHMS, ENCRYPT_DECRYPT, KEY_SPECS, RSA, SYMMETRIC_DEFAULT
 from .._materials import KeyMaterial
@@ -134,6 +135,18 @@ def encrypt(request: Request, params: Params) -> Response:
     return {"CiphertextBlob": blob, "KeyId": key.arn, "EncryptionAlgorithm": algorithm}
 
 
+def _opening_region(request: Request, envelope: _ciphertext.Envelope) -> str:
+    """The Region of the key that opens ``envelope``: the one that sealed it, or for a
+    multi-Region key the caller's, whose related key shares every material version.
+
+    Related multi-Region keys "have the same key ID and key material" (ReplicateKey in
+    botocore's model): data encrypted in one Region decrypts in another.
+    """
+    if envelope.key_id.startswith(MULTI_REGION_PREFIX):
+        return request.region
+    return envelope.region
+
+
 def _open(
     request: Request,
     blob: bytes,
@@ -146,15 +159,16 @@ def _open(
         envelope = _ciphertext.parse(blob)
     except _ciphertext.MalformedCiphertext:
         raise InvalidCiphertextException(None) from None
+    region = _opening_region(request, envelope)
     if named is not None and (named.key_id, named.account_id, named.region) != (
         envelope.key_id,
         envelope.account_id,
-        envelope.region,
+        region,
     ):
         raise IncorrectKeyException(_INCORRECT_KEY)
-    if envelope.region != request.region:
+    if region != request.region:
         raise AccessDeniedException(_NO_SUCH_KEY)
-    key = request.backend.key(envelope.account_id, envelope.region, envelope.key_id)
+    key = request.backend.key(envelope.account_id, region, envelope.key_id)
     if key is None:
         raise AccessDeniedException(_NO_SUCH_KEY)
     request.note_audit_resource(key.arn)

@@ -16,20 +16,15 @@ from .._errors import (
 )
 from .._key_stores import CLOUDHSM, EXTERNAL_KEY_STORE, CustomKeyStore
 from .._keyfactory import new_key
-from .._keyspecs import (
-    ALGORITHM_MEMBER,
-    KEY_SPECS,
-    SYMMETRIC_DEFAULT,
-    is_symmetric_encryption,
-    unsupported_reason,
-)
-from .._lifecycle import cancel_deletion, schedule_deletion, set_state, shown_state
-from .._models import DISABLED, ENABLED, NO_TAGS, PENDING_DELETION, Key, KeyStoreLink
+from .._keyspecs import KEY_SPECS, SYMMETRIC_DEFAULT, unsupported_reason
+from .._lifecycle import cancel_deletion, schedule_deletion, set_state
+from .._models import DISABLED, ENABLED, NO_TAGS, PENDING_DELETION_STATES
 from .._resolve import (
     find_key,
     require_enable_disable_allowed,
     require_not_pending_deletion,
 )
+from ._key_metadata import key_metadata
 from ._pagination import paginate
 from ._policy_check import check_policy
 from ._rules import key_store_of, key_store_state_error, key_to_change
@@ -40,54 +35,6 @@ DEFAULT_PENDING_WINDOW_DAYS = 30
 # Origins whose key material lives in a custom key store (Origin in botocore's
 # CreateKeyRequest): each is the CustomKeyStoreType of the stores that hold such keys.
 CUSTOM_KEY_STORE_ORIGINS = frozenset({CLOUDHSM, EXTERNAL_KEY_STORE})
-
-
-def key_metadata(key: Key) -> dict[str, Any]:
-    """KeyMetadata as AWS returns it, with each optional member only where AWS has it."""
-    state = shown_state(key)
-    metadata: dict[str, Any] = {
-        "AWSAccountId": key.account_id,
-        "KeyId": key.key_id,
-        "Arn": key.arn,
-        "CreationDate": key.created_at,
-        "Enabled": state == ENABLED,
-        "Description": key.description,
-        "KeyUsage": key.key_usage,
-        "KeyState": state,
-        "Origin": key.origin,
-        "KeyManager": key.key_manager,
-        "KeySpec": key.key_spec,
-        ALGORITHM_MEMBER[key.key_usage]: list(KEY_SPECS[key.key_spec].algorithms[key.key_usage]),
-        "MultiRegion": key.multi_region,
-    }
-    if KEY_SPECS[key.key_spec].legacy:
-        metadata["CustomerMasterKeySpec"] = key.key_spec
-    if key.deletion_date is not None:
-        metadata["DeletionDate"] = key.deletion_date
-    store = key.custom_key_store
-    current_id = key.materials.current_id
-    if store is not None:
-        metadata.update(_key_store_members(key, store))
-    elif current_id is not None and is_symmetric_encryption(key.key_spec):
-        # "present for symmetric encryption keys with AWS_KMS or EXTERNAL origin"
-        # (KeyMetadata's CurrentKeyMaterialId in botocore's model).
-        metadata["CurrentKeyMaterialId"] = current_id
-    if key.multi_region:
-        metadata["MultiRegionConfiguration"] = {
-            "MultiRegionKeyType": "PRIMARY",
-            "PrimaryKey": {"Arn": key.arn, "Region": key.region},
-            "ReplicaKeys": [],
-        }
-    return metadata
-
-
-def _key_store_members(key: Key, store: KeyStoreLink) -> dict[str, Any]:
-    members: dict[str, Any] = {"CustomKeyStoreId": store.store_id}
-    if store.cloud_hsm_cluster_id is not None:
-        members["CloudHsmClusterId"] = store.cloud_hsm_cluster_id
-    if key.xks_key_id is not None:
-        members["XksKeyConfiguration"] = {"Id": key.xks_key_id}
-    return members
 
 
 def _key_spec_and_usage(params: Params) -> tuple[str, str]:
@@ -266,7 +213,8 @@ def schedule_key_deletion(request: Request, params: Params) -> Response:
     """PendingDeletion now; the clock deletes the key when the window ends.
 
     A window that ends after the end of ``datetime`` never ends: the key stays
-    PendingDeletion and no DeletionDate is shown (the member is optional).
+    PendingDeletion and no DeletionDate is shown (the member is optional). A
+    multi-Region primary with replicas shows none either: it is PendingReplicaDeletion.
     """
     days = _pending_window(params)
     key = key_to_change(request, params["KeyId"])
@@ -283,9 +231,10 @@ def schedule_key_deletion(request: Request, params: Params) -> Response:
 
 @operation("CancelKeyDeletion")
 def cancel_key_deletion(request: Request, params: Params) -> Response:
-    """Back from PendingDeletion to Disabled; the scheduled deletion never happens."""
+    """Back from PendingDeletion (or PendingReplicaDeletion) to Disabled; the scheduled
+    deletion never happens."""
     key = key_to_change(request, params["KeyId"])
-    if key.state != PENDING_DELETION:
+    if key.state not in PENDING_DELETION_STATES:
         raise KMSInvalidStateException(f"{key.arn} is not pending deletion.")
     cancel_deletion(request.backend, key, request.now)
     return {"KeyId": key.arn}

@@ -14,10 +14,10 @@ from .._dispatch import Params, Request, Response, operation
 from .._errors import ConflictException, LimitExceededException, UnsupportedOperationException
 from .._keyspecs import is_symmetric_encryption
 from .._materials import EXTERNAL, ON_DEMAND, KeyMaterial
-from .._models import PENDING_DELETION, PENDING_IMPORT, Key
+from .._models import PENDING_DELETION_STATES, PENDING_IMPORT, Key
 from .._resolve import find_key, require_usable
 from ._pagination import paginate
-from ._rules import key_to_change
+from ._rules import key_to_change, refuse_replica
 
 # "an automatic rotation ... is scheduled to begin within the next 20 minutes"
 CONFLICT_WINDOW = _dt.timedelta(minutes=20)
@@ -40,6 +40,7 @@ def _require_symmetric(key: Key) -> None:
 def _key_to_rotate_automatically(request: Request, params: Params) -> Key:
     """Enable/DisableKeyRotation: access, imported material, state, then key type."""
     key = key_to_change(request, params["KeyId"])
+    refuse_replica(key)
     if key.origin == EXTERNAL or key.custom_key_store is not None:
         raise _origin_error(key)
     require_usable(key)
@@ -65,13 +66,16 @@ def disable_key_rotation(request: Request, params: Params) -> Response:
 
 @operation("GetKeyRotationStatus")
 def get_key_rotation_status(request: Request, params: Params) -> Response:
-    """Whether the key rotates automatically and, if so, when next."""
+    """Whether the key rotates automatically and, if so, when next.
+
+    A multi-Region replica shows its primary's settings: they are one material set's.
+    """
     key = find_key(request, params["KeyId"])
     if key.state == PENDING_IMPORT or key.custom_key_store is not None:
         raise _origin_error(key)
     materials = key.materials
     status: dict[str, Any] = {"KeyId": key.arn, "KeyRotationEnabled": False}
-    if materials.rotation_enabled and key.state != PENDING_DELETION:
+    if materials.rotation_enabled and key.state not in PENDING_DELETION_STATES:
         status["KeyRotationEnabled"] = True
         status["RotationPeriodInDays"] = materials.rotation_period_days
         if materials.next_rotation_at is not None:  # None: it would fall after year 9999
@@ -83,6 +87,7 @@ def get_key_rotation_status(request: Request, params: Params) -> Response:
 def rotate_key_on_demand(request: Request, params: Params) -> Response:
     """New material now; the automatic schedule does not move."""
     key = key_to_change(request, params["KeyId"])
+    refuse_replica(key)
     require_usable(key)  # before the key type: a disabled RSA key is "disabled" (recorded)
     _require_symmetric(key)
     if key.custom_key_store is not None:

@@ -14,7 +14,7 @@ from .._models import Tags
 from .._resolve import find_key, require_not_pending_deletion
 from ._pagination import paginate
 from ._rules import key_to_change
-from ._tag_rules import merged_tags, without_tags
+from ._tag_rules import merged_tags, tag_list, without_tags
 
 # ListResourceTags: documented Limit 1..50, default 50 (the model allows 1000).
 _DEFAULT_LIMIT = _MAX_LIMIT = 50
@@ -55,4 +55,4 @@ def list_resource_tags(request: Request, params: Params) -> Response:
         max_limit=_MAX_LIMIT,
         token=lambda entry: f"{entry[1].serial:012d}",
     )
-    return {"Tags": [{"TagKey": name, "TagValue": tag.value} for name, tag in page], **paging}
+    return {"Tags": tag_list(page), **paging}

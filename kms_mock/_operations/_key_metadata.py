@@ -1,0 +1,75 @@
+"""KeyMetadata: how DescribeKey, CreateKey and ReplicateKey show a key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._keyspecs import ALGORITHM_MEMBER, KEY_SPECS, is_symmetric_encryption
+from .._lifecycle import shown_state
+from .._models import ENABLED, PENDING_REPLICA_DELETION, Key, KeyStoreLink, RelatedKeys
+
+
+def key_metadata(key: Key) -> dict[str, Any]:
+    """KeyMetadata as AWS returns it, with each optional member only where AWS has it."""
+    state = shown_state(key)
+    metadata: dict[str, Any] = {
+        "AWSAccountId": key.account_id,
+        "KeyId": key.key_id,
+        "Arn": key.arn,
+        "CreationDate": key.created_at,
+        "Enabled": state == ENABLED,
+        "Description": key.description,
+        "KeyUsage": key.key_usage,
+        "KeyState": state,
+        "Origin": key.origin,
+        "KeyManager": key.key_manager,
+        "KeySpec": key.key_spec,
+        ALGORITHM_MEMBER[key.key_usage]: list(KEY_SPECS[key.key_spec].algorithms[key.key_usage]),
+        "MultiRegion": key.multi_region,
+    }
+    if KEY_SPECS[key.key_spec].legacy:
+        metadata["CustomerMasterKeySpec"] = key.key_spec
+    if key.deletion_date is not None:
+        metadata["DeletionDate"] = key.deletion_date
+    store = key.custom_key_store
+    current_id = key.materials.current_id
+    if store is not None:
+        metadata.update(_key_store_members(key, store))
+    elif current_id is not None and is_symmetric_encryption(key.key_spec):
+        # "present for symmetric encryption keys with AWS_KMS or EXTERNAL origin"
+        # (KeyMetadata's CurrentKeyMaterialId in botocore's model).
+        metadata["CurrentKeyMaterialId"] = current_id
+    if key.related is not None:
+        metadata.update(_multi_region_members(key, key.related))
+    return metadata
+
+
+def _key_store_members(key: Key, store: KeyStoreLink) -> dict[str, Any]:
+    members: dict[str, Any] = {"CustomKeyStoreId": store.store_id}
+    if store.cloud_hsm_cluster_id is not None:
+        members["CloudHsmClusterId"] = store.cloud_hsm_cluster_id
+    if key.xks_key_id is not None:
+        members["XksKeyConfiguration"] = {"Id": key.xks_key_id}
+    return members
+
+
+def _multi_region_members(key: Key, related: RelatedKeys) -> dict[str, Any]:
+    """MultiRegionConfiguration as every member shows it, and a waiting primary's window.
+
+    PendingDeletionWindowInDays "is present only when the KeyState of the KMS key
+    is PendingReplicaDeletion" (KeyMetadata in botocore's model).
+    """
+    primary = related.primary
+    members: dict[str, Any] = {
+        "MultiRegionConfiguration": {
+            "MultiRegionKeyType": "PRIMARY" if primary is key else "REPLICA",
+            "PrimaryKey": {"Arn": primary.arn, "Region": primary.region},
+            "ReplicaKeys": [
+                {"Arn": replica.arn, "Region": replica.region}
+                for replica in related.replicas.values()
+            ],
+        }
+    }
+    if key.state == PENDING_REPLICA_DELETION:
+        members["PendingDeletionWindowInDays"] = key.pending_window_days
+    return members
