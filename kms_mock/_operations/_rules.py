@@ -22,6 +22,7 @@ from .._errors import (
     CustomKeyStoreNotFoundException,
     DryRunOperationException,
     InvalidKeyUsageException,
+    UnsupportedOperationException,
 )
 from .._key_stores import CustomKeyStore
 from .._keyspecs import ENCRYPT_DECRYPT, KEY_SPECS, is_symmetric_encryption
@@ -51,6 +52,18 @@ def key_to_change(request: Request, key_id: str) -> Key:
     key = find_key(request, key_id)
     deny_aws_managed(request, key)
     return key
+
+
+def origin_error(key: Key) -> UnsupportedOperationException:
+    """``key``'s origin rules this call out (rotation of imported or custom key store keys,
+    import into keys that are not EXTERNAL).
+
+    Recorded for GetParametersForImport (AWS_KMS) and RotateKeyOnDemand (EXTERNAL);
+    the other operations that refuse an origin get the same words.
+    """
+    return UnsupportedOperationException(
+        f"{key.arn} origin is {key.origin} which is not valid for this operation."
+    )
 
 
 def require_usage(request: Request, key: Key, usage: str, algorithm: str | None = None) -> None:

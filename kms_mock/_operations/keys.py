@@ -24,6 +24,7 @@ from .._keyspecs import (
     unsupported_reason,
 )
 from .._lifecycle import cancel_deletion, schedule_deletion, set_state, shown_state
+from .._materials import EXTERNAL, IMPORTED
 from .._models import DISABLED, ENABLED, NO_TAGS, PENDING_DELETION, Key, KeyStoreLink
 from .._resolve import (
     find_key,
@@ -72,6 +73,8 @@ def key_metadata(key: Key) -> dict[str, Any]:
         # "present for symmetric encryption keys with AWS_KMS or EXTERNAL origin"
         # (KeyMetadata's CurrentKeyMaterialId in botocore's model).
         metadata["CurrentKeyMaterialId"] = current_id
+    if key.origin == EXTERNAL:
+        metadata.update(_expiration_members(key))
     if key.multi_region:
         metadata["MultiRegionConfiguration"] = {
             "MultiRegionKeyType": "PRIMARY",
@@ -79,6 +82,28 @@ def key_metadata(key: Key) -> dict[str, Any]:
             "ReplicaKeys": [],
         }
     return metadata
+
+
+def _expiration_members(key: Key) -> dict[str, Any]:
+    """ExpirationModel (the current material's, while imported) and ValidTo of an EXTERNAL key.
+
+    ValidTo is "the earliest time at which any imported key material permanently
+    associated with this KMS key expires" (KeyMetadata in botocore's model).
+    """
+    current = key.materials.current
+    if current is None or current.import_state != IMPORTED:
+        return {}
+    members: dict[str, Any] = {"ExpirationModel": current.expiration_model}
+    expiries = [
+        material.valid_to
+        for material in key.materials.by_id.values()
+        if material.valid_to is not None
+        and material.import_state == IMPORTED
+        and not material.is_pending
+    ]
+    if expiries:
+        members["ValidTo"] = min(expiries)
+    return members
 
 
 def _key_store_members(key: Key, store: KeyStoreLink) -> dict[str, Any]:
