@@ -45,7 +45,6 @@ def rotate_to_pending(backend: Backend, key: Key, when: _dt.datetime) -> None:
 def _log_rotation(
     backend: Backend, key: Key, rotation_type: str, previous: str | None, when: _dt.datetime
 ) -> None:
-    materials = key.materials
     backend.audit.service_event(
         "RotateKey",
         when,
@@ -57,7 +56,7 @@ def _log_rotation(
             "rotationType": rotation_type,
             "keyOrigin": key.origin,
             "previousKeyMaterialId": previous,
-            "currentKeyMaterialId": materials.current_id,
+            "currentKeyMaterialId": key.materials.current_id,
         },
     )
 
