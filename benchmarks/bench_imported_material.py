@@ -26,7 +26,6 @@ is 1 when a target is missed.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -37,7 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 # The foundation benchmark's hermetic set-up (AWS_* removed, config files
 # pointing nowhere) runs on import; its helpers keep the methods identical.
-from bench_foundation import Measurement, fmt, gc_off, kms_client, versions
+from bench_foundation import Measurement, fmt, gc_off, kms_client, write_results
+from bench_keypairs import table
 from cryptography.hazmat.primitives import hashes, keywrap, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -200,15 +200,6 @@ def bench_encrypt(repeat: int) -> Measurement:
     )
 
 
-def table(measurements: list[Measurement]) -> str:
-    """The results as a Markdown table."""
-    rows = ["| Measurement | Median | Target | Met | Detail |", "| --- | --- | --- | --- | --- |"]
-    for m in measurements:
-        verdict = "—" if m.met is None else ("yes" if m.met else "**NO**")
-        rows.append(f"| {m.name} | {m.shown()} | {m.target} | {verdict} | {m.detail} |")
-    return "\n".join(rows)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run every measurement, print the table, write the JSON results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -218,14 +209,12 @@ def main(argv: list[str] | None = None) -> int:
 
     measurements = [*bench_round_trips(args.repeat), bench_seeded(3), bench_encrypt(7)]
     print(table(measurements))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(
-        json.dumps(
-            {"versions": versions(), "measurements": [asdict(m) for m in measurements]},
-            indent=2,
-        )
+    write_results(
+        args.output,
+        "imported_material",
+        repeat=args.repeat,
+        measurements=[asdict(m) for m in measurements],
     )
-    print(f"\nfull results: {args.output}")
     return 0 if all(m.met is not False for m in measurements) else 1
 
 

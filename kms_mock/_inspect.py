@@ -16,6 +16,7 @@ from . import _ciphertext
 from ._arns import key_arn, parse_kms_arn
 from ._errors import UsageError
 from ._keyspecs import SYMMETRIC_DEFAULT, is_symmetric_encryption
+from ._materials import AWS_KMS
 from ._models import Key
 from ._store import Backend
 
@@ -36,7 +37,7 @@ class KeyMaterialInfo:
     rotation_type: str | None
     state: str
     #: Where the material comes from: ``AWS_KMS`` (KMS made it) or ``EXTERNAL`` (imported).
-    origin: str = "AWS_KMS"
+    origin: str = AWS_KMS
     #: Imported material: ``IMPORTED``, or ``PENDING_IMPORT`` once deleted or expired (else None).
     import_state: str | None = None
     #: Imported material: ``KEY_MATERIAL_EXPIRES`` or ``KEY_MATERIAL_DOES_NOT_EXPIRE`` (else None).

@@ -27,7 +27,7 @@ from .._errors import (
     ValidationException,
 )
 from .._keyfactory import imported_material
-from .._keypairs import SEED_SIZE, KeyPair, LazySecret, ReadySecret
+from .._keypairs import ReadySecret
 from .._keyspecs import is_symmetric_encryption, unsupported_reason
 from .._lifecycle import delete_material, material_imported
 from .._materials import EXTERNAL, KEY_MATERIAL_EXPIRES, KeyMaterial
@@ -47,7 +47,7 @@ from .._wrapping import (
     wrapping_refusal,
 )
 from ._rules import origin_error
-from ._secrets import derive_outside_lock
+from ._secrets import fresh_key_pair
 
 # "Each public key and import token set is valid for 24 hours" (GetParametersForImport).
 PARAMETERS_LIFETIME: Final = _dt.timedelta(hours=24)
@@ -124,14 +124,8 @@ def _key_for_parameters(request: Request, params: Params) -> Key:
 def get_parameters_for_import(request: Request, params: Params) -> Response:
     """A fresh RSA wrapping key's public half, and a token valid 24 hours that carries the rest."""
     _key_for_parameters(request, params)
-    entropy = request.backend.entropy
-    wrapping_key = LazySecret(
-        params["WrappingKeySpec"], entropy.token_bytes(SEED_SIZE), reproducible=entropy.seeded
-    )
-    derive_outside_lock(request.backend, wrapping_key)
+    pair = fresh_key_pair(request, params["WrappingKeySpec"])
     key = _key_for_parameters(request, params)  # again: it may have changed while unlocked
-    pair = wrapping_key.derive()  # ready: derived above
-    assert isinstance(pair, KeyPair)
     valid_to = date_after(request.now, PARAMETERS_LIFETIME)
     token = new_token(
         token_key(request.backend.material_id_salt),
@@ -139,7 +133,7 @@ def get_parameters_for_import(request: Request, params: Params) -> Response:
         params["WrappingAlgorithm"],
         pair,
         valid_to,
-        entropy.token_bytes(_NONCE_SIZE),
+        request.backend.entropy.token_bytes(_NONCE_SIZE),
     )
     response: dict[str, Any] = {
         "KeyId": key.arn,
