@@ -59,6 +59,7 @@ class Population:
     key_store_ids: tuple[str, ...]
     import_tokens: tuple[bytes, ...]
     wrapped_materials: tuple[bytes, ...]
+    key_material_ids: tuple[str, ...]
 
 
 def _key(client: KMSClient, **kwargs: Any) -> str:
@@ -95,7 +96,7 @@ def populate(client: KMSClient, clock: FrozenClock) -> Population:
     client.schedule_key_deletion(KeyId=doomed, PendingWindowInDays=7)
     managed = client.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["KeyId"]
     key_store_ids, in_stores = _key_stores(client, clock)
-    with_material, tokens, wrapped = _imported_material(client, imported)
+    with_material, tokens, wrapped, material_ids = _imported_material(client, imported)
     ids = (
         *(rotating, disabled, doomed, rsa, ecc, agreement, hmac, imported, multi_region, managed),
         *in_stores,
@@ -120,14 +121,15 @@ def populate(client: KMSClient, clock: FrozenClock) -> Population:
         key_store_ids=key_store_ids,
         import_tokens=tokens,
         wrapped_materials=wrapped,
+        key_material_ids=material_ids,
     )
 
 
 def _imported_material(
     client: KMSClient, pending_import: str
-) -> tuple[str, tuple[bytes, ...], tuple[bytes, ...]]:
+) -> tuple[str, tuple[bytes, ...], tuple[bytes, ...], tuple[str, ...]]:
     """(a key with imported material, expiring, and more pending rotation; import tokens of it
-    and of ``pending_import``; material wrapped for each token)."""
+    and of ``pending_import``; material wrapped for each token; the key's material ids)."""
     key_id = _key(client, Origin="EXTERNAL")
     tokens, wrapped = [], []
     for target, material in ((key_id, bytes(32)), (pending_import, bytes(range(32)))):
@@ -136,9 +138,14 @@ def _imported_material(
         )
         tokens.append(parameters["ImportToken"])
         wrapped.append(wrap_key_material(material, parameters["PublicKey"], "RSAES_OAEP_SHA_256"))
-    import_key_material(client, key_id, bytes(32), ValidTo=_dt.datetime(2025, 6, 1, tzinfo=_dt.UTC))
-    import_key_material(client, key_id, bytes(range(1, 33)), ImportType="NEW_KEY_MATERIAL")
-    return key_id, tuple(tokens), tuple(wrapped)
+    imports = (
+        import_key_material(
+            client, key_id, bytes(32), ValidTo=_dt.datetime(2025, 6, 1, tzinfo=_dt.UTC)
+        ),
+        import_key_material(client, key_id, bytes(range(1, 33)), ImportType="NEW_KEY_MATERIAL"),
+    )
+    material_ids = tuple(imported["KeyMaterialId"] for imported in imports)
+    return key_id, tuple(tokens), tuple(wrapped), material_ids
 
 
 def _key_stores(client: KMSClient, clock: FrozenClock) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -318,6 +325,10 @@ def _string(name: str, shape: Shape, population: Population) -> st.SearchStrateg
         return _alias_names(population)
     if name == "Policy":
         return st.one_of(st.sampled_from(_POLICIES), _text_around(shape))
+    if name == "KeyMaterialId":
+        return st.one_of(st.sampled_from(population.key_material_ids), _text_around(shape))
+    if name == "KeyMaterialDescription":
+        return st.one_of(st.sampled_from(["first", "next material"]), _text_around(shape))
     if name == "CustomKeyStoreId":
         return st.one_of(st.sampled_from(population.key_store_ids), _text_around(shape))
     if name in {"NewCustomKeyStoreName", "CustomKeyStoreName"}:
