@@ -151,6 +151,19 @@ class ConflictException(ServiceError):
     code = "ConflictException"
 
 
+# ImportKeyMaterial: the import token, or the key material it carries, does not do.
+class InvalidImportTokenException(ServiceError):
+    code = "InvalidImportTokenException"
+
+
+class ExpiredImportTokenException(ServiceError):
+    code = "ExpiredImportTokenException"
+
+
+class IncorrectKeyMaterialException(ServiceError):
+    code = "IncorrectKeyMaterialException"
+
+
 # What was presented does not verify under the key: AWS says only which check failed,
 # with no message.
 class InvalidCiphertextException(ServiceError):

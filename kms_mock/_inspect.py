@@ -16,6 +16,7 @@ from . import _ciphertext
 from ._arns import key_arn, parse_kms_arn
 from ._errors import UsageError
 from ._keyspecs import SYMMETRIC_DEFAULT, is_symmetric_encryption
+from ._materials import AWS_KMS
 from ._models import Key
 from ._store import Backend
 
@@ -26,14 +27,25 @@ class KeyMaterialInfo:
 
     ``rotation_type`` is ``AUTOMATIC`` or ``ON_DEMAND``, and None for the key's
     first material (ListKeyRotations' ``RotationType``); ``date`` is when it was
-    made (its rotation date for rotations); ``state`` is ``CURRENT`` or
-    ``NON_CURRENT``.
+    made or first imported (its rotation date for rotations); ``state`` is
+    ``CURRENT``, ``NON_CURRENT`` or, for imported material waiting for
+    RotateKeyOnDemand, ``PENDING_ROTATION``.
     """
 
     key_material_id: str
     date: _dt.datetime
     rotation_type: str | None
     state: str
+    #: Where the material comes from: ``AWS_KMS`` (KMS made it) or ``EXTERNAL`` (imported).
+    origin: str = AWS_KMS
+    #: Imported material: ``IMPORTED``, or ``PENDING_IMPORT`` once deleted or expired (else None).
+    import_state: str | None = None
+    #: Imported material: ``KEY_MATERIAL_EXPIRES`` or ``KEY_MATERIAL_DOES_NOT_EXPIRE`` (else None).
+    expiration_model: str | None = None
+    #: When imported material expires (its last import's ValidTo); None if it does not.
+    valid_to: _dt.datetime | None = None
+    #: Imported material's KeyMaterialDescription, if one was given.
+    description: str | None = None
 
     @property
     def how(self) -> str:
@@ -84,6 +96,11 @@ def key_materials(backend: Backend, key_id: str) -> list[KeyMaterialInfo]:
                 date=material.rotated_at or material.created_at,
                 rotation_type=material.rotation_type,
                 state=material.state,
+                origin=material.origin,
+                import_state=material.import_state,
+                expiration_model=material.expiration_model,
+                valid_to=material.valid_to,
+                description=material.description,
             )
             for material in key.materials.by_id.values()
         ]

@@ -18,7 +18,7 @@ from ._arns import key_arn, root_principal_arn
 from ._entropy import Entropy
 from ._keypairs import SEED_SIZE, LazySecret
 from ._keyspecs import is_symmetric_encryption
-from ._materials import AWS_KMS, EXTERNAL, KeyMaterial
+from ._materials import AWS_KMS, EXTERNAL, IMPORTED, KeyMaterial, KeySecret
 from ._models import ENABLED, NO_TAGS, PENDING_IMPORT, Key, RelatedKeys, Tags
 
 # Key ids of multi-Region keys begin with it: "mrk-" + 32 hex digits.
@@ -126,6 +126,37 @@ def new_material(
     rotated_at = None if rotation_type is None else now
     return KeyMaterial(
         _material_id(backend, key.key_id, secret), secret, now, rotation_type, rotated_at=rotated_at
+    )
+
+
+def imported_material(
+    backend: KeySource,
+    key: Key,
+    secret: bytes | KeySecret,
+    id_bits: bytes,
+    now: _dt.datetime,
+    *,
+    expiration_model: str,
+    valid_to: _dt.datetime | None,
+    description: str | None,
+) -> KeyMaterial:
+    """A version of material imported into ``key`` (not in its set yet).
+
+    Its id is computed from ``id_bits`` (the material's canonical bytes) and the
+    key id, so the same material imported again has the same id ("KMS assigns a
+    unique identifier to the key material based on the KMS key ID and the imported
+    key material", ImportKeyMaterialRequest's KeyMaterialId in botocore's model).
+    """
+    return KeyMaterial(
+        _material_id(backend, key.key_id, id_bits),
+        secret,
+        now,
+        None,
+        origin=EXTERNAL,
+        import_state=IMPORTED,
+        expiration_model=expiration_model,
+        valid_to=valid_to,
+        description=description,
     )
 
 

@@ -146,6 +146,28 @@ class LazySecret:
         return value
 
 
+class ReadySecret:
+    """Imported material's private key or HMAC secret: there from the start, nothing to derive."""
+
+    __slots__ = ("_value", "key_spec", "reproducible")
+
+    def __init__(self, key_spec: str, value: Secret, *, reproducible: bool) -> None:
+        self.key_spec = key_spec
+        self._value = value
+        self.reproducible = reproducible
+
+    def __repr__(self) -> str:
+        return f"ReadySecret({self.key_spec})"
+
+    def peek(self) -> Secret:
+        """The secret (always there)."""
+        return self._value
+
+    def derive(self) -> Secret:
+        """The secret (always there)."""
+        return self._value
+
+
 def derive_secret(key_spec: str, seed: bytes, *, reproducible: bool) -> Secret:
     """The private key (or HMAC secret) of a key of ``key_spec`` whose seed is ``seed``.
 

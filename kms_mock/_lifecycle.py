@@ -1,10 +1,12 @@
-"""Key lifecycle: every change of a key's state, and the deletion the clock carries out.
+"""Key lifecycle: every change of a key's state, and the deletions the clock carries out.
 
 Operations change a key's state only through here, so that what follows from
 a state is written once: rotation stops and resumes with it (each change goes
 through ``_rotation.refresh``), a key pending deletion holds the event that
-deletes it, and that event removes the key when its waiting period ends. The
-transitions are AWS's "Key states of AWS KMS keys"
+deletes it, and that event removes the key when its waiting period ends.
+Imported material that expires holds the event that deletes it at its ValidTo;
+a key whose material is deleted waits in PendingImport until it is all imported
+again. The transitions are AWS's "Key states of AWS KMS keys"
 (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html).
 """
 
@@ -13,9 +15,10 @@ from __future__ import annotations
 import datetime as _dt
 
 from . import _rotation
-from ._materials import EXTERNAL
+from ._materials import EXTERNAL, KeyMaterial
 from ._models import (
     DISABLED,
+    ENABLED,
     PENDING_DELETION,
     PENDING_IMPORT,
     PENDING_REPLICA_DELETION,
@@ -89,13 +92,13 @@ def cancel_deletion(backend: Backend, key: Key, now: _dt.datetime) -> None:
 
 
 def _state_after_cancel(key: Key) -> str:
-    """Disabled, except that a key with no key material has nothing to enable.
+    """Disabled, except that a key missing key material has nothing to enable.
 
-    AWS documents Disabled; an EXTERNAL key whose material was never imported
-    returns to PendingImport instead (kms_mock's inference: otherwise EnableKey
-    would make a key without material Enabled).
+    AWS documents Disabled; an EXTERNAL key whose material was never imported, or
+    was deleted or expired, returns to PendingImport instead (kms_mock's inference:
+    otherwise EnableKey would make a key without material Enabled).
     """
-    if key.origin == EXTERNAL and key.materials.current is None:
+    if key.origin == EXTERNAL and not key.materials.complete:
         return PENDING_IMPORT
     return DISABLED
 
@@ -108,6 +111,8 @@ def delete(backend: Backend, key: Key, when: _dt.datetime) -> None:
     (https://docs.aws.amazon.com/kms/latest/developerguide/ct-delete-key.html).
     """
     backend.region_store(key.account_id, key.region).remove_key(key.key_id)
+    for material in key.materials.by_id.values():
+        _cancel_expiry(backend, material)
     backend.audit.service_event(
         "DeleteKey", when, region=key.region, account_id=key.account_id, key_arn=key.arn
     )
@@ -140,3 +145,60 @@ def make_primary(backend: Backend, replica: Key, now: _dt.datetime) -> None:
     related.replicas[former.region] = former
     related.primary = replica
     _rotation.refresh(backend, replica, now)
+
+
+def material_imported(backend: Backend, key: Key, material: KeyMaterial, now: _dt.datetime) -> None:
+    """ImportKeyMaterial stored ``material`` in ``key``'s set, or imported it again.
+
+    The clock deletes it at its ValidTo (an expiry set by an earlier import of it
+    is replaced), and a key pending import that now has all its material is Enabled
+    ("When this operation is successful, the state of the KMS key changes to
+    Enabled", ImportKeyMaterial in botocore's model). A Disabled key stays Disabled.
+    """
+    _cancel_expiry(backend, material)
+    if material.valid_to is not None:
+        material.expiry_event = backend.schedule.add(
+            material.valid_to, lambda when: _expire(backend, key, material, when)
+        )
+    if key.state == PENDING_IMPORT and key.materials.complete:
+        set_state(backend, key, ENABLED, now)
+
+
+def delete_material(backend: Backend, key: Key, material: KeyMaterial, now: _dt.datetime) -> None:
+    """DeleteImportedKeyMaterial, or expiry: ``material``'s secret goes, the key is PendingImport.
+
+    A key pending deletion stays so (DeleteImportedKeyMaterial in botocore's
+    model). Pending material is not associated with the key for good: it goes
+    whole, and the key's state does not change.
+    """
+    _cancel_expiry(backend, material)
+    if material.is_pending:
+        key.materials.discard(material.material_id)
+        return
+    material.delete_secret()
+    if key.state not in (PENDING_DELETION, PENDING_IMPORT):
+        set_state(backend, key, PENDING_IMPORT, now)
+
+
+def _expire(backend: Backend, key: Key, material: KeyMaterial, when: _dt.datetime) -> None:
+    """What the clock does at imported material's ValidTo, logged as CloudTrail logs it.
+
+    https://docs.aws.amazon.com/kms/latest/developerguide/ct-deleteexpiredkeymaterial.html
+    shows the key id; the material id is kms_mock's addition (keys now have several).
+    """
+    material.expiry_event = None
+    delete_material(backend, key, material, when)
+    backend.audit.service_event(
+        "DeleteExpiredKeyMaterial",
+        when,
+        region=key.region,
+        account_id=key.account_id,
+        key_arn=key.arn,
+        details={"keyId": key.key_id, "keyMaterialId": material.material_id},
+    )
+
+
+def _cancel_expiry(backend: Backend, material: KeyMaterial) -> None:
+    if material.expiry_event is not None:
+        backend.schedule.cancel(material.expiry_event)
+        material.expiry_event = None

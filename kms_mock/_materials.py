@@ -10,7 +10,9 @@ is there for every key that holds the set. Key spec, key usage and origin are
 shared too, but never change after CreateKey, so each key keeps its own copy.
 
 A version's secret is AES-256 bytes for symmetric encryption keys, and for
-asymmetric and HMAC keys a :class:`KeySecret` (a seed now, the key on first use).
+asymmetric and HMAC keys a :class:`KeySecret` (a seed now, the key on first use;
+imported ones are ready at once). Imported material that was deleted or expired
+keeps its version, without a secret, until the same material is imported again.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ ON_DEMAND: Final = "ON_DEMAND"
 
 
 class KeySecret(Protocol):
-    """An asymmetric or HMAC key's secret, derived on first use (``_keypairs.LazySecret``).
+    """An asymmetric or HMAC key's secret: ``_keypairs.LazySecret``, or ``ReadySecret`` (imported).
 
     A protocol, so that the models import nothing of the key-material modules;
     values are a key pair or HMAC bytes, which callers tell apart with isinstance.
@@ -75,12 +77,13 @@ class KeyMaterial:
 
     ``rotated_at`` and ``rotation_type`` are None for the first material and
     for material pending rotation: AWS shows neither for them. ``import_state``,
-    ``expiration_model``, ``valid_to`` and ``description`` belong to imported
-    material (None for material KMS made).
+    ``expiration_model``, ``valid_to``, ``description`` and ``expiry_event`` (the
+    clock's deletion of it at ``valid_to``) belong to imported material (None for
+    material KMS made); ``secret`` is None while imported material is deleted.
     """
 
     material_id: str
-    secret: bytes | KeySecret
+    secret: bytes | KeySecret | None
     created_at: _dt.datetime
     rotation_type: str | None
     origin: str = AWS_KMS
@@ -90,14 +93,40 @@ class KeyMaterial:
     expiration_model: str | None = None
     valid_to: _dt.datetime | None = None
     description: str | None = None
+    expiry_event: ScheduledEvent | None = None
 
     @property
     def aes_key(self) -> bytes:
         """The 256-bit AES key of a symmetric encryption key's material."""
         secret = self.secret
         if not isinstance(secret, bytes):
-            raise TypeError(f"material {self.material_id} holds a {secret.key_spec} secret")
+            held = "no secret" if secret is None else f"a {secret.key_spec} secret"
+            raise TypeError(f"material {self.material_id} holds {held}")
         return secret
+
+    @property
+    def is_pending(self) -> bool:
+        """Imported for a rotation that has not happened: not associated with the key for good."""
+        return self.state in (PENDING_ROTATION, PENDING_MULTI_REGION_IMPORT_AND_ROTATION)
+
+    def reimport(self, again: KeyMaterial) -> None:
+        """This material, imported again as ``again``: present, with that import's expiration.
+
+        A description is kept unless a new one is given ("KMS retains the value you
+        specified when you last imported the same key material", ImportKeyMaterialRequest's
+        KeyMaterialDescription in botocore's model).
+        """
+        self.secret = again.secret
+        self.import_state = IMPORTED
+        self.expiration_model = again.expiration_model
+        self.valid_to = again.valid_to
+        if again.description is not None:
+            self.description = again.description
+
+    def delete_secret(self) -> None:
+        """DeleteImportedKeyMaterial or expiry: the version stays, its secret goes."""
+        self.secret = None
+        self.import_state = MATERIAL_PENDING_IMPORT
 
 
 @dataclass(eq=False, slots=True)
@@ -131,9 +160,33 @@ class MaterialSet:
     def key_secret(self) -> KeySecret | None:
         """An asymmetric or HMAC key's secret (its current version's); None for AES material."""
         current = self.current
-        if current is None or isinstance(current.secret, bytes):
+        if current is None or current.secret is None or isinstance(current.secret, bytes):
             return None
         return current.secret
+
+    @property
+    def pending(self) -> KeyMaterial | None:
+        """The imported version waiting for RotateKeyOnDemand, if any.
+
+        Always the newest: nothing is added while one waits (ImportKeyMaterial refuses
+        a second), and the rotation makes it CURRENT.
+        """
+        newest = next(reversed(self.by_id.values()), None)
+        return newest if newest is not None and newest.is_pending else None
+
+    @property
+    def complete(self) -> bool:
+        """Whether the key has material and every version associated for good has its secret.
+
+        A key with imported material is Enabled only then ("you will need to import all
+        of the key materials associated with the KMS key", ImportKeyMaterial in botocore's
+        model).
+        """
+        return self.current_id is not None and all(
+            material.secret is not None
+            for material in self.by_id.values()
+            if not material.is_pending
+        )
 
     def add_current(self, material: KeyMaterial) -> None:
         """Add ``material`` as CURRENT; the previous current version becomes NON_CURRENT."""
@@ -143,3 +196,23 @@ class MaterialSet:
         material.state = CURRENT
         self.by_id[material.material_id] = material
         self.current_id = material.material_id
+
+    def add_pending(self, material: KeyMaterial) -> None:
+        """Add imported ``material`` as PENDING_ROTATION: RotateKeyOnDemand makes it current."""
+        material.state = PENDING_ROTATION
+        self.by_id[material.material_id] = material
+
+    def promote_pending(self, rotation_type: str, when: _dt.datetime) -> None:
+        """The pending version becomes CURRENT, rotated at ``when``; the current one NON_CURRENT."""
+        material = self.pending
+        if material is None:
+            raise ValueError("no key material is pending rotation")
+        material.rotation_type, material.rotated_at = rotation_type, when
+        self.add_current(material)
+
+    def discard(self, material_id: str) -> None:
+        """Drop a pending version: not associated for good, so nothing remembers it."""
+        material = self.by_id[material_id]
+        if not material.is_pending:
+            raise ValueError(f"material {material_id} is {material.state}, not pending")
+        del self.by_id[material_id]

@@ -169,7 +169,8 @@ class MockKMS:
         """Every material version of a key (id or ARN), oldest first.
 
         Each entry has the KeyMaterialId, its date (creation, or rotation date),
-        its rotation type (AUTOMATIC, ON_DEMAND; None for the first) and its state.
+        its rotation type (AUTOMATIC, ON_DEMAND; None for the first) and its state,
+        and for imported material its origin, import state, expiration and description.
         """
         return _inspect.key_materials(self._backend, key_id)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 
 from ._keyfactory import new_material
-from ._materials import AUTOMATIC, MaterialSet
+from ._materials import AUTOMATIC, ON_DEMAND, MaterialSet
 from ._models import ENABLED, Key
 from ._schedule import EventAction, date_after
 from ._store import Backend
@@ -31,6 +31,20 @@ def rotate(backend: Backend, key: Key, rotation_type: str, when: _dt.datetime) -
     materials = key.materials
     previous = materials.current_id
     materials.add_current(new_material(backend, key, rotation_type, when))
+    _log_rotation(backend, key, rotation_type, previous, when)
+
+
+def rotate_to_pending(backend: Backend, key: Key, when: _dt.datetime) -> None:
+    """RotateKeyOnDemand of imported material: the version pending rotation becomes CURRENT."""
+    materials = key.materials
+    previous = materials.current_id
+    materials.promote_pending(ON_DEMAND, when)
+    _log_rotation(backend, key, ON_DEMAND, previous, when)
+
+
+def _log_rotation(
+    backend: Backend, key: Key, rotation_type: str, previous: str | None, when: _dt.datetime
+) -> None:
     backend.audit.service_event(
         "RotateKey",
         when,
@@ -42,7 +56,7 @@ def rotate(backend: Backend, key: Key, rotation_type: str, when: _dt.datetime) -
             "rotationType": rotation_type,
             "keyOrigin": key.origin,
             "previousKeyMaterialId": previous,
-            "currentKeyMaterialId": materials.current_id,
+            "currentKeyMaterialId": key.materials.current_id,
         },
     )
 

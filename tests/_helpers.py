@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import hashes, keywrap, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from kms_mock import MockKMS, _active, _interceptor
 from kms_mock._audit import AuditLog
-from kms_mock._keypairs import KeyPair, LazySecret
+from kms_mock._keypairs import KeyPair, LazySecret, ReadySecret
 from kms_mock._models import Key, RelatedKeys
 from kms_mock._schedule import Schedule, ScheduledEvent
 from kms_mock._store import Backend
@@ -70,6 +72,59 @@ def new_client(region: str = REGION) -> KMSClient:
 def new_key(client: KMSClient, **create_key_kwargs: Any) -> dict[str, Any]:
     """CreateKey's KeyMetadata, as a plain dict."""
     return dict(client.create_key(**create_key_kwargs)["KeyMetadata"])
+
+
+def wrap_key_material(material: bytes, public_key: bytes, wrapping_algorithm: str) -> bytes:
+    """``material`` encrypted with GetParametersForImport's ``public_key``, as a user does it.
+
+    RSAES_OAEP_* encrypt it under the RSA key; RSA_AES_KEY_WRAP_* encrypt a fresh
+    AES-256 key under the RSA key and the material under that AES key with AES key
+    wrap with padding (RFC 5649), the two concatenated ("Encrypt the key material",
+    https://docs.aws.amazon.com/kms/latest/developerguide/importing-keys-encrypt-key-material.html).
+    """
+    wrapping_key = serialization.load_der_public_key(public_key)
+    assert isinstance(wrapping_key, rsa.RSAPublicKey)
+    digest = hashes.SHA1() if wrapping_algorithm.endswith("SHA_1") else hashes.SHA256()
+    oaep = padding.OAEP(mgf=padding.MGF1(digest), algorithm=digest, label=None)
+    if wrapping_algorithm.startswith("RSAES_OAEP"):
+        return wrapping_key.encrypt(material, oaep)
+    aes_key = bytes(range(32))  # any 256-bit key: a test's wrapping need not be secret
+    return wrapping_key.encrypt(aes_key, oaep) + keywrap.aes_key_wrap_with_padding(
+        aes_key, material
+    )
+
+
+def import_key_material(
+    client: KMSClient,
+    key_id: str,
+    material: bytes,
+    *,
+    wrapping_algorithm: str = "RSAES_OAEP_SHA_256",
+    wrapping_key_spec: str = "RSA_2048",
+    **import_kwargs: Any,
+) -> dict[str, Any]:
+    """GetParametersForImport, wrap ``material``, ImportKeyMaterial: the latter's response.
+
+    Without ``ValidTo`` or ``ExpirationModel``, the material does not expire.
+    """
+    request: dict[str, Any] = {
+        "KeyId": key_id,
+        "WrappingAlgorithm": wrapping_algorithm,
+        "WrappingKeySpec": wrapping_key_spec,
+    }
+    parameters = client.get_parameters_for_import(**request)
+    if "ValidTo" not in import_kwargs:
+        import_kwargs.setdefault("ExpirationModel", "KEY_MATERIAL_DOES_NOT_EXPIRE")
+    return dict(
+        client.import_key_material(
+            KeyId=key_id,
+            ImportToken=parameters["ImportToken"],
+            EncryptedKeyMaterial=wrap_key_material(
+                material, parameters["PublicKey"], wrapping_algorithm
+            ),
+            **import_kwargs,
+        )
+    )
 
 
 def aws_managed_key(client: KMSClient) -> dict[str, Any]:
@@ -213,6 +268,10 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, RelatedKeys):
         # By ARN: each related key is dumped where it is stored.
         return {"primary": value.primary.arn, "replicas": [k.arn for k in value.replicas.values()]}
+    if isinstance(value, ReadySecret):  # imported: the private key or HMAC secret itself
+        secret = value.peek()
+        material = secret.private_pkcs8() if isinstance(secret, KeyPair) else secret
+        return {"key_spec": value.key_spec, "imported": material.hex()}
     if isinstance(value, ScheduledEvent):
         return {"due": value.due.isoformat(), "cancelled": value.cancelled}
     if isinstance(value, dict):
@@ -234,6 +293,11 @@ def _event_owners(backend: Backend) -> dict[int, str]:
                 owners[id(key.materials.rotation_event)] = f"rotation of {key.arn}"
             if key.deletion_event is not None:
                 owners[id(key.deletion_event)] = f"deletion of {key.arn}"
+            for material in key.materials.by_id.values():
+                if material.expiry_event is not None:
+                    owners[id(material.expiry_event)] = (
+                        f"expiry of {material.material_id} of {key.arn}"
+                    )
         for key_store in store.key_stores.values():
             if key_store.transition is not None:
                 owners[id(key_store.transition)] = f"connection of {key_store.store_id}"

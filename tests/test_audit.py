@@ -488,7 +488,7 @@ def test_a_call_that_waited_for_its_key_pair_is_listed_at_its_own_time(
 
 def test_request_timestamps_are_iso_and_blobs_are_left_out(kms: MockKMS, client: KMSClient) -> None:
     key = new_key(client, Origin="EXTERNAL")
-    with pytest.raises(client.exceptions.ClientError):  # not served by kms_mock, but recorded
+    with pytest.raises(client.exceptions.ClientError):  # refused, and recorded all the same
         client.import_key_material(
             KeyId=key["KeyId"],
             ImportToken=b"token" * 8,

@@ -22,6 +22,7 @@ from kms_mock._interceptor import _botocore_timestamp, _http_response, parse, pa
 from kms_mock._shapes import operation_model
 from kms_mock._validation import check_response
 from kms_mock._wire import CONTENT_TYPE, WireResponse, encode_body
+from tests._helpers import import_key_material
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -90,6 +91,7 @@ def _exercise_every_operation(client: KMSClient, clock: FrozenClock) -> None:
     client.cancel_key_deletion(KeyId=key_id)
     _exercise_custom_key_stores(client, clock)
     _exercise_multi_region_keys(client)
+    _exercise_imported_material(client)
 
 
 def _exercise_multi_region_keys(client: KMSClient) -> None:
@@ -103,6 +105,28 @@ def _exercise_multi_region_keys(client: KMSClient) -> None:
     europe = boto3.client("kms", region_name="eu-west-1")
     europe.schedule_key_deletion(KeyId=primary)  # PendingReplicaDeletion: no DeletionDate
     europe.describe_key(KeyId=primary)  # PendingDeletionWindowInDays
+
+
+def _exercise_imported_material(client: KMSClient) -> None:
+    key_id = client.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    import_key_material(client, key_id, bytes(32), KeyMaterialDescription="first")
+    import_key_material(
+        client,
+        key_id,
+        bytes(range(32)),
+        wrapping_algorithm="RSA_AES_KEY_WRAP_SHA_256",
+        ImportType="NEW_KEY_MATERIAL",
+        ValidTo=_dt.datetime(2026, 1, 1, tzinfo=_dt.UTC),
+    )
+    client.list_key_rotations(KeyId=key_id, IncludeKeyMaterial="ALL_KEY_MATERIAL")
+    client.rotate_key_on_demand(KeyId=key_id)
+    client.describe_key(KeyId=key_id)
+    client.delete_imported_key_material(KeyId=key_id)
+    hmac_key = client.create_key(
+        KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC", Origin="EXTERNAL"
+    )["KeyMetadata"]["KeyId"]
+    client.delete_imported_key_material(KeyId=hmac_key)  # none yet: no KeyMaterialId
+    import_key_material(client, hmac_key, bytes(32))
 
 
 def _exercise_custom_key_stores(client: KMSClient, clock: FrozenClock) -> None:

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._shapes import service_model
-from tests._helpers import START, dump
+from tests._helpers import START, dump, import_key_material, wrap_key_material
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -57,6 +57,9 @@ class Population:
     signatures: tuple[bytes, ...]
     public_keys: tuple[bytes, ...]
     key_store_ids: tuple[str, ...]
+    import_tokens: tuple[bytes, ...]
+    wrapped_materials: tuple[bytes, ...]
+    key_material_ids: tuple[str, ...]
 
 
 def _key(client: KMSClient, **kwargs: Any) -> str:
@@ -65,6 +68,9 @@ def _key(client: KMSClient, **kwargs: Any) -> str:
 
 def populate(client: KMSClient, clock: FrozenClock) -> Population:
     """Symmetric, RSA, ECC, HMAC, imported and multi-Region keys in every state, with aliases.
+
+    Imported: a key pending import and a key with material (which expires, and new
+    material pending rotation), with import tokens and wrapped material for both.
 
     Also an AWS managed key (``alias/aws/s3``), while ``alias/aws/ebs`` is not created yet,
     and custom key stores: a connected CloudHSM one with a key, and an external one
@@ -90,9 +96,11 @@ def populate(client: KMSClient, clock: FrozenClock) -> Population:
     client.schedule_key_deletion(KeyId=doomed, PendingWindowInDays=7)
     managed = client.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["KeyId"]
     key_store_ids, in_stores = _key_stores(client, clock)
+    with_material, tokens, wrapped, material_ids = _imported_material(client, imported)
     ids = (
         *(rotating, disabled, doomed, rsa, ecc, agreement, hmac, imported, multi_region, managed),
         *in_stores,
+        with_material,
     )
     blobs = (
         old_blob["CiphertextBlob"],
@@ -111,7 +119,33 @@ def populate(client: KMSClient, clock: FrozenClock) -> Population:
         signatures=(signature["Signature"], mac["Mac"]),
         public_keys=(client.get_public_key(KeyId=agreement)["PublicKey"],),
         key_store_ids=key_store_ids,
+        import_tokens=tokens,
+        wrapped_materials=wrapped,
+        key_material_ids=material_ids,
     )
+
+
+def _imported_material(
+    client: KMSClient, pending_import: str
+) -> tuple[str, tuple[bytes, ...], tuple[bytes, ...], tuple[str, ...]]:
+    """(a key with imported material, expiring, and more pending rotation; import tokens of it
+    and of ``pending_import``; material wrapped for each token; the key's material ids)."""
+    key_id = _key(client, Origin="EXTERNAL")
+    tokens, wrapped = [], []
+    for target, material in ((key_id, bytes(32)), (pending_import, bytes(range(32)))):
+        parameters = client.get_parameters_for_import(
+            KeyId=target, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048"
+        )
+        tokens.append(parameters["ImportToken"])
+        wrapped.append(wrap_key_material(material, parameters["PublicKey"], "RSAES_OAEP_SHA_256"))
+    imports = (
+        import_key_material(
+            client, key_id, bytes(32), ValidTo=_dt.datetime(2025, 6, 1, tzinfo=_dt.UTC)
+        ),
+        import_key_material(client, key_id, bytes(range(1, 33)), ImportType="NEW_KEY_MATERIAL"),
+    )
+    material_ids = tuple(imported["KeyMaterialId"] for imported in imports)
+    return key_id, tuple(tokens), tuple(wrapped), material_ids
 
 
 def _key_stores(client: KMSClient, clock: FrozenClock) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -268,6 +302,8 @@ def _blob(name: str, shape: Shape, population: Population) -> st.SearchStrategy[
         "Signature": population.signatures,
         "Mac": population.signatures,
         "PublicKey": population.public_keys,
+        "ImportToken": population.import_tokens,
+        "EncryptedKeyMaterial": population.wrapped_materials,
     }
     if name in pools:
         pool = pools[name]
@@ -289,6 +325,10 @@ def _string(name: str, shape: Shape, population: Population) -> st.SearchStrateg
         return _alias_names(population)
     if name == "Policy":
         return st.one_of(st.sampled_from(_POLICIES), _text_around(shape))
+    if name == "KeyMaterialId":
+        return st.one_of(st.sampled_from(population.key_material_ids), _text_around(shape))
+    if name == "KeyMaterialDescription":
+        return st.one_of(st.sampled_from(["first", "next material"]), _text_around(shape))
     if name == "CustomKeyStoreId":
         return st.one_of(st.sampled_from(population.key_store_ids), _text_around(shape))
     if name in {"NewCustomKeyStoreName", "CustomKeyStoreName"}:

@@ -68,5 +68,10 @@ def test_how_is_no_field(materials: list[KeyMaterialInfo]) -> None:
         "date",
         "rotation_type",
         "state",
+        "origin",
+        "import_state",
+        "expiration_model",
+        "valid_to",
+        "description",
     ]
     assert "how" not in repr(materials[0])

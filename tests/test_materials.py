@@ -252,6 +252,7 @@ MATERIAL_CHANGES: dict[str, Any] = {
     "expiration_model": "KEY_MATERIAL_EXPIRES",
     "valid_to": LATER,
     "description": "imported",
+    "expiry_event": ScheduledEvent(LATER, lambda when: None),
 }
 SET_CHANGES: dict[str, Callable[[], Any]] = {
     "by_id": dict,

@@ -6,6 +6,7 @@ from typing import Any
 
 from .._keyspecs import ALGORITHM_MEMBER, KEY_SPECS, is_symmetric_encryption
 from .._lifecycle import shown_state
+from .._materials import EXTERNAL, IMPORTED
 from .._models import ENABLED, PENDING_REPLICA_DELETION, Key, KeyStoreLink, RelatedKeys
 
 
@@ -39,9 +40,33 @@ def key_metadata(key: Key) -> dict[str, Any]:
         # "present for symmetric encryption keys with AWS_KMS or EXTERNAL origin"
         # (KeyMetadata's CurrentKeyMaterialId in botocore's model).
         metadata["CurrentKeyMaterialId"] = current_id
+    if key.origin == EXTERNAL:
+        metadata.update(_expiration_members(key))
     if key.related is not None:
         metadata.update(_multi_region_members(key, key.related))
     return metadata
+
+
+def _expiration_members(key: Key) -> dict[str, Any]:
+    """ExpirationModel (the current material's, while imported) and ValidTo of an EXTERNAL key.
+
+    ValidTo is "the earliest time at which any imported key material permanently
+    associated with this KMS key expires" (KeyMetadata in botocore's model).
+    """
+    current = key.materials.current
+    if current is None or current.import_state != IMPORTED:
+        return {}
+    members: dict[str, Any] = {"ExpirationModel": current.expiration_model}
+    expiries = [
+        material.valid_to
+        for material in key.materials.by_id.values()
+        if material.valid_to is not None
+        and material.import_state == IMPORTED
+        and not material.is_pending
+    ]
+    if expiries:
+        members["ValidTo"] = min(expiries)
+    return members
 
 
 def _key_store_members(key: Key, store: KeyStoreLink) -> dict[str, Any]:

@@ -75,6 +75,18 @@ def refuse_replica(key: Key) -> None:
         raise _not_primary_error(key)
 
 
+def origin_error(key: Key) -> UnsupportedOperationException:
+    """``key``'s origin rules this call out (rotation of imported or custom key store keys,
+    import into keys that are not EXTERNAL).
+
+    Recorded for GetParametersForImport (AWS_KMS) and RotateKeyOnDemand (EXTERNAL);
+    the other operations that refuse an origin get the same words.
+    """
+    return UnsupportedOperationException(
+        f"{key.arn} origin is {key.origin} which is not valid for this operation."
+    )
+
+
 def require_usage(request: Request, key: Key, usage: str, algorithm: str | None = None) -> None:
     """``key`` can serve this call: usable state, then ``usage``, then ``algorithm``."""
     require_usable(key)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 
 from .._dispatch import Handler, Params, Request, Response
-from .._keypairs import KeyPair
+from .._keypairs import SEED_SIZE, KeyPair, LazySecret
 from .._materials import KeySecret
 from .._models import Key
 from .._store import Backend
@@ -78,6 +78,20 @@ def derive_outside_lock(backend: Backend, secret: KeySecret) -> None:
         secret.derive()
     finally:
         lock.acquire()
+
+
+def fresh_key_pair(request: Request, key_spec: str) -> KeyPair:
+    """A new key pair of ``key_spec``, generated with the backend's lock let go.
+
+    Its seed comes from the mock's entropy (reproducible with ``seed=``). The world
+    may have moved while the lock was let go: the caller checks again what it checked.
+    """
+    entropy = request.backend.entropy
+    secret = LazySecret(key_spec, entropy.token_bytes(SEED_SIZE), reproducible=entropy.seeded)
+    derive_outside_lock(request.backend, secret)
+    pair = secret.derive()  # ready: derived above
+    assert isinstance(pair, KeyPair)
+    return pair
 
 
 def lazy_secrets(handler: Handler) -> Handler:

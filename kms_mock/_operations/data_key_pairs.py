@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from .._dispatch import Params, Request, Response, operation
 from .._errors import NotImplementedByMock
-from .._keypairs import SEED_SIZE, KeyPair, LazySecret
 from .._keyspecs import unsupported_reason
 from .._models import Key
 from .._resolve import find_key
 from ._rules import also_without_plaintext, dry_run_stop, require_data_key_key
 from ._sealing import seal_data_key
-from ._secrets import derive_outside_lock
+from ._secrets import fresh_key_pair
 
 
 def _encrypting_key(request: Request, params: Params) -> Key:
@@ -42,14 +41,8 @@ def generate_data_key_pair(request: Request, params: Params) -> Response:
     """A fresh key pair: the public key, the private key sealed under the key and
     (except WithoutPlaintext) in plaintext."""
     _encrypting_key(request, params)
-    entropy = request.backend.entropy
-    pair = LazySecret(
-        params["KeyPairSpec"], entropy.token_bytes(SEED_SIZE), reproducible=entropy.seeded
-    )
-    derive_outside_lock(request.backend, pair)
+    derived = fresh_key_pair(request, params["KeyPairSpec"])
     key = _encrypting_key(request, params)  # again: it may have changed while unlocked
-    derived = pair.derive()  # ready: derived above
-    assert isinstance(derived, KeyPair)
     private_der = derived.private_pkcs8()
     blob, material_id = seal_data_key(request, key, private_der, params)
     return {

@@ -11,24 +11,21 @@ from typing import Any
 
 from .. import _rotation
 from .._dispatch import Params, Request, Response, operation
-from .._errors import ConflictException, LimitExceededException, UnsupportedOperationException
+from .._errors import (
+    ConflictException,
+    KMSInvalidStateException,
+    LimitExceededException,
+    UnsupportedOperationException,
+)
 from .._keyspecs import is_symmetric_encryption
 from .._materials import EXTERNAL, ON_DEMAND, KeyMaterial
 from .._models import PENDING_DELETION_STATES, PENDING_IMPORT, Key
 from .._resolve import find_key, require_usable
 from ._pagination import paginate
-from ._rules import key_to_change, refuse_replica
+from ._rules import key_to_change, origin_error, refuse_replica
 
 # "an automatic rotation ... is scheduled to begin within the next 20 minutes"
 CONFLICT_WINDOW = _dt.timedelta(minutes=20)
-
-
-def _origin_error(key: Key) -> UnsupportedOperationException:
-    # Recorded for EXTERNAL keys; keys in custom key stores (which do not rotate either)
-    # get the same words with their origin.
-    return UnsupportedOperationException(
-        f"{key.arn} origin is {key.origin} which is not valid for this operation."
-    )
 
 
 def _require_symmetric(key: Key) -> None:
@@ -42,7 +39,7 @@ def _key_to_rotate_automatically(request: Request, params: Params) -> Key:
     key = key_to_change(request, params["KeyId"])
     refuse_replica(key)
     if key.origin == EXTERNAL or key.custom_key_store is not None:
-        raise _origin_error(key)
+        raise origin_error(key)
     require_usable(key)
     _require_symmetric(key)
     return key
@@ -72,7 +69,7 @@ def get_key_rotation_status(request: Request, params: Params) -> Response:
     """
     key = find_key(request, params["KeyId"])
     if key.state == PENDING_IMPORT or key.custom_key_store is not None:
-        raise _origin_error(key)
+        raise origin_error(key)
     materials = key.materials
     status: dict[str, Any] = {"KeyId": key.arn, "KeyRotationEnabled": False}
     if materials.rotation_enabled and key.state not in PENDING_DELETION_STATES:
@@ -91,13 +88,15 @@ def rotate_key_on_demand(request: Request, params: Params) -> Response:
     require_usable(key)  # before the key type: a disabled RSA key is "disabled" (recorded)
     _require_symmetric(key)
     if key.custom_key_store is not None:
-        raise _origin_error(key)
+        raise origin_error(key)
     materials = key.materials
     if materials.on_demand_rotations >= request.backend.on_demand_rotation_limit:
         raise LimitExceededException(
             "The on-demand rotations limit has been reached for the given keyId. "
             f"No more on-demand rotations can be performed for this key: {key.arn}"
         )
+    if key.origin == EXTERNAL:
+        return _rotate_to_imported_material(request, key)
     due = materials.next_rotation_at
     # due - now, not now + window: near year 9999 the window reaches past its end.
     if materials.rotation_enabled and due is not None and due - request.now < CONFLICT_WINDOW:
@@ -110,6 +109,21 @@ def rotate_key_on_demand(request: Request, params: Params) -> Response:
     return {"KeyId": key.arn}
 
 
+def _rotate_to_imported_material(request: Request, key: Key) -> Response:
+    """Keys with imported material rotate to the material imported for it (NEW_KEY_MATERIAL).
+
+    "you must have already imported new key material and that key material's state
+    should be PENDING_ROTATION" (RotateKeyOnDemand in botocore's model).
+    """
+    if key.materials.pending is None:  # recorded
+        raise KMSInvalidStateException(
+            f"No available key material pending rotation for the key: {key.arn}."
+        )
+    key.materials.on_demand_rotations += 1
+    _rotation.rotate_to_pending(request.backend, key, request.now)
+    return {"KeyId": key.arn}
+
+
 def _rotation_entry(key: Key, material: KeyMaterial) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "KeyId": key.arn,
@@ -119,7 +133,20 @@ def _rotation_entry(key: Key, material: KeyMaterial) -> dict[str, Any]:
     if material.rotated_at is not None:
         entry["RotationDate"] = material.rotated_at
         entry["RotationType"] = material.rotation_type
+    if material.origin == EXTERNAL:
+        entry.update(_import_members(material))
     return entry
+
+
+def _import_members(material: KeyMaterial) -> dict[str, Any]:
+    """What a RotationsListEntry shows of imported material (only EXTERNAL keys have them)."""
+    members = {
+        "KeyMaterialDescription": material.description,
+        "ImportState": material.import_state,
+        "ExpirationModel": material.expiration_model,
+        "ValidTo": material.valid_to,
+    }
+    return {name: value for name, value in members.items() if value is not None}
 
 
 @operation("ListKeyRotations")
