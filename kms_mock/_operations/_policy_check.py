@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from .._errors import MalformedPolicyDocumentException
@@ -50,6 +51,15 @@ def _statements(policy: str) -> list[Any]:
     if not statements or not all(isinstance(s, dict) for s in _as_list(statements)):
         raise MalformedPolicyDocumentException("Policy contains a statement with no Statement.")
     return _as_list(statements)
+
+
+def checked_policy(params: Mapping[str, Any], account_id: str) -> str | None:
+    """The request's ``Policy``, if it has one, once it passed :func:`check_policy`."""
+    policy: str | None = params.get("Policy")
+    if policy is not None:
+        bypass = params.get("BypassPolicyLockoutSafetyCheck", False)
+        check_policy(policy, account_id, bypass_lockout_check=bypass)
+    return policy
 
 
 def check_policy(policy: str, account_id: str, *, bypass_lockout_check: bool) -> None:

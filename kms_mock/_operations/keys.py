@@ -26,7 +26,7 @@ from .._resolve import (
 )
 from ._key_metadata import key_metadata
 from ._pagination import paginate
-from ._policy_check import check_policy
+from ._policy_check import checked_policy
 from ._rules import key_store_of, key_store_state_error, key_to_change
 from ._tag_rules import merged_tags
 
@@ -117,13 +117,7 @@ def create_key(request: Request, params: Params) -> Response:
     key_spec, key_usage = _key_spec_and_usage(params)
     origin = _check_origin(params)
     key_store = _key_store_for(request, params, origin, key_spec)
-    policy = params.get("Policy")
-    if policy is not None:
-        check_policy(
-            policy,
-            request.account_id,
-            bypass_lockout_check=params.get("BypassPolicyLockoutSafetyCheck", False),
-        )
+    policy = checked_policy(params, request.account_id)
     tags = merged_tags(NO_TAGS, params.get("Tags", []))
     # Last: AWS would make this key; kms_mock says why it cannot (SM2, for one).
     reason = unsupported_reason(key_spec)

@@ -26,7 +26,7 @@ from .._materials import EXTERNAL
 from .._models import NO_TAGS, Key
 from .._resolve import require_usable
 from ._key_metadata import key_metadata
-from ._policy_check import check_policy
+from ._policy_check import checked_policy
 from ._rules import key_to_change, require_multi_region_primary
 from ._tag_rules import merged_tags, tag_list
 
@@ -82,13 +82,7 @@ def replicate_key(request: Request, params: Params) -> Response:
         raise NotImplementedByMock("ReplicateKey of a key with imported key material")
     region: str = params["ReplicaRegion"]
     _check_replica_region(request, primary, region)
-    policy = params.get("Policy")
-    if policy is not None:
-        check_policy(
-            policy,
-            request.account_id,
-            bypass_lockout_check=params.get("BypassPolicyLockoutSafetyCheck", False),
-        )
+    policy = checked_policy(params, request.account_id)
     replica = new_replica(
         primary,
         region,

@@ -13,7 +13,7 @@ from .._errors import NotFoundException
 from .._models import Key
 from .._resolve import find_key
 from ._pagination import paginate
-from ._policy_check import check_policy
+from ._policy_check import checked_policy
 from ._rules import key_to_change
 
 DEFAULT_POLICY_NAME = "default"
@@ -48,12 +48,8 @@ def put_key_policy(request: Request, params: Params) -> Response:
     """Replace the key's policy, after the JSON and lockout safety checks."""
     key = key_to_change(request, params["KeyId"])
     _require_default_name(params)
-    policy: str = params["Policy"]
-    check_policy(
-        policy,
-        request.account_id,
-        bypass_lockout_check=params.get("BypassPolicyLockoutSafetyCheck", False),
-    )
+    policy = checked_policy(params, request.account_id)
+    assert policy is not None  # a required member, validated before
     key.policy = policy
     return {}
 
