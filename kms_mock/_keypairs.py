@@ -60,7 +60,7 @@ HASHES: Final[dict[str, HashClass]] = {
 _CURVE_CLASSES: Final = {
     curve.name: curve for curve in (ec.SECP256R1, ec.SECP384R1, ec.SECP521R1, ec.SECP256K1)
 }
-_MLDSA_CLASSES: Final[dict[int, _MLDSAPrivateKey]] = {
+MLDSA_CLASSES: Final[dict[int, _MLDSAPrivateKey]] = {
     44: mldsa.MLDSA44PrivateKey,
     65: mldsa.MLDSA65PrivateKey,
     87: mldsa.MLDSA87PrivateKey,
@@ -69,7 +69,7 @@ CURVES: Final[dict[str, ec.EllipticCurve]] = {
     spec.name: _CURVE_CLASSES[spec.curve]() for spec in KEY_SPECS.values() if spec.kind == ECC
 }
 _MLDSA: Final[dict[str, _MLDSAPrivateKey]] = {
-    spec.name: _MLDSA_CLASSES[spec.parameter_set]
+    spec.name: MLDSA_CLASSES[spec.parameter_set]
     for spec in KEY_SPECS.values()
     if spec.kind == ML_DSA
 }

@@ -22,10 +22,10 @@ from typing import Final, NamedTuple, TypeGuard
 
 from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import keywrap
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ._keypairs import HASHES, KeyPair, PrivateKey, Secret
+from ._keypairs import HASHES, MLDSA_CLASSES, KeyPair, PrivateKey, Secret
 from ._keyspecs import ALGORITHMS, ECC, ED25519, HMAC, KEY_SPECS, ML_DSA, RSA, SYMMETRIC
 
 # WrappingAlgorithm values kms_mock unwraps (AlgorithmSpec in botocore's model),
@@ -41,11 +41,6 @@ _TOKEN_VERSION: Final = b"\x01"
 _NONCE_SIZE: Final = 12
 _HEADER: Final = struct.Struct(">qB")  # valid-to in microseconds (-1: never), algorithm index
 _EPOCH: Final = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
-_MLDSA_KEYS: Final = {
-    44: mldsa.MLDSA44PrivateKey,
-    65: mldsa.MLDSA65PrivateKey,
-    87: mldsa.MLDSA87PrivateKey,
-}
 
 
 class InvalidToken(ValueError):
@@ -217,4 +212,4 @@ def _fits(private_key: object, key_spec: str) -> TypeGuard[PrivateKey]:
         )
     if spec.kind == ED25519:
         return isinstance(private_key, ed25519.Ed25519PrivateKey)
-    return spec.kind == ML_DSA and isinstance(private_key, _MLDSA_KEYS[spec.parameter_set])
+    return spec.kind == ML_DSA and isinstance(private_key, MLDSA_CLASSES[spec.parameter_set])
