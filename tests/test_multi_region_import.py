@@ -179,10 +179,10 @@ def test_a_replica_refuses_material_its_primary_does_not_have(
 ) -> None:
     _replicate(client, key_id, EUROPE)
     before = dump(kms)
+    kwargs: dict[str, Any]
     for kwargs in ({}, EXISTING):
-        excinfo = raises(
-            lambda kwargs=kwargs: import_key_material(europe, key_id, SECOND, **kwargs)
-        )
+        # raises() calls the lambda at once: the loop variable cannot change under it.
+        excinfo = raises(lambda: import_key_material(europe, key_id, SECOND, **kwargs))  # noqa: B023
         assert error_of(excinfo) == (
             "IncorrectKeyMaterialException",
             "The key material being imported is not the same key material that was previously "

@@ -13,7 +13,7 @@ Region lists the same versions, in the same states, with its own import states.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 import pytest
@@ -39,7 +39,7 @@ START = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2")
 # Distinct AES materials, by index; the model names material by its index.
 MATERIALS = tuple(bytes([index]) * 32 for index in range(8))
-WRAPPING = "RSA_AES_KEY_WRAP_SHA_256"
+WRAPPING: Final = "RSA_AES_KEY_WRAP_SHA_256"
 WAITING = "PENDING_MULTI_REGION_IMPORT_AND_ROTATION"
 regions_ = st.sampled_from(REGIONS)
 # An import that never expires, or one that expires some hours from now.
