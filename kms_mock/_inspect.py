@@ -17,7 +17,7 @@ from . import _ciphertext
 from ._arns import key_arn, parse_kms_arn
 from ._errors import UsageError
 from ._keyspecs import SYMMETRIC_DEFAULT, is_symmetric_encryption
-from ._materials import AWS_KMS, EXTERNAL, MATERIAL_PENDING_IMPORT, KeyMaterial
+from ._materials import AWS_KMS, EXTERNAL, KeyMaterial
 from ._models import Key
 from ._store import Backend
 
@@ -110,15 +110,15 @@ def _import_of(key: Key, material: KeyMaterial) -> dict[str, Any]:
     """What ``key``'s import of ``material`` says (nothing for material KMS made)."""
     if material.origin != EXTERNAL:
         return {}
+    shown: dict[str, Any] = {"import_state": key.import_state(material.material_id)}
     held = key.imports.get(material.material_id)
-    if held is None:
-        return {"import_state": MATERIAL_PENDING_IMPORT}
-    return {
-        "import_state": held.import_state,
-        "expiration_model": held.expiration_model,
-        "valid_to": held.valid_to,
-        "description": held.description,
-    }
+    if held is not None:
+        shown.update(
+            expiration_model=held.expiration_model,
+            valid_to=held.valid_to,
+            description=held.description,
+        )
+    return shown
 
 
 def inspect_ciphertext(blob: bytes) -> CiphertextInfo:

@@ -261,9 +261,7 @@ def _drop_import(backend: Backend, key: Key, material: KeyMaterial) -> None:
 
 def _forget_if_unheld(material: KeyMaterial, holders: list[Key]) -> None:
     """Imported material that no key holds imported is gone: only its version stays."""
-    if material.origin == EXTERNAL and not any(
-        holder.has_imported(material.material_id) for holder in holders
-    ):
+    if not any(holder.has_imported(material.material_id) for holder in holders):
         material.forget_secret()
 
 

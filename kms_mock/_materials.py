@@ -131,11 +131,6 @@ class Import:
     present: bool = True
     expiry_event: ScheduledEvent | None = None
 
-    @property
-    def import_state(self) -> str:
-        """ImportState in botocore's model: IMPORTED, or PENDING_IMPORT once deleted or expired."""
-        return IMPORTED if self.present else MATERIAL_PENDING_IMPORT
-
 
 @dataclass(eq=False, slots=True)
 class MaterialSet:

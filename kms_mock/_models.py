@@ -10,7 +10,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple, Protocol
 
-from ._materials import Import, MaterialSet
+from ._materials import IMPORTED, MATERIAL_PENDING_IMPORT, Import, MaterialSet
 from ._schedule import ScheduledEvent
 
 # Key states: https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html
@@ -142,6 +142,11 @@ class Key:
         """Whether imported material ``material_id`` is imported into this key now."""
         held = self.imports.get(material_id)
         return held is not None and held.present
+
+    def import_state(self, material_id: str) -> str:
+        """ImportState (botocore's model) of imported material ``material_id`` in this key:
+        PENDING_IMPORT once deleted or expired here, or never imported here."""
+        return IMPORTED if self.has_imported(material_id) else MATERIAL_PENDING_IMPORT
 
 
 @dataclass(eq=False, slots=True)

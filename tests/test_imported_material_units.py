@@ -99,13 +99,6 @@ def test_a_version_keeps_its_secret_when_imported_again_and_loses_it_when_forgot
     assert (kept.secret, kept.created_at) == (bytes(range(32)), START)
 
 
-def test_an_import_says_its_import_state() -> None:
-    held = Import(KEY_MATERIAL_EXPIRES, START + DAY, None)
-    assert held.import_state == IMPORTED
-    held.present = False
-    assert held.import_state == MATERIAL_PENDING_IMPORT
-
-
 # --- the lifecycle of imported material on a bare backend --------------------------------------
 
 
@@ -161,12 +154,14 @@ def test_imported_material_enables_the_key_and_expires_on_the_clock(
     backend: Backend, key: Key, clock: FrozenClock
 ) -> None:
     material = _import(backend, key, bytes(32), START + DAY)
-    assert key.state == ENABLED
+    assert (key.state, key.import_state(material.material_id)) == (ENABLED, IMPORTED)
+    assert key.import_state("never imported") == MATERIAL_PENDING_IMPORT
     assert len(backend.schedule) == 1
     clock.advance(days=1)
     backend.catch_up()
     held = key.imports[material.material_id]
     assert (key.state, held.present, held.expiry_event) == (PENDING_IMPORT, False, None)
+    assert key.import_state(material.material_id) == MATERIAL_PENDING_IMPORT
     assert material.secret is None  # no key holds it imported any more
     [event] = backend.audit.events()
     assert (event["eventName"], event["eventTime"]) == (

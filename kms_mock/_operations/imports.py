@@ -176,10 +176,6 @@ def _expiration(request: Request, params: Params) -> tuple[str, _dt.datetime | N
 
 def _check_symmetric_only_members(key: Key, params: Params) -> None:
     if is_symmetric_encryption(key.key_spec):
-        if params.get("ImportType") == NEW_KEY_MATERIAL:
-            # "You cannot directly import new key material into the replica Region keys"
-            # (ImportKeyMaterial in botocore's model).
-            refuse_replica(key)
         return
     for member in SYMMETRIC_ONLY_MEMBERS:
         if member in params:  # not recorded: AWS "will reject" them (its guide says only that)
@@ -274,6 +270,10 @@ def import_key_material(request: Request, params: Params) -> Response:
     key = _external_key(request, params["KeyId"])
     require_not_pending_deletion(key)
     _check_symmetric_only_members(key, params)
+    if params.get("ImportType") == NEW_KEY_MATERIAL:
+        # "You cannot directly import new key material into the replica Region keys"
+        # (ImportKeyMaterial in botocore's model).
+        refuse_replica(key)
     parameters = _parameters(request, key, params["ImportToken"])
     secret, id_bits = _unwrapped(request, key, parameters, params)
     imported = imported_material(request.backend, key, secret, id_bits, request.now)

@@ -18,7 +18,7 @@ from .._errors import (
     UnsupportedOperationException,
 )
 from .._keyspecs import is_symmetric_encryption
-from .._materials import EXTERNAL, MATERIAL_PENDING_IMPORT, ON_DEMAND, PENDING_ROTATION, KeyMaterial
+from .._materials import EXTERNAL, ON_DEMAND, PENDING_ROTATION, KeyMaterial
 from .._models import PENDING_DELETION_STATES, PENDING_IMPORT, Key
 from .._resolve import find_key, require_usable
 from ._pagination import paginate
@@ -149,15 +149,14 @@ def _import_members(key: Key, material: KeyMaterial) -> dict[str, Any]:
     Each key of a multi-Region key shows its own import: PENDING_IMPORT where it
     has none.
     """
+    members: dict[str, Any] = {"ImportState": key.import_state(material.material_id)}
     held = key.imports.get(material.material_id)
-    if held is None:
-        return {"ImportState": MATERIAL_PENDING_IMPORT}
-    members = {
-        "KeyMaterialDescription": held.description,
-        "ImportState": held.import_state,
-        "ExpirationModel": held.expiration_model,
-        "ValidTo": held.valid_to,
-    }
+    if held is not None:
+        members.update(
+            KeyMaterialDescription=held.description,
+            ExpirationModel=held.expiration_model,
+            ValidTo=held.valid_to,
+        )
     return {name: value for name, value in members.items() if value is not None}
 
 
