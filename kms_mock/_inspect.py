@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as _dt
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 from . import _ciphertext
 from ._arns import key_arn, parse_kms_arn
 from ._errors import UsageError
 from ._keyspecs import SYMMETRIC_DEFAULT, is_symmetric_encryption
-from ._materials import AWS_KMS
+from ._materials import AWS_KMS, EXTERNAL, KeyMaterial
 from ._models import Key
 from ._store import Backend
 
@@ -29,7 +30,9 @@ class KeyMaterialInfo:
     first material (ListKeyRotations' ``RotationType``); ``date`` is when it was
     made or first imported (its rotation date for rotations); ``state`` is
     ``CURRENT``, ``NON_CURRENT`` or, for imported material waiting for
-    RotateKeyOnDemand, ``PENDING_ROTATION``.
+    RotateKeyOnDemand, ``PENDING_ROTATION`` (``PENDING_MULTI_REGION_IMPORT_AND_ROTATION``
+    while a replica of a multi-Region key has yet to import it). The import fields
+    are the import into the key asked about.
     """
 
     key_material_id: str
@@ -97,13 +100,25 @@ def key_materials(backend: Backend, key_id: str) -> list[KeyMaterialInfo]:
                 rotation_type=material.rotation_type,
                 state=material.state,
                 origin=material.origin,
-                import_state=material.import_state,
-                expiration_model=material.expiration_model,
-                valid_to=material.valid_to,
-                description=material.description,
+                **_import_of(key, material),
             )
             for material in key.materials.by_id.values()
         ]
+
+
+def _import_of(key: Key, material: KeyMaterial) -> dict[str, Any]:
+    """What ``key``'s import of ``material`` says (nothing for material KMS made)."""
+    if material.origin != EXTERNAL:
+        return {}
+    shown: dict[str, Any] = {"import_state": key.import_state(material.material_id)}
+    held = key.imports.get(material.material_id)
+    if held is not None:
+        shown.update(
+            expiration_model=held.expiration_model,
+            valid_to=held.valid_to,
+            description=held.description,
+        )
+    return shown
 
 
 def inspect_ciphertext(blob: bytes) -> CiphertextInfo:

@@ -18,7 +18,7 @@ from ._arns import key_arn, root_principal_arn
 from ._entropy import Entropy
 from ._keypairs import SEED_SIZE, LazySecret
 from ._keyspecs import is_symmetric_encryption
-from ._materials import AWS_KMS, EXTERNAL, IMPORTED, KeyMaterial, KeySecret
+from ._materials import AWS_KMS, EXTERNAL, KeyMaterial, KeySecret
 from ._models import ENABLED, NO_TAGS, PENDING_IMPORT, Key, RelatedKeys, Tags
 
 # Key ids of multi-Region keys begin with it: "mrk-" + 32 hex digits.
@@ -130,33 +130,18 @@ def new_material(
 
 
 def imported_material(
-    backend: KeySource,
-    key: Key,
-    secret: bytes | KeySecret,
-    id_bits: bytes,
-    now: _dt.datetime,
-    *,
-    expiration_model: str,
-    valid_to: _dt.datetime | None,
-    description: str | None,
+    backend: KeySource, key: Key, secret: bytes | KeySecret, id_bits: bytes, now: _dt.datetime
 ) -> KeyMaterial:
     """A version of material imported into ``key`` (not in its set yet).
 
     Its id is computed from ``id_bits`` (the material's canonical bytes) and the
-    key id, so the same material imported again has the same id ("KMS assigns a
-    unique identifier to the key material based on the KMS key ID and the imported
-    key material", ImportKeyMaterialRequest's KeyMaterialId in botocore's model).
+    key id, so the same material imported again, or into another key of the same
+    multi-Region key, has the same id ("KMS assigns a unique identifier to the key
+    material based on the KMS key ID and the imported key material",
+    ImportKeyMaterialRequest's KeyMaterialId in botocore's model).
     """
     return KeyMaterial(
-        _material_id(backend, key.key_id, id_bits),
-        secret,
-        now,
-        None,
-        origin=EXTERNAL,
-        import_state=IMPORTED,
-        expiration_model=expiration_model,
-        valid_to=valid_to,
-        description=description,
+        _material_id(backend, key.key_id, id_bits), secret, now, None, origin=EXTERNAL
     )
 
 
@@ -234,7 +219,8 @@ def new_replica(
     It shares what AWS keeps in sync: the key id, key spec, key usage, origin and
     the material set itself (every version, and the rotation settings). Policy,
     description and tags are its own: "KMS does not synchronize this property"
-    (ReplicateKeyRequest in botocore's model).
+    (ReplicateKeyRequest in botocore's model). So is the import of imported
+    material: a replica of an EXTERNAL primary waits in PendingImport for its own.
     """
     account_id = primary.account_id
     return Key(
@@ -249,6 +235,7 @@ def new_replica(
         policy=policy or default_key_policy(account_id, region),
         description=description,
         tags=tags,
+        state=PENDING_IMPORT if primary.origin == EXTERNAL else ENABLED,
         materials=primary.materials,
         related=primary.related,
     )

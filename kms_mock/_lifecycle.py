@@ -4,9 +4,9 @@ Operations change a key's state only through here, so that what follows from
 a state is written once: rotation stops and resumes with it (each change goes
 through ``_rotation.refresh``), a key pending deletion holds the event that
 deletes it, and that event removes the key when its waiting period ends.
-Imported material that expires holds the event that deletes it at its ValidTo;
-a key whose material is deleted waits in PendingImport until it is all imported
-again. The transitions are AWS's "Key states of AWS KMS keys"
+Each key's import of imported material holds the event that deletes it at its
+ValidTo; a key whose material is deleted waits in PendingImport until it is all
+imported into it again. The transitions are AWS's "Key states of AWS KMS keys"
 (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html).
 """
 
@@ -15,11 +15,12 @@ from __future__ import annotations
 import datetime as _dt
 
 from . import _rotation
-from ._materials import EXTERNAL, KeyMaterial
+from ._materials import EXTERNAL, Import, KeyMaterial
 from ._models import (
     DISABLED,
     ENABLED,
     PENDING_DELETION,
+    PENDING_DELETION_STATES,
     PENDING_IMPORT,
     PENDING_REPLICA_DELETION,
     UNAVAILABLE,
@@ -98,7 +99,7 @@ def _state_after_cancel(key: Key) -> str:
     was deleted or expired, returns to PendingImport instead (kms_mock's inference:
     otherwise EnableKey would make a key without material Enabled).
     """
-    if key.origin == EXTERNAL and not key.materials.complete:
+    if key.origin == EXTERNAL and not has_all_material(key):
         return PENDING_IMPORT
     return DISABLED
 
@@ -111,8 +112,8 @@ def delete(backend: Backend, key: Key, when: _dt.datetime) -> None:
     (https://docs.aws.amazon.com/kms/latest/developerguide/ct-delete-key.html).
     """
     backend.region_store(key.account_id, key.region).remove_key(key.key_id)
-    for material in key.materials.by_id.values():
-        _cancel_expiry(backend, material)
+    for held in key.imports.values():
+        _cancel_expiry(backend, held)
     backend.audit.service_event(
         "DeleteKey", when, region=key.region, account_id=key.account_id, key_arn=key.arn
     )
@@ -127,9 +128,33 @@ def _forget_replica(backend: Backend, key: Key, when: _dt.datetime) -> None:
     assert related is not None
     related.replicas.pop(key.region, None)  # absent for the primary itself
     primary = related.primary
+    _release_imports(primary, key)
     if primary.state == PENDING_REPLICA_DELETION and not related.replicas:
         assert primary.pending_window_days is not None
         schedule_deletion(backend, primary, primary.pending_window_days, when)
+
+
+def _release_imports(primary: Key, deleted: Key) -> None:
+    """What a deleted replica had imported is held by the keys left, or by none."""
+    holders = primary.material_holders
+    for material_id in deleted.imports:
+        material = primary.materials.by_id.get(material_id)
+        if material is not None:
+            _forget_if_unheld(material, holders)
+    _settle_pending(primary)
+
+
+def add_replica(primary: Key, replica: Key) -> None:
+    """ReplicateKey: ``replica`` joins ``primary``'s multi-Region key.
+
+    A replica of a primary with imported material has none imported ("the replica
+    key is created with no key material", ReplicateKey in botocore's model): it is
+    made PendingImport, and material pending rotation now waits for its import too.
+    """
+    related = primary.related
+    assert related is not None
+    related.replicas[replica.region] = replica
+    _settle_pending(primary)
 
 
 def make_primary(backend: Backend, replica: Key, now: _dt.datetime) -> None:
@@ -147,46 +172,116 @@ def make_primary(backend: Backend, replica: Key, now: _dt.datetime) -> None:
     _rotation.refresh(backend, replica, now)
 
 
-def material_imported(backend: Backend, key: Key, material: KeyMaterial, now: _dt.datetime) -> None:
-    """ImportKeyMaterial stored ``material`` in ``key``'s set, or imported it again.
+def has_all_material(key: Key) -> bool:
+    """Whether ``key`` has material and every version associated for good is imported into it.
 
-    The clock deletes it at its ValidTo (an expiry set by an earlier import of it
-    is replaced), and a key pending import that now has all its material is Enabled
-    ("When this operation is successful, the state of the KMS key changes to
-    Enabled", ImportKeyMaterial in botocore's model). A Disabled key stays Disabled.
+    A key with imported material is Enabled only then ("you will need to import all
+    of the key materials associated with the KMS key", ImportKeyMaterial in botocore's
+    model); each key of a multi-Region key imports them on its own.
     """
-    _cancel_expiry(backend, material)
-    if material.valid_to is not None:
-        material.expiry_event = backend.schedule.add(
-            material.valid_to, lambda when: _expire(backend, key, material, when)
+    materials = key.materials
+    return materials.current_id is not None and all(
+        key.has_imported(material.material_id)
+        for material in materials.by_id.values()
+        if not material.is_pending
+    )
+
+
+def material_imported(
+    backend: Backend, key: Key, material: KeyMaterial, imported: Import, now: _dt.datetime
+) -> None:
+    """ImportKeyMaterial put ``material`` in ``key``'s set, or imported it again, as ``imported``.
+
+    This import replaces the key's earlier one of the same material (and its expiry);
+    its description stays unless a new one is given ("KMS retains the value you
+    specified when you last imported the same key material into this KMS key",
+    ImportKeyMaterialRequest's KeyMaterialDescription in botocore's model). The clock
+    deletes it at its ValidTo, and a key pending import that now has all its material
+    is Enabled ("When this operation is successful, the state of the KMS key changes
+    to Enabled", ImportKeyMaterial in botocore's model). A Disabled key stays Disabled.
+    """
+    earlier = key.imports.get(material.material_id)
+    if earlier is not None:
+        _cancel_expiry(backend, earlier)
+        if imported.description is None:
+            imported.description = earlier.description
+    key.imports[material.material_id] = imported
+    if imported.valid_to is not None:
+        imported.expiry_event = backend.schedule.add(
+            imported.valid_to, lambda when: _expire(backend, key, material, when)
         )
-    if key.state == PENDING_IMPORT and key.materials.complete:
+    _settle_pending(key)
+    if key.state == PENDING_IMPORT and has_all_material(key):
         set_state(backend, key, ENABLED, now)
 
 
 def delete_material(backend: Backend, key: Key, material: KeyMaterial, now: _dt.datetime) -> None:
-    """DeleteImportedKeyMaterial, or expiry: ``material``'s secret goes, the key is PendingImport.
+    """DeleteImportedKeyMaterial, or expiry: ``material`` is no longer imported into ``key``.
 
-    A key pending deletion stays so (DeleteImportedKeyMaterial in botocore's
-    model). Pending material is not associated with the key for good: it goes
-    whole, and the key's state does not change.
+    The key waits in PendingImport, unless it is pending deletion: then it stays so
+    (DeleteImportedKeyMaterial in botocore's model). Other keys of a multi-Region
+    key keep their imports ("If you delete any key material of a replica Region key,
+    the primary Region key and other replica Region keys remain unchanged"), except
+    for pending material (:func:`_delete_pending`).
     """
-    _cancel_expiry(backend, material)
     if material.is_pending:
-        key.materials.discard(material.material_id)
+        _delete_pending(backend, key, material)
         return
-    material.delete_secret()
-    if key.state not in (PENDING_DELETION, PENDING_IMPORT):
+    held = key.imports.get(material.material_id)
+    if held is not None:
+        _cancel_expiry(backend, held)
+        held.present = False
+    _forget_if_unheld(material, key.material_holders)
+    if key.state not in PENDING_DELETION_STATES and key.state != PENDING_IMPORT:
         set_state(backend, key, PENDING_IMPORT, now)
 
 
+def _delete_pending(backend: Backend, key: Key, material: KeyMaterial) -> None:
+    """Pending material is not associated with the key for good: its import goes, no state changes.
+
+    Deleted from a primary (or a single-Region key) it goes whole: "you'll also be
+    deleting the key materials for the replica Region keys" (DeleteImportedKeyMaterial
+    in botocore's model). Deleted from a replica, it waits for that replica's import again.
+    """
+    if key.is_replica:
+        _drop_import(backend, key, material)
+        _forget_if_unheld(material, key.material_holders)
+    else:
+        key.materials.discard(material.material_id)
+        for holder in key.material_holders:
+            _drop_import(backend, holder, material)
+    _settle_pending(key)
+
+
+def _drop_import(backend: Backend, key: Key, material: KeyMaterial) -> None:
+    held = key.imports.pop(material.material_id, None)
+    if held is not None:
+        _cancel_expiry(backend, held)
+
+
+def _forget_if_unheld(material: KeyMaterial, holders: list[Key]) -> None:
+    """Imported material that no key holds imported is gone: only its version stays."""
+    if not any(holder.has_imported(material.material_id) for holder in holders):
+        material.forget_secret()
+
+
+def _settle_pending(key: Key) -> None:
+    """The pending version's state follows whether every key holding the set imported it."""
+    pending = key.materials.pending
+    if pending is not None:
+        everywhere = all(
+            holder.has_imported(pending.material_id) for holder in key.material_holders
+        )
+        key.materials.mark_pending(imported_everywhere=everywhere)
+
+
 def _expire(backend: Backend, key: Key, material: KeyMaterial, when: _dt.datetime) -> None:
-    """What the clock does at imported material's ValidTo, logged as CloudTrail logs it.
+    """What the clock does at the ValidTo of ``key``'s import, logged as CloudTrail logs it.
 
     https://docs.aws.amazon.com/kms/latest/developerguide/ct-deleteexpiredkeymaterial.html
     shows the key id; the material id is kms_mock's addition (keys now have several).
     """
-    material.expiry_event = None
+    key.imports[material.material_id].expiry_event = None
     delete_material(backend, key, material, when)
     backend.audit.service_event(
         "DeleteExpiredKeyMaterial",
@@ -198,7 +293,7 @@ def _expire(backend: Backend, key: Key, material: KeyMaterial, when: _dt.datetim
     )
 
 
-def _cancel_expiry(backend: Backend, material: KeyMaterial) -> None:
-    if material.expiry_event is not None:
-        backend.schedule.cancel(material.expiry_event)
-        material.expiry_event = None
+def _cancel_expiry(backend: Backend, held: Import) -> None:
+    if held.expiry_event is not None:
+        backend.schedule.cancel(held.expiry_event)
+        held.expiry_event = None

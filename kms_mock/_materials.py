@@ -11,8 +11,11 @@ shared too, but never change after CreateKey, so each key keeps its own copy.
 
 A version's secret is AES-256 bytes for symmetric encryption keys, and for
 asymmetric and HMAC keys a :class:`KeySecret` (a seed now, the key on first use;
-imported ones are ready at once). Imported material that was deleted or expired
-keeps its version, without a secret, until the same material is imported again.
+imported ones are ready at once). Imported material is imported into each key of
+a multi-Region key on its own: each key keeps an :class:`Import` per version (its
+import state, expiration and expiry event), while the version stays shared. A
+version no key holds imported keeps its place, without a secret, until the same
+material is imported again.
 """
 
 from __future__ import annotations
@@ -76,10 +79,8 @@ class KeyMaterial:
     """One version of a key's material (what a RotationsListEntry of ListKeyRotations shows).
 
     ``rotated_at`` and ``rotation_type`` are None for the first material and
-    for material pending rotation: AWS shows neither for them. ``import_state``,
-    ``expiration_model``, ``valid_to``, ``description`` and ``expiry_event`` (the
-    clock's deletion of it at ``valid_to``) belong to imported material (None for
-    material KMS made); ``secret`` is None while imported material is deleted.
+    for material pending rotation: AWS shows neither for them. ``secret`` is None
+    while imported material is imported into no key that holds the version.
     """
 
     material_id: str
@@ -89,11 +90,6 @@ class KeyMaterial:
     origin: str = AWS_KMS
     state: str = CURRENT
     rotated_at: _dt.datetime | None = None
-    import_state: str | None = None
-    expiration_model: str | None = None
-    valid_to: _dt.datetime | None = None
-    description: str | None = None
-    expiry_event: ScheduledEvent | None = None
 
     @property
     def aes_key(self) -> bytes:
@@ -110,23 +106,30 @@ class KeyMaterial:
         return self.state in (PENDING_ROTATION, PENDING_MULTI_REGION_IMPORT_AND_ROTATION)
 
     def reimport(self, again: KeyMaterial) -> None:
-        """This material, imported again as ``again``: present, with that import's expiration.
+        """This material, imported again as ``again`` (the same bytes: the same id)."""
+        if self.secret is None:
+            self.secret = again.secret
 
-        A description is kept unless a new one is given ("KMS retains the value you
-        specified when you last imported the same key material", ImportKeyMaterialRequest's
-        KeyMaterialDescription in botocore's model).
-        """
-        self.secret = again.secret
-        self.import_state = IMPORTED
-        self.expiration_model = again.expiration_model
-        self.valid_to = again.valid_to
-        if again.description is not None:
-            self.description = again.description
-
-    def delete_secret(self) -> None:
-        """DeleteImportedKeyMaterial or expiry: the version stays, its secret goes."""
+    def forget_secret(self) -> None:
+        """No key holds this imported version any more: the version stays, its secret goes."""
         self.secret = None
-        self.import_state = MATERIAL_PENDING_IMPORT
+
+
+@dataclass(eq=False, slots=True)
+class Import:
+    """One key's import of one version of imported material (``Key.imports``).
+
+    The keys of a multi-Region key import the same material each on its own, so
+    what ListKeyRotations shows of an import (ImportState, ExpirationModel, ValidTo,
+    KeyMaterialDescription) and the clock's deletion of it at ``valid_to``
+    (``expiry_event``) are each key's. ``present`` is False once deleted or expired.
+    """
+
+    expiration_model: str
+    valid_to: _dt.datetime | None
+    description: str | None
+    present: bool = True
+    expiry_event: ScheduledEvent | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -174,20 +177,6 @@ class MaterialSet:
         newest = next(reversed(self.by_id.values()), None)
         return newest if newest is not None and newest.is_pending else None
 
-    @property
-    def complete(self) -> bool:
-        """Whether the key has material and every version associated for good has its secret.
-
-        A key with imported material is Enabled only then ("you will need to import all
-        of the key materials associated with the KMS key", ImportKeyMaterial in botocore's
-        model).
-        """
-        return self.current_id is not None and all(
-            material.secret is not None
-            for material in self.by_id.values()
-            if not material.is_pending
-        )
-
     def add_current(self, material: KeyMaterial) -> None:
         """Add ``material`` as CURRENT; the previous current version becomes NON_CURRENT."""
         previous = self.current
@@ -198,14 +187,26 @@ class MaterialSet:
         self.current_id = material.material_id
 
     def add_pending(self, material: KeyMaterial) -> None:
-        """Add imported ``material`` as PENDING_ROTATION: RotateKeyOnDemand makes it current."""
+        """Add imported ``material`` as pending: RotateKeyOnDemand makes it current."""
         material.state = PENDING_ROTATION
         self.by_id[material.material_id] = material
+
+    def mark_pending(self, *, imported_everywhere: bool) -> None:
+        """The pending version is PENDING_ROTATION once every key of a multi-Region key has
+        imported it, PENDING_MULTI_REGION_IMPORT_AND_ROTATION until then (RotationsListEntry's
+        KeyMaterialState in botocore's model)."""
+        material = self.pending
+        if material is not None:
+            material.state = (
+                PENDING_ROTATION
+                if imported_everywhere
+                else PENDING_MULTI_REGION_IMPORT_AND_ROTATION
+            )
 
     def promote_pending(self, rotation_type: str, when: _dt.datetime) -> None:
         """The pending version becomes CURRENT, rotated at ``when``; the current one NON_CURRENT."""
         material = self.pending
-        if material is None:
+        if material is None or material.state != PENDING_ROTATION:
             raise ValueError("no key material is pending rotation")
         material.rotation_type, material.rotated_at = rotation_type, when
         self.add_current(material)

@@ -171,6 +171,8 @@ class MockKMS:
         Each entry has the KeyMaterialId, its date (creation, or rotation date),
         its rotation type (AUTOMATIC, ON_DEMAND; None for the first) and its state,
         and for imported material its origin, import state, expiration and description.
+        Each key of a multi-Region key imports material on its own: pass its key ARN
+        to see that key's imports (a bare key id names the first Region's key found).
         """
         return _inspect.key_materials(self._backend, key_id)
 

@@ -10,7 +10,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple, Protocol
 
-from ._materials import MaterialSet
+from ._materials import IMPORTED, MATERIAL_PENDING_IMPORT, Import, MaterialSet
 from ._schedule import ScheduledEvent
 
 # Key states: https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html
@@ -102,6 +102,9 @@ class Key:
     state: str = ENABLED
     tags: Tags = NO_TAGS
     materials: MaterialSet = field(default_factory=MaterialSet)
+    # Imported material (Origin EXTERNAL): this key's import of each version, by
+    # material id. Each key of a multi-Region key imports on its own.
+    imports: dict[str, Import] = field(default_factory=dict)
     deletion_date: _dt.datetime | None = None
     pending_window_days: int | None = None
     deletion_event: ScheduledEvent | None = None
@@ -126,6 +129,24 @@ class Key:
     def is_replica(self) -> bool:
         """Whether this is a multi-Region replica key (not its primary)."""
         return self.related is not None and self.related.primary is not self
+
+    @property
+    def material_holders(self) -> list[Key]:
+        """The keys that hold its material set: itself, or each key of its multi-Region key."""
+        related = self.related
+        if related is None:
+            return [self]
+        return [related.primary, *related.replicas.values()]
+
+    def has_imported(self, material_id: str) -> bool:
+        """Whether imported material ``material_id`` is imported into this key now."""
+        held = self.imports.get(material_id)
+        return held is not None and held.present
+
+    def import_state(self, material_id: str) -> str:
+        """ImportState (botocore's model) of imported material ``material_id`` in this key:
+        PENDING_IMPORT once deleted or expired here, or never imported here."""
+        return IMPORTED if self.has_imported(material_id) else MATERIAL_PENDING_IMPORT
 
 
 @dataclass(eq=False, slots=True)

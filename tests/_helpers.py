@@ -293,11 +293,9 @@ def _event_owners(backend: Backend) -> dict[int, str]:
                 owners[id(key.materials.rotation_event)] = f"rotation of {key.arn}"
             if key.deletion_event is not None:
                 owners[id(key.deletion_event)] = f"deletion of {key.arn}"
-            for material in key.materials.by_id.values():
-                if material.expiry_event is not None:
-                    owners[id(material.expiry_event)] = (
-                        f"expiry of {material.material_id} of {key.arn}"
-                    )
+            for material_id, held in key.imports.items():
+                if held.expiry_event is not None:
+                    owners[id(held.expiry_event)] = f"expiry of {material_id} of {key.arn}"
         for key_store in store.key_stores.values():
             if key_store.transition is not None:
                 owners[id(key_store.transition)] = f"connection of {key_store.store_id}"

@@ -127,6 +127,15 @@ def _exercise_imported_material(client: KMSClient) -> None:
     )["KeyMetadata"]["KeyId"]
     client.delete_imported_key_material(KeyId=hmac_key)  # none yet: no KeyMaterialId
     import_key_material(client, hmac_key, bytes(32))
+    # A multi-Region key with imported material: the replica imports its own, and
+    # ListKeyRotations shows material waiting for every Region's import.
+    mrk = client.create_key(MultiRegion=True, Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    import_key_material(client, mrk, bytes(32))
+    client.replicate_key(KeyId=mrk, ReplicaRegion="eu-west-1")
+    europe = boto3.client("kms", region_name="eu-west-1")
+    import_key_material(europe, mrk, bytes(32))
+    import_key_material(client, mrk, bytes(range(32)), ImportType="NEW_KEY_MATERIAL")
+    europe.list_key_rotations(KeyId=mrk, IncludeKeyMaterial="ALL_KEY_MATERIAL")
 
 
 def _exercise_custom_key_stores(client: KMSClient, clock: FrozenClock) -> None:

@@ -21,7 +21,9 @@ from kms_mock._materials import (
     MATERIAL_PENDING_IMPORT,
     NON_CURRENT,
     ON_DEMAND,
+    PENDING_MULTI_REGION_IMPORT_AND_ROTATION,
     PENDING_ROTATION,
+    Import,
     KeyMaterial,
     MaterialSet,
 )
@@ -41,10 +43,6 @@ def _version(material_id: str) -> KeyMaterial:
 def _pending_id(materials: MaterialSet) -> str | None:
     pending = materials.pending
     return None if pending is None else pending.material_id
-
-
-def _complete(materials: MaterialSet) -> bool:
-    return materials.complete
 
 
 # --- the material set's pending versions -------------------------------------------------------
@@ -77,29 +75,28 @@ def test_promoting_or_discarding_needs_a_pending_version() -> None:
     assert list(materials.by_id) == ["a"]
 
 
-def test_a_set_is_complete_when_every_version_kept_for_good_has_its_secret() -> None:
+def test_a_version_waiting_for_a_replicas_import_is_not_promoted() -> None:
     materials = MaterialSet()
-    assert not _complete(materials)  # no material at all
     materials.add_current(_version("a"))
     materials.add_pending(_version("b"))
-    materials.by_id["b"].delete_secret()
-    assert _complete(materials)  # a pending version does not count
-    materials.by_id["a"].delete_secret()
-    assert not _complete(materials)
-    assert materials.by_id["a"].import_state == MATERIAL_PENDING_IMPORT
+    materials.mark_pending(imported_everywhere=False)
+    assert materials.by_id["b"].state == PENDING_MULTI_REGION_IMPORT_AND_ROTATION
+    assert _pending_id(materials) == "b"
+    with pytest.raises(ValueError, match=exactly("no key material is pending rotation")):
+        materials.promote_pending(ON_DEMAND, START)
+    materials.mark_pending(imported_everywhere=True)
+    assert materials.by_id["b"].state == PENDING_ROTATION
+
+
+def test_a_version_keeps_its_secret_when_imported_again_and_loses_it_when_forgotten() -> None:
+    kept = _version("a")
+    kept.forget_secret()
     with pytest.raises(TypeError, match=exactly("material a holds no secret")):
-        _ = materials.by_id["a"].aes_key
-
-
-def test_reimport_restores_the_secret_and_keeps_a_description_unless_given() -> None:
-    kept = KeyMaterial("a", None, START, None, description="first")
-    kept.reimport(
-        KeyMaterial("a", bytes(32), START + DAY, None, expiration_model=KEY_MATERIAL_EXPIRES)
-    )
-    assert (kept.secret, kept.import_state, kept.description) == (bytes(32), IMPORTED, "first")
-    assert kept.expiration_model == KEY_MATERIAL_EXPIRES
-    kept.reimport(KeyMaterial("a", bytes(32), START, None, description="second"))
-    assert (kept.description, kept.valid_to) == ("second", None)
+        _ = kept.aes_key
+    kept.reimport(KeyMaterial("a", bytes(range(32)), START + DAY, None))
+    assert kept.secret == bytes(range(32))
+    kept.reimport(KeyMaterial("a", bytes(32), START + DAY, None))
+    assert (kept.secret, kept.created_at) == (bytes(range(32)), START)
 
 
 # --- the lifecycle of imported material on a bare backend --------------------------------------
@@ -133,32 +130,39 @@ def key(backend: Backend) -> Key:
     return made
 
 
-def _imported(
-    backend: Backend, key: Key, secret: bytes, valid_to: _dt.datetime | None
+def _import(
+    backend: Backend,
+    key: Key,
+    secret: bytes,
+    valid_to: _dt.datetime | None,
+    *,
+    pending: bool = False,
 ) -> KeyMaterial:
-    return imported_material(
-        backend,
-        key,
-        secret,
-        secret,
-        START,
-        expiration_model=KEY_MATERIAL_EXPIRES,
-        valid_to=valid_to,
-        description=None,
+    """``secret`` imported into ``key`` as current (or pending) material, as ImportKeyMaterial."""
+    material = imported_material(backend, key, secret, secret, START)
+    if pending:
+        key.materials.add_pending(material)
+    else:
+        key.materials.add_current(material)
+    _lifecycle.material_imported(
+        backend, key, material, Import(KEY_MATERIAL_EXPIRES, valid_to, None), START
     )
+    return material
 
 
 def test_imported_material_enables_the_key_and_expires_on_the_clock(
     backend: Backend, key: Key, clock: FrozenClock
 ) -> None:
-    material = _imported(backend, key, bytes(32), START + DAY)
-    key.materials.add_current(material)
-    _lifecycle.material_imported(backend, key, material, START)
-    assert key.state == ENABLED
+    material = _import(backend, key, bytes(32), START + DAY)
+    assert (key.state, key.import_state(material.material_id)) == (ENABLED, IMPORTED)
+    assert key.import_state("never imported") == MATERIAL_PENDING_IMPORT
     assert len(backend.schedule) == 1
     clock.advance(days=1)
     backend.catch_up()
-    assert (key.state, material.secret, material.expiry_event) == (PENDING_IMPORT, None, None)
+    held = key.imports[material.material_id]
+    assert (key.state, held.present, held.expiry_event) == (PENDING_IMPORT, False, None)
+    assert key.import_state(material.material_id) == MATERIAL_PENDING_IMPORT
+    assert material.secret is None  # no key holds it imported any more
     [event] = backend.audit.events()
     assert (event["eventName"], event["eventTime"]) == (
         "DeleteExpiredKeyMaterial",
@@ -166,51 +170,51 @@ def test_imported_material_enables_the_key_and_expires_on_the_clock(
     )
 
 
-def test_the_same_material_imported_again_replaces_its_expiry(backend: Backend, key: Key) -> None:
-    material = _imported(backend, key, bytes(32), START + DAY)
-    key.materials.add_current(material)
-    _lifecycle.material_imported(backend, key, material, START)
-    first = material.expiry_event
-    material.reimport(_imported(backend, key, bytes(32), None))
-    _lifecycle.material_imported(backend, key, material, START)
-    assert first is not None
-    assert first.cancelled
-    assert (material.expiry_event, len(backend.schedule)) == (None, 0)
+def test_the_same_material_imported_again_replaces_its_expiry_and_keeps_its_description(
+    backend: Backend, key: Key
+) -> None:
+    material = _import(backend, key, bytes(32), START + DAY)
+    first = key.imports[material.material_id]
+    first.description = "first"
+    expiry = first.expiry_event
+    again = Import(KEY_MATERIAL_EXPIRES, None, None)
+    _lifecycle.material_imported(backend, key, material, again, START)
+    assert expiry is not None
+    assert expiry.cancelled
+    assert key.imports[material.material_id] is again
+    assert (again.expiry_event, again.description, len(backend.schedule)) == (None, "first", 0)
 
 
 def test_deleting_material_of_a_disabled_key_makes_it_wait_for_the_import(
     backend: Backend, key: Key
 ) -> None:
-    material = _imported(backend, key, bytes(32), None)
-    key.materials.add_current(material)
-    _lifecycle.material_imported(backend, key, material, START)
+    material = _import(backend, key, bytes(32), None)
     _lifecycle.set_state(backend, key, DISABLED, START)
     _lifecycle.delete_material(backend, key, material, START)
     assert key.state == PENDING_IMPORT
-    material.reimport(_imported(backend, key, bytes(32), None))
-    _lifecycle.material_imported(backend, key, material, START)
+    material.reimport(imported_material(backend, key, bytes(32), bytes(32), START))
+    _lifecycle.material_imported(
+        backend, key, material, Import(KEY_MATERIAL_EXPIRES, None, None), START
+    )
     assert key.state == ENABLED  # the key was PendingImport: all its material is back
+    assert material.secret == bytes(32)
 
 
 def test_deleting_pending_material_changes_no_state(backend: Backend, key: Key) -> None:
-    current = _imported(backend, key, bytes(32), None)
-    key.materials.add_current(current)
-    _lifecycle.material_imported(backend, key, current, START)
-    pending = _imported(backend, key, bytes(range(32)), START + DAY)
-    key.materials.add_pending(pending)
-    _lifecycle.material_imported(backend, key, pending, START)
+    current = _import(backend, key, bytes(32), None)
+    pending = _import(backend, key, bytes(range(32)), START + DAY, pending=True)
+    assert pending.state == PENDING_ROTATION  # a single-Region key is its only holder
     _lifecycle.delete_material(backend, key, pending, START)
-    assert (key.state, list(key.materials.by_id), len(backend.schedule)) == (
+    assert (key.state, list(key.materials.by_id), list(key.imports), len(backend.schedule)) == (
         ENABLED,
+        [current.material_id],
         [current.material_id],
         0,
     )
 
 
 def test_a_key_pending_deletion_stays_so_when_its_material_goes(backend: Backend, key: Key) -> None:
-    material = _imported(backend, key, bytes(32), START + DAY)
-    key.materials.add_current(material)
-    _lifecycle.material_imported(backend, key, material, START)
+    material = _import(backend, key, bytes(32), START + DAY)
     _lifecycle.schedule_deletion(backend, key, 7, START)
     _lifecycle.delete_material(backend, key, material, START)
     assert key.state == PENDING_DELETION

@@ -23,6 +23,7 @@ from kms_mock._keypairs import LazySecret
 from kms_mock._materials import (
     CURRENT,
     NON_CURRENT,
+    Import,
     KeyMaterial,
     MaterialSet,
 )
@@ -30,7 +31,17 @@ from kms_mock._models import Key
 from kms_mock._schedule import ScheduledEvent
 from kms_mock._shapes import service_model
 from kms_mock._store import Backend
-from tests._helpers import ACCOUNT, REGION, dump, error_of, exactly, new_key, raises, stored_key
+from tests._helpers import (
+    ACCOUNT,
+    REGION,
+    dump,
+    error_of,
+    exactly,
+    import_key_material,
+    new_key,
+    raises,
+    stored_key,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -116,12 +127,12 @@ def test_a_symmetric_key_starts_with_one_aes_version_made_by_kms(
     client: KMSClient, kms: MockKMS
 ) -> None:
     key = new_key(client)
-    [version] = stored_key(kms, key["KeyId"]).materials.by_id.values()
+    stored = stored_key(kms, key["KeyId"])
+    [version] = stored.materials.by_id.values()
     assert version.material_id == key["CurrentKeyMaterialId"]
     assert len(version.aes_key) == 32
     assert (version.origin, version.state, version.created_at) == ("AWS_KMS", CURRENT, START)
-    imported = (version.import_state, version.expiration_model, version.valid_to)
-    assert (imported, version.description) == ((None, None, None), None)
+    assert stored.imports == {}  # nothing imported: KMS made it
     assert (version.rotation_type, version.rotated_at) == (None, None)
 
 
@@ -248,10 +259,12 @@ MATERIAL_CHANGES: dict[str, Any] = {
     "origin": "EXTERNAL",
     "state": "PENDING_ROTATION",
     "rotated_at": LATER,
-    "import_state": "IMPORTED",
+}
+IMPORT_CHANGES: dict[str, Any] = {
     "expiration_model": "KEY_MATERIAL_EXPIRES",
     "valid_to": LATER,
     "description": "imported",
+    "present": False,
     "expiry_event": ScheduledEvent(LATER, lambda when: None),
 }
 SET_CHANGES: dict[str, Callable[[], Any]] = {
@@ -269,6 +282,7 @@ SET_CHANGES: dict[str, Callable[[], Any]] = {
 def test_the_changes_below_name_every_field() -> None:
     assert set(MATERIAL_CHANGES) == {field.name for field in dataclasses.fields(KeyMaterial)}
     assert set(SET_CHANGES) == {field.name for field in dataclasses.fields(MaterialSet)}
+    assert set(IMPORT_CHANGES) == {field.name for field in dataclasses.fields(Import)}
 
 
 @pytest.mark.parametrize("name", MATERIAL_CHANGES)
@@ -285,4 +299,14 @@ def test_dump_sees_each_field_of_a_set(client: KMSClient, kms: MockKMS, name: st
     materials = stored_key(kms, new_key(client)["KeyId"]).materials
     before = dump(kms)
     setattr(materials, name, SET_CHANGES[name]())
+    assert dump(kms) != before
+
+
+@pytest.mark.parametrize("name", IMPORT_CHANGES)
+def test_dump_sees_each_field_of_a_keys_import(client: KMSClient, kms: MockKMS, name: str) -> None:
+    key_id = new_key(client, Origin="EXTERNAL")["KeyId"]
+    import_key_material(client, key_id, bytes(32))
+    [held] = stored_key(kms, key_id).imports.values()
+    before = dump(kms)
+    setattr(held, name, IMPORT_CHANGES[name])
     assert dump(kms) != before

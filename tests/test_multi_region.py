@@ -228,7 +228,7 @@ def test_a_replica_in_another_partition_is_refused(client: KMSClient, primary: s
     )
 
 
-def test_a_primary_with_imported_material_is_not_replicated_by_kms_mock(
+def test_a_primary_pending_import_is_not_replicated(
     client: KMSClient,
 ) -> None:
     key_id = client.create_key(MultiRegion=True, Origin="EXTERNAL")["KeyMetadata"]["KeyId"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from .._keyspecs import ALGORITHM_MEMBER, KEY_SPECS, is_symmetric_encryption
 from .._lifecycle import shown_state
-from .._materials import EXTERNAL, IMPORTED
+from .._materials import EXTERNAL
 from .._models import ENABLED, PENDING_REPLICA_DELETION, Key, KeyStoreLink, RelatedKeys
 
 
@@ -48,21 +48,23 @@ def key_metadata(key: Key) -> dict[str, Any]:
 
 
 def _expiration_members(key: Key) -> dict[str, Any]:
-    """ExpirationModel (the current material's, while imported) and ValidTo of an EXTERNAL key.
+    """ExpirationModel (its import of the current material's, while imported) and ValidTo.
 
     ValidTo is "the earliest time at which any imported key material permanently
-    associated with this KMS key expires" (KeyMetadata in botocore's model).
+    associated with this KMS key expires" (KeyMetadata in botocore's model): of the
+    key's own imports, which differ between the keys of a multi-Region key.
     """
-    current = key.materials.current
-    if current is None or current.import_state != IMPORTED:
+    materials = key.materials
+    current_id = materials.current_id
+    if current_id is None or not key.has_imported(current_id):
         return {}
-    members: dict[str, Any] = {"ExpirationModel": current.expiration_model}
+    members: dict[str, Any] = {"ExpirationModel": key.imports[current_id].expiration_model}
     expiries = [
-        material.valid_to
-        for material in key.materials.by_id.values()
-        if material.valid_to is not None
-        and material.import_state == IMPORTED
-        and not material.is_pending
+        held.valid_to
+        for material_id, held in key.imports.items()
+        if held.valid_to is not None
+        and held.present
+        and not materials.by_id[material_id].is_pending
     ]
     if expiries:
         members["ValidTo"] = min(expiries)

@@ -5,8 +5,11 @@ imported into it: wrapped by the caller with a real RSA public key that
 GetParametersForImport generates per request, unwrapped here with the private
 half its import token carries (``_wrapping``). Symmetric encryption keys can
 take new material for on-demand rotation; asymmetric and HMAC keys take one
-material ever. Expiry at ValidTo, and what deleting material does to the key's
-state, are ``_lifecycle``'s. https://docs.aws.amazon.com/kms/latest/developerguide/importing-keys.html
+material ever. Each key of a multi-Region key imports on its own, with its own
+parameters; new material enters through the primary only. Expiry at ValidTo, and
+what deleting material does to the key's state and to the other keys of a
+multi-Region key, are ``_lifecycle``'s.
+https://docs.aws.amazon.com/kms/latest/developerguide/importing-keys.html
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from .._keyfactory import imported_material
 from .._keypairs import ReadySecret
 from .._keyspecs import is_symmetric_encryption, unsupported_reason
 from .._lifecycle import delete_material, material_imported
-from .._materials import EXTERNAL, KEY_MATERIAL_EXPIRES, KeyMaterial
+from .._materials import EXTERNAL, KEY_MATERIAL_EXPIRES, Import, KeyMaterial
 from .._models import Key
 from .._resolve import find_key, require_not_pending_deletion
 from .._schedule import date_after
@@ -46,7 +49,7 @@ from .._wrapping import (
     unwrap,
     wrapping_refusal,
 )
-from ._rules import origin_error
+from ._rules import origin_error, refuse_replica
 from ._secrets import fresh_key_pair
 
 # "Each public key and import token set is valid for 24 hours" (GetParametersForImport).
@@ -213,7 +216,8 @@ def _unwrapped(
 def _import_type(key: Key, params: Params) -> str:
     """NEW_KEY_MATERIAL for a key that never had material, else EXISTING_KEY_MATERIAL by default.
 
-    Asymmetric and HMAC keys take one material ever: after it, only it again.
+    Asymmetric and HMAC keys take one material ever: after it, only it again. A
+    replica shares its primary's versions, so it only ever takes them again.
     """
     default = EXISTING_KEY_MATERIAL if key.materials.by_id else NEW_KEY_MATERIAL
     if not is_symmetric_encryption(key.key_spec):
@@ -266,20 +270,16 @@ def import_key_material(request: Request, params: Params) -> Response:
     key = _external_key(request, params["KeyId"])
     require_not_pending_deletion(key)
     _check_symmetric_only_members(key, params)
+    if params.get("ImportType") == NEW_KEY_MATERIAL:
+        # "You cannot directly import new key material into the replica Region keys"
+        # (ImportKeyMaterial in botocore's model).
+        refuse_replica(key)
     parameters = _parameters(request, key, params["ImportToken"])
     secret, id_bits = _unwrapped(request, key, parameters, params)
-    imported = imported_material(
-        request.backend,
-        key,
-        secret,
-        id_bits,
-        request.now,
-        expiration_model=expiration_model,
-        valid_to=valid_to,
-        description=params.get("KeyMaterialDescription"),
-    )
+    imported = imported_material(request.backend, key, secret, id_bits, request.now)
     material = _associate(key, imported, params)
-    material_imported(request.backend, key, material, request.now)
+    this_import = Import(expiration_model, valid_to, params.get("KeyMaterialDescription"))
+    material_imported(request.backend, key, material, this_import, request.now)
     response = {"KeyId": key.arn}
     if is_symmetric_encryption(key.key_spec):
         response["KeyMaterialId"] = material.material_id

@@ -2,7 +2,8 @@
 
 A replica is a key of its own in another Region's store, with the primary's key
 id and the primary's material set itself (``_keyfactory.new_replica``), so a
-version the primary gains is the replica's at the same instant. The keys of one
+version the primary gains is the replica's at the same instant. Imported material
+is the exception: each key imports it on its own (``_lifecycle``). The keys of one
 multi-Region key hold one ``RelatedKeys``, which says which is the primary.
 https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html
 """
@@ -17,12 +18,10 @@ from .._dispatch import Params, Request, Response, operation
 from .._errors import (
     AlreadyExistsException,
     NotFoundException,
-    NotImplementedByMock,
     UnsupportedOperationException,
 )
 from .._keyfactory import new_replica
-from .._lifecycle import make_primary
-from .._materials import EXTERNAL
+from .._lifecycle import add_replica, make_primary
 from .._models import NO_TAGS, Key
 from .._resolve import require_usable
 from ._key_metadata import key_metadata
@@ -78,8 +77,6 @@ def replicate_key(request: Request, params: Params) -> Response:
     # Disabled, pending (replica) deletion or import: it "cannot be replicated"
     # (ScheduleKeyDeletion in botocore's model; the key-state table).
     require_usable(primary)
-    if primary.origin == EXTERNAL:
-        raise NotImplementedByMock("ReplicateKey of a key with imported key material")
     region: str = params["ReplicaRegion"]
     _check_replica_region(request, primary, region)
     policy = checked_policy(params, request.account_id)
@@ -94,8 +91,7 @@ def replicate_key(request: Request, params: Params) -> Response:
     store = request.backend.region_store(replica.account_id, region)
     store.add_key(replica)
     request.backend.keep(store)
-    assert primary.related is not None
-    primary.related.replicas[region] = replica
+    add_replica(primary, replica)
     metadata = _shown_creating(key_metadata(replica))
     _audit_create_key(request, params, replica, metadata)
     return {

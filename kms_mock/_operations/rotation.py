@@ -18,7 +18,7 @@ from .._errors import (
     UnsupportedOperationException,
 )
 from .._keyspecs import is_symmetric_encryption
-from .._materials import EXTERNAL, ON_DEMAND, KeyMaterial
+from .._materials import EXTERNAL, ON_DEMAND, PENDING_ROTATION, KeyMaterial
 from .._models import PENDING_DELETION_STATES, PENDING_IMPORT, Key
 from .._resolve import find_key, require_usable
 from ._pagination import paginate
@@ -113,9 +113,14 @@ def _rotate_to_imported_material(request: Request, key: Key) -> Response:
     """Keys with imported material rotate to the material imported for it (NEW_KEY_MATERIAL).
 
     "you must have already imported new key material and that key material's state
-    should be PENDING_ROTATION" (RotateKeyOnDemand in botocore's model).
+    should be PENDING_ROTATION" (RotateKeyOnDemand in botocore's model): of a
+    multi-Region key, imported into every replica too. The rotation is the set's,
+    so every Region's key rotates at the same instant.
     """
-    if key.materials.pending is None:  # recorded
+    pending = key.materials.pending
+    # Recorded without pending material; kms_mock's inference for material that
+    # still waits for a replica's import (PENDING_MULTI_REGION_IMPORT_AND_ROTATION).
+    if pending is None or pending.state != PENDING_ROTATION:
         raise KMSInvalidStateException(
             f"No available key material pending rotation for the key: {key.arn}."
         )
@@ -134,18 +139,24 @@ def _rotation_entry(key: Key, material: KeyMaterial) -> dict[str, Any]:
         entry["RotationDate"] = material.rotated_at
         entry["RotationType"] = material.rotation_type
     if material.origin == EXTERNAL:
-        entry.update(_import_members(material))
+        entry.update(_import_members(key, material))
     return entry
 
 
-def _import_members(material: KeyMaterial) -> dict[str, Any]:
-    """What a RotationsListEntry shows of imported material (only EXTERNAL keys have them)."""
-    members = {
-        "KeyMaterialDescription": material.description,
-        "ImportState": material.import_state,
-        "ExpirationModel": material.expiration_model,
-        "ValidTo": material.valid_to,
-    }
+def _import_members(key: Key, material: KeyMaterial) -> dict[str, Any]:
+    """What a RotationsListEntry shows of ``key``'s import of ``material`` (EXTERNAL keys only).
+
+    Each key of a multi-Region key shows its own import: PENDING_IMPORT where it
+    has none.
+    """
+    members: dict[str, Any] = {"ImportState": key.import_state(material.material_id)}
+    held = key.imports.get(material.material_id)
+    if held is not None:
+        members.update(
+            KeyMaterialDescription=held.description,
+            ExpirationModel=held.expiration_model,
+            ValidTo=held.valid_to,
+        )
     return {name: value for name, value in members.items() if value is not None}
 
 
