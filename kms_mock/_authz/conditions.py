@@ -78,11 +78,13 @@ class Context:
 
 
 def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, _dt.datetime):
         return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, str | int | float):
+    if isinstance(value, int | float):
         return str(value)
     return None
 
@@ -230,6 +232,8 @@ class Condition:
             if self.if_exists or self.set_operator == _ALL_VALUES:
                 return True
             return self.set_operator is None and self.base.negated
+        if len(found) == 1:  # the usual single-valued key: no set to combine
+            return self._holds_for(found[0], self.base)
         each = (self._holds_for(value, self.base) for value in found)
         if self.set_operator == _ALL_VALUES or (self.set_operator is None and self.base.negated):
             return all(each)
