@@ -82,7 +82,6 @@ def test_a_root_statement_that_does_not_cover_put_key_policy_locks_out(
         _statement(
             "Allow", "kms:*", Condition={"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "false"}}
         ),
-        _statement("Allow", "kms:*", NotAction=None),
         {**_statement("Allow", "kms:*"), "Action": None, "NotAction": "kms:Encrypt"},
         _statement("Allow", "kms:*", Condition={"StringEquals": {"aws:PrincipalArn": ROOT}}),
     ],

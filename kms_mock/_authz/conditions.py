@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from .._errors import MalformedPolicyDocumentException
-from .wildcards import wildcard_regex
+from .elements import as_list, wildcard_regex
 
 Scalar: TypeAlias = str | bool | int | float | _dt.datetime
 # A request's value for a condition key: one value, or several (list, tuple, set).
@@ -245,10 +245,6 @@ class Condition:
         return hit != base.negated
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _refuse_overly_permissive(set_operator: str | None, key: str) -> None:
     if set_operator != _ALL_VALUES:
         return
@@ -262,7 +258,7 @@ def _condition(name: str, key: str, policy_values: Any) -> Condition | None:
     if set_operator not in {"", _ANY_VALUE, _ALL_VALUES}:
         return None
     _refuse_overly_permissive(set_operator or None, key)
-    values = _as_list(policy_values)
+    values = as_list(policy_values)
     if base_name == "Null":
         expected = {_boolean(value) for value in values} - {None}
         return Condition(key, None, tuple(value == "true" for value in expected))

@@ -19,8 +19,8 @@ from typing import Any
 
 from .._errors import MalformedPolicyDocumentException
 from .conditions import Condition, Context, compile_conditions
+from .elements import Patterns, as_list
 from .principals import Caller, Named, PrincipalSet, principal_set
-from .wildcards import Patterns
 
 INVALID_JSON = "Policy contains invalid JSON."
 NO_STATEMENT = "Policy contains a statement with no Statement."
@@ -30,7 +30,6 @@ NO_STATEMENT = "Policy contains a statement with no Statement."
 class Statement:
     """One effective statement, compiled."""
 
-    sid: str | None
     allow: bool
     principals: PrincipalSet | None  # None: no Principal element (identity policies)
     not_principal: bool
@@ -64,12 +63,8 @@ class Policy:
     statements: tuple[Statement, ...]
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _strings(value: Any) -> list[str]:
-    return [item for item in _as_list(value) if isinstance(item, str)]
+    return [item for item in as_list(value) if isinstance(item, str)]
 
 
 def _either(raw: dict[str, Any], name: str) -> tuple[Any, bool] | None:
@@ -94,9 +89,7 @@ def _statement(raw: dict[str, Any]) -> Statement | None:
     ):
         return None
     principals = _either(raw, "Principal")
-    sid = raw.get("Sid")
     return Statement(
-        sid=sid if isinstance(sid, str) else None,
         allow=effect == "Allow",
         principals=None if principals is None else principal_set(principals[0]),
         not_principal=principals is not None and principals[1],
@@ -115,9 +108,9 @@ def _raw_statements(text: str) -> list[Any]:
         # RecursionError: nesting deeper than the parser's stack, as "[" * 1000 can be.
         raise MalformedPolicyDocumentException(INVALID_JSON) from None
     statements = document.get("Statement") if isinstance(document, dict) else None
-    if not statements or not all(isinstance(s, dict) for s in _as_list(statements)):
+    if not statements or not all(isinstance(s, dict) for s in as_list(statements)):
         raise MalformedPolicyDocumentException(NO_STATEMENT)
-    return _as_list(statements)
+    return as_list(statements)
 
 
 @lru_cache(maxsize=4096)

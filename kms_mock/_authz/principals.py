@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from .elements import as_list
+
 # What a principal ARN names, besides its account: ("user", account, path/name),
 # ("role", account, name), ("assumed-role", account, "role/session") or, for any
 # other ARN, ("arn", "", the ARN).
@@ -116,10 +118,6 @@ class PrincipalSet:
         return who.account_id in self.accounts and who.identities <= self.identities
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def principal_set(element: Any) -> PrincipalSet:
     """Compile a Principal element; what names no IAM principal (a service...) matches no one."""
     if element == "*":
@@ -128,15 +126,15 @@ def principal_set(element: Any) -> PrincipalSet:
     everyone = False
     accounts: set[str] = set()
     identities: set[Identity] = set()
-    for value in _as_list(named):
+    for value in as_list(named):
         if not isinstance(value, str):
             continue
         if value == "*":
             everyone = True
         elif _is_account_id(value):
             accounts.add(value)
-        elif (own := _parsed(value).own) is not None:
-            identities.add(own)  # a session ARN names that session, not its role
+        elif (parsed := _parsed(value)).own is None:
+            accounts.add(parsed.account_id)  # the root ARN
         else:
-            accounts.add(_parsed(value).account_id)
+            identities.add(parsed.own)  # a session ARN names that session, not its role
     return PrincipalSet(everyone, frozenset(accounts), frozenset(identities))

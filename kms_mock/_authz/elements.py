@@ -1,13 +1,20 @@
-"""IAM's wildcards, as Action, Resource and the ``...Like`` operators use them.
+"""Values of policy elements: one value or a list, and IAM's wildcards.
 
-``*`` matches any run of characters (``:`` and ``/`` included) and ``?`` exactly
-one (IAM JSON policy reference, "Action" and "Resource" elements).
+Wildcards as Action, Resource and the ``...Like`` operators use them: ``*``
+matches any run of characters (``:`` and ``/`` included) and ``?`` exactly one
+(IAM JSON policy reference, "Action" and "Resource" elements).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
+
+
+def as_list(value: Any) -> list[Any]:
+    """An element's values: an element may hold one value or a list of them."""
+    return value if isinstance(value, list) else [value]
 
 
 def wildcard_regex(pattern: str) -> str:
