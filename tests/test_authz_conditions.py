@@ -168,6 +168,17 @@ CASES = [
     case("StringEquals", "kms:EncryptionContextKeys", "c", ["a", "b"], False),
     case("StringNotEquals", "kms:EncryptionContextKeys", "a", ["a", "b"], False),
     case("StringNotEquals", "kms:EncryptionContextKeys", "c", ["a", "b"], True),
+    # Values of another type: text from dates and numbers; what cannot convert never matches.
+    case("StringEquals", "aws:CurrentTime", "2025-06-01T00:00:00Z", NOW, True),
+    case("StringEquals", "kms:RotationPeriodInDays", "365", 365, True),
+    case("StringEquals", "kms:KeySpec", None, "RSA_2048", False),
+    case("StringNotEquals", "kms:KeySpec", None, "RSA_2048", True),
+    case("NumericEquals", "kms:RotationPeriodInDays", None, 365, False),
+    case("NumericEquals", "kms:RotationPeriodInDays", "1", True, False),
+    case("DateEquals", "aws:CurrentTime", None, NOW, False),
+    case("DateEquals", "aws:CurrentTime", "1970-01-01T00:00:01Z", True, False),
+    case("DateEquals", "aws:CurrentTime", "2025-06-01T00:00:00Z", 1748736000, True),
+    case("IpAddress", "aws:SourceIp", "not a range", "10.1.2.3", False),
     # Unknown keys are absent; unknown operators never hold.
     case("StringEquals", "kms:NoSuchKey", "x", ABSENT, False),
     case("StringNotEquals", "kms:NoSuchKey", "x", ABSENT, True),

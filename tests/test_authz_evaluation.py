@@ -100,6 +100,8 @@ def decide(
         ({"Service": "s3.amazonaws.com"}, ALICE, NO_RESOURCE_ALLOW),  # never an SDK caller
         ({"Service": "s3.amazonaws.com"}, ROOT_A, NO_RESOURCE_ALLOW),
         (aws("nobody"), ALICE, NO_RESOURCE_ALLOW),
+        (aws(f"arn:aws:iam::{A}:group/devs"), ALICE, NO_RESOURCE_ALLOW),  # groups name no one
+        ({"AWS": [123, ALICE]}, ALICE, ALLOWED),  # values that are no text name no one
         (aws(A), ROOT_A, ALLOWED),  # an account id is its root ARN
         (aws(ALICE), ROOT_A, NO_RESOURCE_ALLOW),
         # Partitions are not compared: one mock serves one set of accounts.
@@ -108,6 +110,12 @@ def decide(
 )
 def test_principal_matching(principal: Any, who: str, expected: Decision) -> None:
     assert decide(who, policy(allow(principal))) == expected
+
+
+def test_a_caller_named_by_no_arn_belongs_to_no_account() -> None:
+    stranger = caller("nobody")
+    assert (stranger.account_id, stranger.is_root, stranger.principal_arn) == ("", False, "nobody")
+    assert decide("nobody", policy(allow(aws("nobody")))) == NO_IDENTITY_ALLOW  # not A's
 
 
 def test_a_statement_without_a_principal_is_no_key_policy_statement() -> None:
