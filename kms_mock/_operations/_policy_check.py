@@ -1,77 +1,66 @@
-"""Key policy checks shared by CreateKey and PutKeyPolicy.
+"""Key policy checks shared by CreateKey, ReplicateKey and PutKeyPolicy.
 
-The mock stores policies verbatim and does not evaluate IAM. It checks what
-AWS checks before storing one: that it is a JSON policy document, and the
-policy lockout safety check — unless BypassPolicyLockoutSafetyCheck is set,
-the caller (the account's root principal) must keep kms:PutKeyPolicy.
+What AWS checks before storing a key policy (botocore's PutKeyPolicyRequest
+``Policy`` documentation): the document compiles (the policy engine refuses
+what KMS refuses), and the policy lockout safety check — unless
+BypassPolicyLockoutSafetyCheck is set, the new policy must let the caller make
+a later PutKeyPolicy request, as the engine decides it.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._arns import root_principal_arn
+from .._authz import Caller, KeyRef, caller, compile_policy, keeps_put_key_policy
 from .._errors import MalformedPolicyDocumentException
 
 LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key policy in the future."
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
+def checked_policy(
+    params: Mapping[str, Any],
+    account_id: str,
+    *,
+    principal: Caller | None = None,
+    key_arn: str | None = None,
+    identity_policies: Sequence[str] = (),
+) -> str | None:
+    """The request's ``Policy``, if it has one, once it passed :func:`check_policy`.
 
-
-def _allows_put_key_policy(action: Any) -> bool:
-    return any(
-        isinstance(pattern, str) and fnmatch.fnmatchcase("kms:putkeypolicy", pattern.lower())
-        for pattern in _as_list(action)
-    )
-
-
-def _names_account(principal: Any, account_id: str) -> bool:
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    accepted = {"*", account_id}  # and any root ARN of the account, below
-    return any(
-        isinstance(value, str) and (value in accepted or value.endswith(f"::{account_id}:root"))
-        for value in _as_list(principal.get("AWS", []))
-    )
-
-
-def _statements(policy: str) -> list[Any]:
-    try:
-        document = json.loads(policy)
-    except (ValueError, RecursionError):
-        # RecursionError: nesting deeper than the parser's stack, as "[" * 1000 can be.
-        raise MalformedPolicyDocumentException("Policy contains invalid JSON.") from None
-    statements = document.get("Statement") if isinstance(document, dict) else None
-    if not statements or not all(isinstance(s, dict) for s in _as_list(statements)):
-        raise MalformedPolicyDocumentException("Policy contains a statement with no Statement.")
-    return _as_list(statements)
-
-
-def checked_policy(params: Mapping[str, Any], account_id: str) -> str | None:
-    """The request's ``Policy``, if it has one, once it passed :func:`check_policy`."""
+    ``principal`` defaults to the root user of ``account_id``.
+    """
     policy: str | None = params.get("Policy")
     if policy is not None:
-        bypass = params.get("BypassPolicyLockoutSafetyCheck", False)
-        check_policy(policy, account_id, bypass_lockout_check=bypass)
+        # Any Region will do: the engine does not compare principals' partitions.
+        root = caller(root_principal_arn("us-east-1", account_id))
+        check_policy(
+            policy,
+            principal or root,
+            bypass_lockout_check=params.get("BypassPolicyLockoutSafetyCheck", False),
+            key_arn=key_arn,
+            identity_policies=identity_policies,
+        )
     return policy
 
 
-def check_policy(policy: str, account_id: str, *, bypass_lockout_check: bool) -> None:
-    """Raise MalformedPolicyDocumentException as AWS would for ``policy``."""
-    statements = _statements(policy)
+def check_policy(
+    policy: str,
+    principal: Caller,
+    *,
+    bypass_lockout_check: bool,
+    key_arn: str | None = None,
+    identity_policies: Sequence[str] = (),
+) -> None:
+    """Raise MalformedPolicyDocumentException as AWS would for ``policy`` set by ``principal``.
+
+    ``key_arn`` None stands for a key not named yet: then only identity
+    statements whose Resource covers every key (``*``) count.
+    """
+    compile_policy(policy)
     if bypass_lockout_check:
         return
-    keeps_control = any(
-        s.get("Effect") == "Allow"
-        and _names_account(s.get("Principal"), account_id)
-        and _allows_put_key_policy(s.get("Action"))
-        for s in statements
-    )
-    if not keeps_control:
+    key = KeyRef(key_arn or "*", principal.account_id)  # key policies are set in the key's account
+    if not keeps_put_key_policy(policy, principal, key, identity_policies):
         raise MalformedPolicyDocumentException(LOCKOUT_MESSAGE)
