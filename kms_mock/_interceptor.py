@@ -137,8 +137,24 @@ def parse_success(answer: WireResponse) -> dict[str, Any]:
     return parsed
 
 
+def access_key_id_of(request_signer: Any) -> str | None:
+    """The access key id of the credentials a client signs with (None: an unsigned client)."""
+    credentials = request_signer._credentials
+    if credentials is None:
+        return None
+    if isinstance(credentials, botocore.credentials.RefreshableCredentials):
+        # Its access_key property may refresh first: a call to STS or to the
+        # instance-metadata service. What it holds names the caller as well.
+        return credentials._access_key  # type: ignore[attr-defined,no-any-return]
+    return credentials.access_key  # type: ignore[no-any-return]
+
+
 def _before_call(
-    model: OperationModel, params: dict[str, Any], context: dict[str, Any], **_: Any
+    model: OperationModel,
+    params: dict[str, Any],
+    context: dict[str, Any],
+    request_signer: botocore.signers.RequestSigner,
+    **_: Any,
 ) -> tuple[AWSResponse, dict[str, Any]] | None:
     backend = active_backend()
     if backend is None:
@@ -150,6 +166,7 @@ def _before_call(
         params["body"],
         context.get("client_region"),
         headers.get("User-Agent"),
+        access_key_id_of(request_signer),
     )
     http_response = _http_response(params["url"], answer)
     if answer.members is not None:
@@ -171,18 +188,38 @@ def _region_of(url: str) -> str | None:
 _ANSWERED_SCHEME = "kms-mock+"
 
 
+# Carries the caller's access key id from before-sign (which sees the client's
+# signer) to before-send (which sees only the request); never sent anywhere.
+CALLER_HEADER = "X-Kms-Mock-Access-Key-Id"
+
+
+def name_caller(request: Any, request_signer: Any, **_: Any) -> None:
+    """before-sign: note the caller's access key id on a KMS request the mock will answer."""
+    if active_backend() is not None:
+        access_key_id = access_key_id_of(request_signer)
+        if access_key_id is not None:
+            request.headers[CALLER_HEADER] = access_key_id
+
+
 def _before_send(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
     backend = active_backend()
     if backend is None:
         return None
     body = request.body if isinstance(request.body, bytes | str) else b""
     headers = request.headers
+    access_key_id: str | bytes | None = headers.get(CALLER_HEADER)
+    if access_key_id is not None:
+        # Taken off: the handlers after this one see the request as it was made.
+        del headers[CALLER_HEADER]
+        if isinstance(access_key_id, bytes):  # a prepared request's header values are bytes
+            access_key_id = access_key_id.decode("latin-1")
     answer = handle(
         backend,
         headers.get("X-Amz-Target"),
         body,
         _region_of(request.url),
         headers.get("User-Agent"),
+        access_key_id,
     )
     response = _http_response(request.url, answer)
     # botocore calls every before-send handler and keeps the first answer, so a
@@ -312,6 +349,7 @@ def _with_placeholder_credentials(create_client: Any) -> Any:
 HANDLERS = (
     ("before-call.kms", _before_call, botocore.handlers.REGISTER_FIRST),
     ("choose-signer.kms", _choose_signer, botocore.handlers.REGISTER_FIRST),
+    ("before-sign.kms", name_caller, botocore.handlers.REGISTER_FIRST),
     ("before-send.kms", _before_send, botocore.handlers.REGISTER_FIRST),
 )
 
