@@ -139,14 +139,18 @@ def parse_success(answer: WireResponse) -> dict[str, Any]:
 
 def access_key_id_of(request_signer: Any) -> str | None:
     """The access key id of the credentials a client signs with (None: an unsigned client)."""
-    credentials = request_signer._credentials
+    return access_key_of(request_signer._credentials)
+
+
+def access_key_of(credentials: botocore.credentials.Credentials | None) -> str | None:
+    """The access key id ``credentials`` hold, without refreshing them."""
     if credentials is None:
         return None
     if isinstance(credentials, botocore.credentials.RefreshableCredentials):
         # Its access_key property may refresh first: a call to STS or to the
         # instance-metadata service. What it holds names the caller as well.
         return credentials._access_key  # type: ignore[attr-defined,no-any-return]
-    return credentials.access_key  # type: ignore[no-any-return]
+    return credentials.access_key
 
 
 def _before_call(
@@ -314,24 +318,27 @@ def _service_name(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     return kwargs["service_name"] if "service_name" in kwargs else args[0] if args else None
 
 
-def needs_placeholder(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    """Whether ``create_client(*args, **kwargs)`` makes a KMS client inside a mock.
+def needs_placeholder(
+    held: botocore.credentials.Credentials | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> bool:
+    """Whether ``create_client(*args, **kwargs)`` of a session that ``held`` credentials
+    makes a KMS client inside a mock that needs placeholder credentials.
 
-    Unless it is given credentials of its own, such a client gets placeholder
-    ones: looking for real ones could end at the instance-metadata service, and
-    a client that holds none cannot reach AWS once the mock has stopped.
+    Unless it is given credentials of its own, or its session holds ones that a
+    test registered with the mock, such a client gets placeholder ones: looking
+    for real ones could end at the instance-metadata service, and a client that
+    holds none cannot reach AWS once the mock has stopped.
     """
-    return (
-        _service_name(args, kwargs) == "kms"
-        and active_backend() is not None
-        and kwargs.get("aws_access_key_id") is None
-    )
+    if _service_name(args, kwargs) != "kms" or kwargs.get("aws_access_key_id") is not None:
+        return False
+    backend = active_backend()
+    return backend is not None and backend.principals.get(access_key_of(held)) is None
 
 
 def _with_placeholder_credentials(create_client: Any) -> Any:
     @functools.wraps(create_client)
     def create(self: botocore.session.Session, *args: Any, **kwargs: Any) -> Any:
-        if not needs_placeholder(args, kwargs):
+        if not needs_placeholder(self._credentials, args, kwargs):  # type: ignore[attr-defined]
             return create_client(self, *args, **kwargs)
         # The session lends the client what it holds while the client is made;
         # afterwards it holds what it held before, so that its clients of other
