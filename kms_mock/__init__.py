@@ -16,6 +16,7 @@ from ._errors import KmsMockError, UsageError
 from ._hook import install_when_loaded
 
 if TYPE_CHECKING:
+    from ._callers import Credentials, Principals
     from ._inspect import CiphertextInfo, KeyMaterialInfo
     from ._mock import MockKMS, mock_kms
 
@@ -24,10 +25,12 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "CiphertextInfo",
     "Clock",
+    "Credentials",
     "FrozenClock",
     "KeyMaterialInfo",
     "KmsMockError",
     "MockKMS",
+    "Principals",
     "SystemClock",
     "UsageError",
     "__version__",
@@ -37,6 +40,8 @@ __all__ = [
 # The names whose modules import botocore and cryptography: loaded when first used.
 _LAZY = {
     "CiphertextInfo": "._inspect",
+    "Credentials": "._callers",
+    "Principals": "._callers",
     "KeyMaterialInfo": "._inspect",
     "MockKMS": "._mock",
     "mock_kms": "._mock",

@@ -48,7 +48,7 @@ class _PlaceholderCredentials(aiobotocore.credentials.AioCredentials):  # type: 
 def _with_placeholder_credentials(create_client: Any) -> Any:
     @functools.wraps(create_client)
     async def create(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not needs_placeholder(args, kwargs):
+        if not needs_placeholder(self._credentials, args, kwargs):
             return await create_client(self, *args, **kwargs)
         held, self._credentials = self._credentials, _PlaceholderCredentials()
         try:

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from ._arns import root_principal_arn
+from ._arns import parse_kms_arn
+from ._callers import ASSUMED_ROLE, IAM_USER, Principal
 from ._entropy import Entropy
 from ._settings import DEFAULT_AUDIT_LOG_LIMIT
 from ._shapes import ShapeWalker, is_opaque, operation_model, service_model, timestamp_from_wire
@@ -257,6 +258,12 @@ class AuditedCall(Protocol):
     @property
     def user_agent(self) -> str: ...
     @property
+    def principal(self) -> Principal: ...
+    @property
+    def access_key_id(self) -> str | None: ...  # of registered credentials only
+    @property
+    def via_service(self) -> str | None: ...
+    @property
     def resources(self) -> Sequence[str]: ...  # ARNs of the keys the call acted on
     @property
     def key_material_id(self) -> str | None: ...
@@ -264,13 +271,19 @@ class AuditedCall(Protocol):
 
 @dataclass(slots=True)
 class AuditRecord:
-    """One call or service event: what its CloudTrail event shows, in compact fields."""
+    """One call or service event: what its CloudTrail event shows, in compact fields.
+
+    ``account_id`` is the caller's account (of a service event: the key's).
+    """
 
     event_name: str
     when: _dt.datetime
     region: str
     account_id: str
     event_id: str
+    principal: Principal | None = None  # None: AWS itself (a service event)
+    access_key_id: str | None = None
+    via_service: str | None = None
     request_id: str | None = None
     user_agent: str = ""
     request_parameters: dict[str, Any] | None = None
@@ -289,9 +302,11 @@ class AuditRecord:
     def to_event(self) -> dict[str, Any]:
         """The CloudTrail-shaped event."""
         service = self.is_service_event
+        # The event as the account that owns the key the call used receives it.
+        recipient = self.account_id if not self.resources else _account_of(self.resources[0])
         event: dict[str, Any] = {
             "eventVersion": EVENT_VERSION,
-            "userIdentity": self._user_identity(),
+            "userIdentity": self._user_identity(recipient),
             "eventTime": _iso(self.when),
             "eventSource": EVENT_SOURCE,
             "eventName": self.event_name,
@@ -303,12 +318,12 @@ class AuditRecord:
             "eventID": self.event_id,
             "readOnly": not service and _is_read_only(self.event_name),
             "resources": [
-                {"accountId": self.account_id, "type": "AWS::KMS::Key", "ARN": arn}
+                {"accountId": _account_of(arn), "type": "AWS::KMS::Key", "ARN": arn}
                 for arn in self.resources
             ],
             "eventType": self.event_type,
             "managementEvent": True,
-            "recipientAccountId": self.account_id,
+            "recipientAccountId": recipient,
             "eventCategory": "Management",
         }
         if self.request_id is not None:
@@ -322,15 +337,25 @@ class AuditRecord:
             event["serviceEventDetails"] = dict(self.service_details)
         return event
 
-    def _user_identity(self) -> dict[str, str]:
-        if self.is_service_event:
+    def _user_identity(self, recipient: str) -> dict[str, Any]:
+        principal = self.principal
+        if principal is None:
             return {"accountId": self.account_id, "invokedBy": "AWS Internal"}
-        return {
-            "type": "Root",
-            "principalId": self.account_id,
-            "arn": root_principal_arn(self.region, self.account_id),
-            "accountId": self.account_id,
-        }
+        identity: dict[str, Any]
+        if principal.account_id != recipient:
+            # What the key owner's trail shows of a caller from another account
+            # ("AWSAccount" in CloudTrail's userIdentity reference).
+            identity = {
+                "type": "AWSAccount",
+                "principalId": principal.principal_id,
+                "accountId": principal.account_id,
+            }
+        else:
+            identity = _identity_of(principal, self.access_key_id)
+        if self.via_service is not None:
+            # A service's forward access session: CloudTrail names the service.
+            identity["invokedBy"] = self.via_service.split(".", 1)[0] + ".amazonaws.com"
+        return identity
 
     def _request_parameters(self) -> dict[str, Any] | None:
         if self.request_parameters is None:
@@ -345,6 +370,39 @@ class AuditRecord:
     def _response_elements(self) -> dict[str, Any] | None:
         shown: dict[str, Any] | None = _thawed(self.response_elements)
         return shown
+
+
+def _account_of(arn: str) -> str:
+    parsed = parse_kms_arn(arn)
+    assert parsed is not None  # the ARN of a key the call found
+    return parsed.account_id
+
+
+def _identity_of(principal: Principal, access_key_id: str | None) -> dict[str, Any]:
+    """userIdentity of ``principal`` as CloudTrail's userIdentity reference shapes it."""
+    identity: dict[str, Any] = {
+        "type": principal.kind,
+        "principalId": principal.principal_id,
+        "arn": principal.arn,
+        "accountId": principal.account_id,
+    }
+    if access_key_id is not None:
+        identity["accessKeyId"] = access_key_id
+    if principal.kind == IAM_USER:
+        identity["userName"] = principal.name
+    elif principal.kind == ASSUMED_ROLE:
+        # The session's issuer; when the session began, kms_mock does not know.
+        identity["sessionContext"] = {
+            "sessionIssuer": {
+                "type": "Role",
+                "principalId": principal.role_principal_id,
+                "arn": principal.role_arn,
+                "accountId": principal.account_id,
+                "userName": principal.role_name,
+            },
+            "attributes": {"mfaAuthenticated": "false"},
+        }
+    return identity
 
 
 def _event_time(record: AuditRecord) -> _dt.datetime:
@@ -397,6 +455,9 @@ class AuditLog:
                 region=self._shared(request.region),
                 account_id=request.account_id,
                 event_id=request.event_id,
+                principal=request.principal,
+                access_key_id=request.access_key_id,
+                via_service=request.via_service,
                 request_id=request.request_id,
                 user_agent=self._shared(request.user_agent),
                 request_parameters=self._shared_members(plan.request(params)),

@@ -17,6 +17,7 @@ from typing import Any
 from . import _rotation
 from ._arns import alias_arn
 from ._aws_managed import derive_aws_managed_key
+from ._callers import Principal, acting_principal, root_principal, via_service_endpoint
 from ._errors import NotImplementedByMock, ServiceError, UnknownOperationException
 from ._models import Alias, Key
 from ._shapes import service_model
@@ -46,6 +47,12 @@ def operation(name: str) -> Callable[[Handler], Handler]:
 class Request:
     """One call as the service layer sees it: who, where, when, and which operation.
 
+    ``principal`` made the call; its account (``account_id``) is the one whose
+    keys and aliases unqualified identifiers name. ``access_key_id`` is set when
+    the call came with registered credentials, ``via_service`` (kms:ViaService,
+    such as ``s3.us-east-1.amazonaws.com``) when an integrated service made it
+    on the principal's behalf.
+
     Operations note what the audit log should show: the keys they acted on
     (``note_audit_resource``) and the key material a cryptographic call used.
     Finding a key changes nothing: an AWS managed key that naming its alias
@@ -60,7 +67,10 @@ class Request:
     now: _dt.datetime
     request_id: str
     event_id: str
+    principal: Principal
     user_agent: str = ""  # the caller's User-Agent header, for the audit log
+    access_key_id: str | None = None
+    via_service: str | None = None
     resources: list[str] = field(default_factory=list)
     key_material_id: str | None = None
     # Made on first use: most calls need neither.
@@ -147,23 +157,33 @@ def dispatch(
     region: str | None,
     request_id: str,
     user_agent: str = "",
+    access_key_id: str | None = None,
 ) -> Response:
     """Validate ``params``, run ``operation_name`` against ``backend``, audit the call.
 
-    The whole call holds the backend's lock, after catching up with the clock,
-    so every request sees the events due by its own moment.
+    ``access_key_id`` is the one of the caller's credentials, if the transport
+    knows it. The whole call holds the backend's lock, after catching up with
+    the clock, so every request sees the events due by its own moment.
     """
+    region = region or backend.default_region
+    # Registered credentials name the caller; else this thread's or task's
+    # as_principal block; else the mock account's root.
+    registered = backend.principals.get(access_key_id)
+    principal = registered or acting_principal() or root_principal(region, backend.account_id)
     with backend.lock:  # (not backend.transaction(): this is the hot path)
         now = backend.catch_up()
         request = Request(
             backend=backend,
             operation=operation_name,
-            region=region or backend.default_region,
-            account_id=backend.account_id,
+            region=region,
+            account_id=principal.account_id,
             now=now,
             request_id=request_id,
             event_id=backend.audit.new_event_id(),
+            principal=principal,
             user_agent=user_agent,
+            access_key_id=None if registered is None else access_key_id,
+            via_service=via_service_endpoint(region),
         )
         try:
             response = _serve(request, params)

@@ -137,8 +137,28 @@ def parse_success(answer: WireResponse) -> dict[str, Any]:
     return parsed
 
 
+def access_key_id_of(request_signer: Any) -> str | None:
+    """The access key id of the credentials a client signs with (None: an unsigned client)."""
+    return access_key_of(request_signer._credentials)
+
+
+def access_key_of(credentials: botocore.credentials.Credentials | None) -> str | None:
+    """The access key id ``credentials`` hold, without refreshing them."""
+    if credentials is None:
+        return None
+    if isinstance(credentials, botocore.credentials.RefreshableCredentials):
+        # Its access_key property may refresh first: a call to STS or to the
+        # instance-metadata service. What it holds names the caller as well.
+        return credentials._access_key  # type: ignore[attr-defined,no-any-return]
+    return credentials.access_key
+
+
 def _before_call(
-    model: OperationModel, params: dict[str, Any], context: dict[str, Any], **_: Any
+    model: OperationModel,
+    params: dict[str, Any],
+    context: dict[str, Any],
+    request_signer: botocore.signers.RequestSigner,
+    **_: Any,
 ) -> tuple[AWSResponse, dict[str, Any]] | None:
     backend = active_backend()
     if backend is None:
@@ -150,6 +170,7 @@ def _before_call(
         params["body"],
         context.get("client_region"),
         headers.get("User-Agent"),
+        access_key_id_of(request_signer),
     )
     http_response = _http_response(params["url"], answer)
     if answer.members is not None:
@@ -171,18 +192,38 @@ def _region_of(url: str) -> str | None:
 _ANSWERED_SCHEME = "kms-mock+"
 
 
+# Carries the caller's access key id from before-sign (which sees the client's
+# signer) to before-send (which sees only the request); never sent anywhere.
+CALLER_HEADER = "X-Kms-Mock-Access-Key-Id"
+
+
+def name_caller(request: Any, request_signer: Any, **_: Any) -> None:
+    """before-sign: note the caller's access key id on a KMS request the mock will answer."""
+    if active_backend() is not None:
+        access_key_id = access_key_id_of(request_signer)
+        if access_key_id is not None:
+            request.headers[CALLER_HEADER] = access_key_id
+
+
 def _before_send(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
     backend = active_backend()
     if backend is None:
         return None
     body = request.body if isinstance(request.body, bytes | str) else b""
     headers = request.headers
+    access_key_id: str | bytes | None = headers.get(CALLER_HEADER)
+    if access_key_id is not None:
+        # Taken off: the handlers after this one see the request as it was made.
+        del headers[CALLER_HEADER]
+        if isinstance(access_key_id, bytes):  # a prepared request's header values are bytes
+            access_key_id = access_key_id.decode("latin-1")
     answer = handle(
         backend,
         headers.get("X-Amz-Target"),
         body,
         _region_of(request.url),
         headers.get("User-Agent"),
+        access_key_id,
     )
     response = _http_response(request.url, answer)
     # botocore calls every before-send handler and keeps the first answer, so a
@@ -277,24 +318,27 @@ def _service_name(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     return kwargs["service_name"] if "service_name" in kwargs else args[0] if args else None
 
 
-def needs_placeholder(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    """Whether ``create_client(*args, **kwargs)`` makes a KMS client inside a mock.
+def needs_placeholder(
+    held: botocore.credentials.Credentials | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> bool:
+    """Whether ``create_client(*args, **kwargs)`` of a session that ``held`` credentials
+    makes a KMS client inside a mock that needs placeholder credentials.
 
-    Unless it is given credentials of its own, such a client gets placeholder
-    ones: looking for real ones could end at the instance-metadata service, and
-    a client that holds none cannot reach AWS once the mock has stopped.
+    Unless it is given credentials of its own, or its session holds ones that a
+    test registered with the mock, such a client gets placeholder ones: looking
+    for real ones could end at the instance-metadata service, and a client that
+    holds none cannot reach AWS once the mock has stopped.
     """
-    return (
-        _service_name(args, kwargs) == "kms"
-        and active_backend() is not None
-        and kwargs.get("aws_access_key_id") is None
-    )
+    if _service_name(args, kwargs) != "kms" or kwargs.get("aws_access_key_id") is not None:
+        return False
+    backend = active_backend()
+    return backend is not None and backend.principals.get(access_key_of(held)) is None
 
 
 def _with_placeholder_credentials(create_client: Any) -> Any:
     @functools.wraps(create_client)
     def create(self: botocore.session.Session, *args: Any, **kwargs: Any) -> Any:
-        if not needs_placeholder(args, kwargs):
+        if not needs_placeholder(self._credentials, args, kwargs):  # type: ignore[attr-defined]
             return create_client(self, *args, **kwargs)
         # The session lends the client what it holds while the client is made;
         # afterwards it holds what it held before, so that its clients of other
@@ -312,6 +356,7 @@ def _with_placeholder_credentials(create_client: Any) -> Any:
 HANDLERS = (
     ("before-call.kms", _before_call, botocore.handlers.REGISTER_FIRST),
     ("choose-signer.kms", _choose_signer, botocore.handlers.REGISTER_FIRST),
+    ("before-sign.kms", name_caller, botocore.handlers.REGISTER_FIRST),
     ("before-send.kms", _before_send, botocore.handlers.REGISTER_FIRST),
 )
 

@@ -26,6 +26,7 @@ from . import (
     _operations,  # noqa: F401  (registers every served operation)
 )
 from ._active import Activation
+from ._callers import Principals, acting_as, check_service_name, parse_principal, via
 from ._clock import Clock, SystemClock, _MovableClock
 from ._errors import UsageError
 from ._inspect import CiphertextInfo, KeyMaterialInfo
@@ -91,6 +92,7 @@ class MockKMS:
         self._last_backend: Backend | None = None
         self._on_demand_rotation_limit = DEFAULT_ON_DEMAND_ROTATION_LIMIT
         self._key_store_connection_delay = _key_stores.DEFAULT_CONNECTION_DELAY
+        self._principals = Principals()
 
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
@@ -135,6 +137,7 @@ class MockKMS:
             on_demand_rotation_limit=self._on_demand_rotation_limit,
             audit_log_limit=self._audit_log_limit,
             key_store_connection_delay=self._key_store_connection_delay,
+            principals=self._principals,
         )
         if self._observable:
             self.clock.subscribe(backend.on_time_moved)  # type: ignore[attr-defined]
@@ -245,12 +248,47 @@ class MockKMS:
             }
             _key_stores.fail_connection(stores, custom_key_store_id, connection_error_code)
 
+    # -- callers ----------------------------------------------------------
+
+    @property
+    def principals(self) -> Principals:
+        """The principals registered with this mock: ``kms.principals.register(arn)``.
+
+        ``register`` returns credentials for ``boto3.client("kms", **credentials)``;
+        that client's calls are made by ``arn``. Registrations are part of the
+        mock's configuration: they outlast ``stop()``, and each decorated call
+        starts with those made before it.
+        """
+        return self._principals
+
+    def as_principal(self, arn: str) -> AbstractContextManager[None]:
+        """``with kms.as_principal(arn):``: calls of this thread or asyncio task made by ``arn``.
+
+        It applies to clients without registered credentials (theirs name their
+        principal), is local to the thread or task that enters it (tasks created
+        inside inherit it), and nests. ``arn`` is an account root, IAM user, IAM
+        role or assumed-role session ARN in any 12-digit account; a role calls
+        through its session ``kms-mock``.
+        """
+        return acting_as(parse_principal(arn))
+
+    def via_service(self, service: str) -> AbstractContextManager[None]:
+        """``with kms.via_service("s3"):``: calls of this thread or task made through a service.
+
+        As an integrated service makes them on the caller's behalf: the call
+        carries kms:ViaService ``<service>.<region>.amazonaws.com`` and the audit
+        log names the service (``invokedBy``). Local to the thread or task, like
+        ``as_principal``.
+        """
+        return via(check_service_name(service))
+
     # -- decoration -------------------------------------------------------
 
     def _fresh(self) -> MockKMS:
         """A copy with the same (checked) settings, for one decorated call (or one test)."""
         fresh = copy.copy(self)
         fresh._activation = fresh._last_backend = None
+        fresh._principals = self._principals.copy()
         fresh._rewinds_clock = True
         return fresh
 

@@ -4,6 +4,8 @@ AWS accepts key ids and key ARNs everywhere, and alias names and alias ARNs
 only in DescribeKey and the cryptographic operations (each operation's
 ``KeyId`` member in the botocore model says which); the messages for a
 malformed or missing identifier are recorded from real AWS and reproduced here.
+Key ids and alias names name keys of the caller's account; an ARN may name
+another account's key only in the operations AWS allows across accounts.
 The key-state rules are the table of "Key states of AWS KMS keys"
 (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html).
 Resolving only finds: a predefined ``alias/aws/<service>`` with no key yet names
@@ -16,7 +18,12 @@ import re
 from typing import TYPE_CHECKING
 
 from ._arns import alias_arn, key_arn, parse_kms_arn
-from ._errors import DisabledException, KMSInvalidStateException, NotFoundException
+from ._errors import (
+    AccessDeniedException,
+    DisabledException,
+    KMSInvalidStateException,
+    NotFoundException,
+)
 from ._lifecycle import shown_state
 from ._models import (
     DISABLED,
@@ -35,6 +42,48 @@ _KEY_ID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     r"|mrk-[0-9a-fA-F]{32}"
 )
+
+
+# The operations whose documentation in botocore's model says "Cross-account use: Yes";
+# in the others a key of another account "has no effect" (AWS KMS Developer Guide,
+# "Allowing users in other accounts to use a KMS key").
+CROSS_ACCOUNT_OPERATIONS = frozenset(
+    {
+        "CreateGrant",
+        "Decrypt",
+        "DeriveSharedSecret",
+        "DescribeKey",
+        "Encrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateMac",
+        "GetKeyRotationStatus",
+        "GetPublicKey",
+        "ListGrants",
+        "ReEncrypt",
+        "RetireGrant",
+        "RevokeGrant",
+        "Sign",
+        "Verify",
+        "VerifyMac",
+    }
+)
+
+
+def hidden_resource_denial(request: Request) -> AccessDeniedException:
+    """AccessDenied that does not tell whether another account's key exists.
+
+    The text AWS gives a caller whom another account's key policy does not let
+    in; kms_mock's inference for a same-account-only operation on such a key.
+    """
+    return AccessDeniedException(
+        f"User: {request.principal.arn} is not authorized to perform: kms:{request.operation} "
+        "on this resource because the resource does not exist in this Region, no "
+        "resource-based policies allow access, or a resource-based policy explicitly "
+        "denies access"
+    )
 
 
 def is_key_id(value: str) -> bool:
@@ -73,6 +122,9 @@ def _lookup(request: Request, key_id: str, *, aliases: bool) -> Key:
         return _key_of_alias(request, account, resource)
     if not is_key_id(resource):
         raise NotFoundException(f"Invalid keyId '{key_id}'")
+    if account != request.account_id and request.operation not in CROSS_ACCOUNT_OPERATIONS:
+        # Every operation that takes alias names is a cross-account one.
+        raise hidden_resource_denial(request)
     key = request.backend.key(account, region, resource)
     if key is None:
         raise NotFoundException(f"Key '{key_arn(region, account, resource)}' does not exist")

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from operator import attrgetter
 
 from ._audit import AuditLog
+from ._callers import Principals
 from ._clock import Clock
 from ._entropy import Entropy
 from ._key_stores import DEFAULT_CONNECTION_DELAY, CustomKeyStore
@@ -144,6 +145,7 @@ class Backend:
         on_demand_rotation_limit: int = DEFAULT_ON_DEMAND_ROTATION_LIMIT,
         audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
         key_store_connection_delay: _dt.timedelta = DEFAULT_CONNECTION_DELAY,
+        principals: Principals | None = None,
     ) -> None:
         self.clock = clock
         self.default_region = default_region
@@ -157,6 +159,8 @@ class Backend:
         self.on_demand_rotation_limit = on_demand_rotation_limit
         # How long a custom key store stays CONNECTING or DISCONNECTING: a setting.
         self.key_store_connection_delay = key_store_connection_delay
+        # The principals a test registered, by access key id (the handle's registry).
+        self.principals = Principals() if principals is None else principals
         self.lock = threading.RLock()
         self._regions: dict[tuple[str, str], RegionStore] = {}
         # Set when the activation ends: the state is final from then on.

@@ -96,17 +96,25 @@ def handle(
     body: bytes | str,
     region: str | None,
     user_agent: str | bytes | None = None,
+    access_key_id: str | None = None,
 ) -> WireResponse:
     """Serve one KMS request against ``backend``; every failure is an AWS error answer.
 
     ``user_agent`` is the request's User-Agent header, which the audit log
-    shows (empty when the request carried none).
+    shows (empty when the request carried none); ``access_key_id`` that of
+    the caller's credentials, which names the caller if a test registered it.
     """
     request_id = backend.entropy.uuid4()
     try:
         operation = operation_of(target)
         members = dispatch(
-            backend, operation, _decode_body(body), region, request_id, _header_text(user_agent)
+            backend,
+            operation,
+            _decode_body(body),
+            region,
+            request_id,
+            _header_text(user_agent),
+            access_key_id,
         )
         status, payload = 200, encode_body(members)
     except ServiceError as error:

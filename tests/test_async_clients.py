@@ -189,3 +189,23 @@ def test_aioboto3_is_served(sent: list[str]) -> None:
     assert plaintext == b"async"
     assert key_id
     assert sent == []
+
+
+def test_an_async_client_with_registered_credentials_calls_as_their_principal(
+    sent: list[str],
+) -> None:
+    bob = "arn:aws:iam::111122223333:user/Bob"
+
+    async def scenario(credentials: Any) -> tuple[str, list[str]]:
+        session = aiobotocore_session.get_session()
+        async with session.create_client("kms", region_name=REGION, **credentials) as client:
+            key_arn = (await client.create_key())["KeyMetadata"]["Arn"]
+            return key_arn, await _key_ids(client)
+
+    with mock_kms() as kms:
+        key_arn, listed = run(lambda: scenario(kms.principals.register(bob)))
+        identity = kms.audit_log[-1]["userIdentity"]
+    assert key_arn.startswith("arn:aws:kms:us-east-1:111122223333:key/")
+    assert listed == [key_arn.rsplit("/", 1)[1]]
+    assert identity["arn"] == bob
+    assert sent == []

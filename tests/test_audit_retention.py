@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 import kms_mock._dispatch
 from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._audit import AuditLog, AuditRecord
+from kms_mock._callers import Principal
 from kms_mock._entropy import Entropy
 from kms_mock._errors import UsageError
 from kms_mock._wire import handle
@@ -87,8 +88,8 @@ def retained(kms: MockKMS) -> tuple[set[int], list[str]]:
         if id(item) in ids:
             continue
         ids.add(id(item))
-        if isinstance(item, AuditRecord):
-            stack.extend(getattr(item, name) for name in AuditRecord.__slots__)
+        if isinstance(item, AuditRecord | Principal):  # a Principal: the caller's strings
+            stack.extend(getattr(item, name) for name in type(item).__slots__)
         elif isinstance(item, dict):
             stack.extend(item)
             stack.extend(item.values())

@@ -720,5 +720,5 @@ def test_the_leak_check_fails_a_leaking_test_and_cleans_up(
     assert _raised(result, "AssertionError") == [
         "test_leaks.py::test_leaves_a_mock_active leaked: 1 mock(s) left active",
         "test_leaks.py::test_registers_a_handler_twice leaked: "
-        "kms_mock's handlers are registered [2, 1, 1] times, not once each",
+        "kms_mock's handlers are registered [2, 1, 1, 1] times, not once each",
     ]

@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 import kms_mock
 from kms_mock import FrozenClock, MockKMS
 from kms_mock._aws_managed import derive_aws_managed_key
+from kms_mock._callers import root_principal
 from kms_mock._dispatch import Request
 from kms_mock._store import Backend
 from tests._helpers import dump, error_of
@@ -47,6 +48,7 @@ def _request(backend: Backend, region: str = REGION) -> Request:
         now=START,
         request_id="request",
         event_id="event",
+        principal=root_principal(REGION, ACCOUNT),
     )
 
 

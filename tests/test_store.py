@@ -7,6 +7,7 @@ import datetime as _dt
 import pytest
 
 from kms_mock import FrozenClock
+from kms_mock._callers import root_principal
 from kms_mock._dispatch import Request
 from kms_mock._keyfactory import new_key
 from kms_mock._models import Alias, Key
@@ -118,6 +119,7 @@ def _request(backend: Backend) -> Request:
         now=START,
         request_id="request",
         event_id="event",
+        principal=root_principal(REGION, ACCOUNT),
     )
 
 

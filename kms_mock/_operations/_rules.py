@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from .._arns import root_principal_arn
 from .._dispatch import Handler, Params, Request, Response, operation
 from .._errors import (
     AccessDeniedException,
@@ -40,10 +39,9 @@ def deny_aws_managed(request: Request, key: Key) -> None:
     """
     if key.is_aws_managed:
         action = f"kms:{request.operation}"
-        root = root_principal_arn(request.region, request.account_id)
         raise AccessDeniedException(
-            f"User: {root} is not authorized to perform: {action} on resource: {key.arn} "
-            f"because no resource-based policy allows the {action} action"
+            f"User: {request.principal.arn} is not authorized to perform: {action} "
+            f"on resource: {key.arn} because no resource-based policy allows the {action} action"
         )
 
 
