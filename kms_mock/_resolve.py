@@ -18,6 +18,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ._arns import alias_arn, key_arn, parse_kms_arn
+from ._authz import access_denied_message
 from ._errors import (
     AccessDeniedException,
     DisabledException,
@@ -78,11 +79,9 @@ def hidden_resource_denial(request: Request) -> AccessDeniedException:
     The text AWS gives a caller whom another account's key policy does not let
     in; kms_mock's inference for a same-account-only operation on such a key.
     """
+    action = f"kms:{request.operation}"
     return AccessDeniedException(
-        f"User: {request.principal.arn} is not authorized to perform: kms:{request.operation} "
-        "on this resource because the resource does not exist in this Region, no "
-        "resource-based policies allow access, or a resource-based policy explicitly "
-        "denies access"
+        access_denied_message("hidden", request.principal.arn, action, None)
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+from .._authz import access_denied_message
 from .._dispatch import Handler, Params, Request, Response, operation
 from .._errors import (
     AccessDeniedException,
@@ -40,8 +41,7 @@ def deny_aws_managed(request: Request, key: Key) -> None:
     if key.is_aws_managed:
         action = f"kms:{request.operation}"
         raise AccessDeniedException(
-            f"User: {request.principal.arn} is not authorized to perform: {action} "
-            f"on resource: {key.arn} because no resource-based policy allows the {action} action"
+            access_denied_message("no_resource_allow", request.principal.arn, action, key.arn)
         )
 
 
