@@ -66,8 +66,8 @@ def _pass_through(backend: Backend, key: Key, state: str, now: _dt.datetime) -> 
 
     Then it settles: "This key state changes to Enabled (or PendingImport)"
     (ReplicateKey in botocore's model); "The original key state is restored when
-    the update is complete" (UpdatePrimaryRegion), Enabled, which it needed to be.
-    A zero delay ends it before the next call.
+    the update is complete" (UpdatePrimaryRegion): Enabled, which an update
+    starts from. A zero delay ends it before the next call.
     """
     set_state(backend, key, state, now)
     due = date_after(now, backend.transient_key_state_delay)

@@ -18,7 +18,8 @@ from .._models import (
 )
 
 # "When KeyState is Enabled this value is true" (KeyMetadata's Enabled in botocore's
-# model); an Updating key is an Enabled one whose state is restored after the update.
+# model), and, kms_mock's inference, while Updating: an Enabled key whose "original
+# key state is restored when the update is complete" (UpdatePrimaryRegion).
 _ENABLED_STATES = frozenset({ENABLED, UPDATING})
 
 

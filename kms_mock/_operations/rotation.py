@@ -86,7 +86,8 @@ def rotate_key_on_demand(request: Request, params: Params) -> Response:
     key = key_to_change(request, params["KeyId"])
     refuse_replica(key)
     require_usable(key)  # before the key type: a disabled RSA key is "disabled" (recorded)
-    refuse_states(key, UPDATING)  # inferred: as EnableKeyRotation's column is for Creating
+    # Not while Updating: kms_mock's inference (the key-state table has no row for it).
+    refuse_states(key, UPDATING)
     _require_symmetric(key)
     if key.custom_key_store is not None:
         raise origin_error(key)
