@@ -19,7 +19,7 @@ from ._entropy import Entropy
 from ._keypairs import SEED_SIZE, LazySecret
 from ._keyspecs import is_symmetric_encryption
 from ._materials import AWS_KMS, EXTERNAL, KeyMaterial, KeySecret
-from ._models import ENABLED, NO_TAGS, PENDING_IMPORT, Key, RelatedKeys, Tags
+from ._models import CREATING, ENABLED, NO_TAGS, PENDING_IMPORT, Key, RelatedKeys, Tags
 
 # Key ids of multi-Region keys begin with it: "mrk-" + 32 hex digits.
 MULTI_REGION_PREFIX = "mrk-"
@@ -220,7 +220,8 @@ def new_replica(
     the material set itself (every version, and the rotation settings). Policy,
     description and tags are its own: "KMS does not synchronize this property"
     (ReplicateKeyRequest in botocore's model). So is the import of imported
-    material: a replica of an EXTERNAL primary waits in PendingImport for its own.
+    material: a replica of an EXTERNAL primary waits in PendingImport for its own
+    once it is no longer Creating (``_lifecycle.add_replica``).
     """
     account_id = primary.account_id
     return Key(
@@ -235,7 +236,7 @@ def new_replica(
         policy=policy or default_key_policy(account_id, region),
         description=description,
         tags=tags,
-        state=PENDING_IMPORT if primary.origin == EXTERNAL else ENABLED,
+        state=CREATING,
         materials=primary.materials,
         related=primary.related,
     )

@@ -6,7 +6,9 @@ through ``_rotation.refresh``), a key pending deletion holds the event that
 deletes it, and that event removes the key when its waiting period ends.
 Each key's import of imported material holds the event that deletes it at its
 ValidTo; a key whose material is deleted waits in PendingImport until it is all
-imported into it again. The transitions are AWS's "Key states of AWS KMS keys"
+imported into it again. A key in a transient state of a multi-Region key
+(Creating, Updating) holds the event that ends it, the backend's transient key
+state delay later. The transitions are AWS's "Key states of AWS KMS keys"
 (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html).
 """
 
@@ -17,6 +19,7 @@ import datetime as _dt
 from . import _rotation
 from ._materials import EXTERNAL, Import, KeyMaterial
 from ._models import (
+    CREATING,
     DISABLED,
     ENABLED,
     PENDING_DELETION,
@@ -24,6 +27,7 @@ from ._models import (
     PENDING_IMPORT,
     PENDING_REPLICA_DELETION,
     UNAVAILABLE,
+    UPDATING,
     Key,
 )
 from ._schedule import date_after
@@ -44,9 +48,36 @@ def shown_state(key: Key) -> str:
 
 
 def set_state(backend: Backend, key: Key, state: str, now: _dt.datetime) -> None:
-    """Change ``key``'s state at ``now``; its rotation schedule follows."""
+    """Change ``key``'s state at ``now``; its rotation schedule follows.
+
+    A transient state under way ends with any change: a replica scheduled for
+    deletion while Creating stays PendingDeletion, a key whose material expires
+    while Updating stays PendingImport.
+    """
+    if key.transition is not None:
+        backend.schedule.cancel(key.transition)
+        key.transition = None
     key.state = state
     _rotation.refresh(backend, key, now)
+
+
+def _pass_through(backend: Backend, key: Key, state: str, now: _dt.datetime) -> None:
+    """``key`` is in the transient ``state`` for the backend's transient key state delay.
+
+    Then it settles: "This key state changes to Enabled (or PendingImport)"
+    (ReplicateKey in botocore's model); "The original key state is restored when
+    the update is complete" (UpdatePrimaryRegion): Enabled, which an update
+    starts from. A zero delay ends it before the next call.
+    """
+    set_state(backend, key, state, now)
+    due = date_after(now, backend.transient_key_state_delay)
+    if due is not None:  # None: past year 9999, it never ends
+        key.transition = backend.schedule.add(due, lambda when: _settle(backend, key, when))
+
+
+def _settle(backend: Backend, key: Key, when: _dt.datetime) -> None:
+    key.transition = None
+    set_state(backend, key, _unless_missing_material(key, ENABLED), when)
 
 
 def schedule_deletion(backend: Backend, key: Key, days: int, now: _dt.datetime) -> None:
@@ -88,20 +119,18 @@ def cancel_deletion(backend: Backend, key: Key, now: _dt.datetime) -> None:
     """CancelKeyDeletion: the scheduled deletion never happens; the key is Disabled."""
     if key.deletion_event is not None:
         backend.schedule.cancel(key.deletion_event)
-    set_state(backend, key, _state_after_cancel(key), now)
+    # AWS documents Disabled; a key missing imported material returns to PendingImport
+    # instead (kms_mock's inference: otherwise EnableKey would make it Enabled).
+    set_state(backend, key, _unless_missing_material(key, DISABLED), now)
     key.deletion_date = key.deletion_event = key.pending_window_days = None
 
 
-def _state_after_cancel(key: Key) -> str:
-    """Disabled, except that a key missing key material has nothing to enable.
-
-    AWS documents Disabled; an EXTERNAL key whose material was never imported, or
-    was deleted or expired, returns to PendingImport instead (kms_mock's inference:
-    otherwise EnableKey would make a key without material Enabled).
-    """
+def _unless_missing_material(key: Key, state: str) -> str:
+    """``state``, except PendingImport for an EXTERNAL key whose material was never
+    imported into it, or was deleted or expired."""
     if key.origin == EXTERNAL and not has_all_material(key):
         return PENDING_IMPORT
-    return DISABLED
+    return state
 
 
 def delete(backend: Backend, key: Key, when: _dt.datetime) -> None:
@@ -144,24 +173,27 @@ def _release_imports(primary: Key, deleted: Key) -> None:
     _settle_pending(primary)
 
 
-def add_replica(primary: Key, replica: Key) -> None:
-    """ReplicateKey: ``replica`` joins ``primary``'s multi-Region key.
+def add_replica(backend: Backend, primary: Key, replica: Key, now: _dt.datetime) -> None:
+    """ReplicateKey: ``replica`` joins ``primary``'s multi-Region key, Creating for a while.
 
     A replica of a primary with imported material has none imported ("the replica
-    key is created with no key material", ReplicateKey in botocore's model): it is
-    made PendingImport, and material pending rotation now waits for its import too.
+    key is created with no key material", ReplicateKey in botocore's model): it
+    ends PendingImport, and material pending rotation now waits for its import too.
     """
     related = primary.related
     assert related is not None
     related.replicas[replica.region] = replica
     _settle_pending(primary)
+    _pass_through(backend, replica, CREATING, now)
 
 
 def make_primary(backend: Backend, replica: Key, now: _dt.datetime) -> None:
     """UpdatePrimaryRegion: ``replica`` becomes the primary, the primary one of its replicas.
 
-    Rotation is then ruled by the new primary's state. AWS passes through the
-    transient Updating state for a few seconds; kms_mock completes the change at once.
+    The roles swap at once: "the primary key is now the key in eu-west-2", and
+    while Updating "you cannot replicate the new primary key" (UpdatePrimaryRegion
+    in botocore's model). Both keys are Updating for a while, and rotation, which
+    goes on while Updating, is ruled by the new primary from now on.
     """
     related = replica.related
     assert related is not None
@@ -169,7 +201,8 @@ def make_primary(backend: Backend, replica: Key, now: _dt.datetime) -> None:
     del related.replicas[replica.region]
     related.replicas[former.region] = former
     related.primary = replica
-    _rotation.refresh(backend, replica, now)
+    for key in (replica, former):
+        _pass_through(backend, key, UPDATING, now)
 
 
 def has_all_material(key: Key) -> bool:

@@ -40,7 +40,7 @@ from ._settings import (
     check_region,
     check_seed,
 )
-from ._store import DEFAULT_ON_DEMAND_ROTATION_LIMIT, Backend
+from ._store import DEFAULT_ON_DEMAND_ROTATION_LIMIT, DEFAULT_TRANSIENT_KEY_STATE_DELAY, Backend
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -93,6 +93,7 @@ class MockKMS:
         self._on_demand_rotation_limit = DEFAULT_ON_DEMAND_ROTATION_LIMIT
         self._key_store_connection_delay = _key_stores.DEFAULT_CONNECTION_DELAY
         self._principals = Principals()
+        self._transient_key_state_delay = DEFAULT_TRANSIENT_KEY_STATE_DELAY
 
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
@@ -138,6 +139,7 @@ class MockKMS:
             audit_log_limit=self._audit_log_limit,
             key_store_connection_delay=self._key_store_connection_delay,
             principals=self._principals,
+            transient_key_state_delay=self._transient_key_state_delay,
         )
         if self._observable:
             self.clock.subscribe(backend.on_time_moved)  # type: ignore[attr-defined]
@@ -227,6 +229,31 @@ class MockKMS:
         self._key_store_connection_delay = delay
         if self._activation is not None:
             self._activation.backend.key_store_connection_delay = delay
+
+    @property
+    def transient_key_state_delay(self) -> _dt.timedelta:
+        """How long multi-Region keys stay in their transient states, on the mock clock.
+
+        A replica that ReplicateKey makes is ``Creating``, then ``Enabled`` (or
+        ``PendingImport`` for imported material); UpdatePrimaryRegion swaps the roles at
+        once and leaves both keys ``Updating``, then ``Enabled``. Meanwhile each
+        operation answers as AWS's key-state table says (``KMSInvalidStateException:
+        <key ARN> is creating.`` / ``is updating.``). Default zero: over by the next call
+        (only ReplicateKey's response shows ``Creating``). Set it to test code that waits
+        for a replica: ``kms.clock.advance(kms.transient_key_state_delay)`` ends the state.
+        """
+        return self._transient_key_state_delay
+
+    @transient_key_state_delay.setter
+    def transient_key_state_delay(self, delay: _dt.timedelta) -> None:
+        if not isinstance(delay, _dt.timedelta) or delay < _dt.timedelta(0):
+            raise UsageError(
+                f"transient_key_state_delay={delay!r} must be a datetime.timedelta >= 0, "
+                "such as timedelta(seconds=5)."
+            )
+        self._transient_key_state_delay = delay
+        if self._activation is not None:
+            self._activation.backend.transient_key_state_delay = delay
 
     def fail_key_store_connection(
         self, custom_key_store_id: str, connection_error_code: str

@@ -23,6 +23,10 @@ UNAVAILABLE: Final = "Unavailable"
 PENDING_REPLICA_DELETION: Final = "PendingReplicaDeletion"
 # The key-state table's "pending deletion" column covers both.
 PENDING_DELETION_STATES: Final = frozenset({PENDING_DELETION, PENDING_REPLICA_DELETION})
+# Transient states of multi-Region keys: a replica ReplicateKey is making, and both
+# keys of an UpdatePrimaryRegion, for the backend's transient key state delay.
+CREATING: Final = "Creating"
+UPDATING: Final = "Updating"
 
 
 class Tag(NamedTuple):
@@ -108,6 +112,8 @@ class Key:
     deletion_date: _dt.datetime | None = None
     pending_window_days: int | None = None
     deletion_event: ScheduledEvent | None = None
+    # The event that ends the transient state (Creating, Updating) the key is in.
+    transition: ScheduledEvent | None = None
     # The last tracked cryptographic use: GetKeyLastUsage reports it.
     last_usage: KeyUsage | None = None
     # Keys in a custom key store (CreateKey's CustomKeyStoreId) and, in an

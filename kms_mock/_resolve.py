@@ -27,12 +27,15 @@ from ._errors import (
 )
 from ._lifecycle import shown_state
 from ._models import (
+    CREATING,
     DISABLED,
+    ENABLED,
     PENDING_DELETION,
     PENDING_DELETION_STATES,
     PENDING_IMPORT,
     PENDING_REPLICA_DELETION,
     UNAVAILABLE,
+    UPDATING,
     Key,
 )
 
@@ -157,15 +160,26 @@ def _state_error(key: Key, state: str, *, disabled: bool) -> Exception | None:
         return KMSInvalidStateException(f"{key.arn} is pending import.")
     if state == UNAVAILABLE:
         return KMSInvalidStateException(f"{key.arn} is unavailable.")
+    if state == CREATING:
+        return KMSInvalidStateException(f"{key.arn} is creating.")
+    if state == UPDATING:
+        return KMSInvalidStateException(f"{key.arn} is updating.")
     return None
 
 
+# Updating keys "can use the keys in cryptographic operations" (UpdatePrimaryRegion
+# in botocore's model).
+_USABLE_STATES = frozenset({ENABLED, UPDATING})
+
+
 def require_usable(key: Key) -> None:
-    """Key-state rule of cryptographic operations: only Enabled keys work."""
+    """Key-state rule of cryptographic operations: Enabled keys work, and Updating ones."""
     state = key.state if key.custom_key_store is None else shown_state(key)
+    if state in _USABLE_STATES:
+        return
     error = _state_error(key, state, disabled=True)
-    if error is not None:
-        raise error
+    assert error is not None
+    raise error
 
 
 def require_not_pending_deletion(key: Key) -> None:
@@ -176,8 +190,18 @@ def require_not_pending_deletion(key: Key) -> None:
         raise error
 
 
+def refuse_states(key: Key, *states: str) -> None:
+    """Key-state rule where an operation's column refuses some of ``states`` only:
+    Creating and Updating, which each operation treats its own way."""
+    if key.state in states:
+        error = _state_error(key, key.state, disabled=False)
+        assert error is not None
+        raise error
+
+
 def require_enable_disable_allowed(key: Key) -> None:
-    """Key-state rule of EnableKey and DisableKey: not pending deletion or import.
+    """Key-state rule of EnableKey and DisableKey: not pending deletion or import,
+    not Creating or Updating.
 
     An Unavailable key's own state changes, and shows once its store is connected.
     """

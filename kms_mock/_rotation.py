@@ -18,12 +18,15 @@ import datetime as _dt
 
 from ._keyfactory import new_material
 from ._materials import AUTOMATIC, ON_DEMAND, MaterialSet
-from ._models import ENABLED, Key
+from ._models import ENABLED, UPDATING, Key
 from ._schedule import EventAction, date_after
 from ._store import Backend
 
 DEFAULT_PERIOD_DAYS = 365
 AWS_MANAGED_PERIOD_DAYS = 365
+# An Updating key is an Enabled one changing its primary Region: it keeps rotating
+# ("The original key state is restored when the update is complete", UpdatePrimaryRegion).
+_ROTATING_STATES = frozenset({ENABLED, UPDATING})
 
 
 def rotate(backend: Backend, key: Key, rotation_type: str, when: _dt.datetime) -> None:
@@ -106,7 +109,7 @@ def refresh(backend: Backend, key: Key, now: _dt.datetime) -> None:
     if materials.rotation_event is not None:
         backend.schedule.cancel(materials.rotation_event)
         materials.rotation_event = None
-    if not (materials.rotation_enabled and key.state == ENABLED):
+    if not (materials.rotation_enabled and key.state in _ROTATING_STATES):
         return
     if materials.next_rotation_at is None:
         return

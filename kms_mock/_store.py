@@ -23,6 +23,8 @@ from ._schedule import Schedule
 from ._settings import DEFAULT_AUDIT_LOG_LIMIT
 
 DEFAULT_ON_DEMAND_ROTATION_LIMIT = 25
+# AWS's "few seconds" of Creating and Updating take no mock time unless a test asks.
+DEFAULT_TRANSIENT_KEY_STATE_DELAY = _dt.timedelta(0)
 
 
 class RegionStore:
@@ -146,6 +148,7 @@ class Backend:
         audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
         key_store_connection_delay: _dt.timedelta = DEFAULT_CONNECTION_DELAY,
         principals: Principals | None = None,
+        transient_key_state_delay: _dt.timedelta = DEFAULT_TRANSIENT_KEY_STATE_DELAY,
     ) -> None:
         self.clock = clock
         self.default_region = default_region
@@ -161,6 +164,8 @@ class Backend:
         self.key_store_connection_delay = key_store_connection_delay
         # The principals a test registered, by access key id (the handle's registry).
         self.principals = Principals() if principals is None else principals
+        # How long a multi-Region key stays Creating or Updating: a setting.
+        self.transient_key_state_delay = transient_key_state_delay
         self.lock = threading.RLock()
         self._regions: dict[tuple[str, str], RegionStore] = {}
         # Set when the activation ends: the state is final from then on.

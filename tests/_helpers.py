@@ -235,9 +235,15 @@ def dump(state: MockKMS | Backend) -> bytes:
     Tests compare a dump taken before a call with one taken after. Every field
     of every key is in it (its materials, a lazy secret by its seed rather than
     by what was derived from it, tags in their order); the schedule's events
-    are named by the key that holds them.
+    are named by the key that holds them. The state is the one the next call
+    finds: events that fell due by the clock's now have happened.
     """
     backend = state if isinstance(state, Backend) else backend_of(state)
+    with backend.transaction():
+        return _dump(backend)
+
+
+def _dump(backend: Backend) -> bytes:
     owners = _event_owners(backend)
     lines = []
     for store in backend.region_stores():
@@ -293,6 +299,8 @@ def _event_owners(backend: Backend) -> dict[int, str]:
                 owners[id(key.materials.rotation_event)] = f"rotation of {key.arn}"
             if key.deletion_event is not None:
                 owners[id(key.deletion_event)] = f"deletion of {key.arn}"
+            if key.transition is not None:
+                owners[id(key.transition)] = f"end of {key.state} of {key.arn}"
             for material_id, held in key.imports.items():
                 if held.expiry_event is not None:
                     owners[id(held.expiry_event)] = f"expiry of {material_id} of {key.arn}"

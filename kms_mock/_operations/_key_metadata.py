@@ -7,7 +7,20 @@ from typing import Any
 from .._keyspecs import ALGORITHM_MEMBER, KEY_SPECS, is_symmetric_encryption
 from .._lifecycle import shown_state
 from .._materials import EXTERNAL
-from .._models import ENABLED, PENDING_REPLICA_DELETION, Key, KeyStoreLink, RelatedKeys
+from .._models import (
+    CREATING,
+    ENABLED,
+    PENDING_REPLICA_DELETION,
+    UPDATING,
+    Key,
+    KeyStoreLink,
+    RelatedKeys,
+)
+
+# "When KeyState is Enabled this value is true" (KeyMetadata's Enabled in botocore's
+# model), and, kms_mock's inference, while Updating: an Enabled key whose "original
+# key state is restored when the update is complete" (UpdatePrimaryRegion).
+_ENABLED_STATES = frozenset({ENABLED, UPDATING})
 
 
 def key_metadata(key: Key) -> dict[str, Any]:
@@ -18,7 +31,7 @@ def key_metadata(key: Key) -> dict[str, Any]:
         "KeyId": key.key_id,
         "Arn": key.arn,
         "CreationDate": key.created_at,
-        "Enabled": state == ENABLED,
+        "Enabled": state in _ENABLED_STATES,
         "Description": key.description,
         "KeyUsage": key.key_usage,
         "KeyState": state,
@@ -36,9 +49,10 @@ def key_metadata(key: Key) -> dict[str, Any]:
     current_id = key.materials.current_id
     if store is not None:
         metadata.update(_key_store_members(key, store))
-    elif current_id is not None and is_symmetric_encryption(key.key_spec):
+    elif current_id is not None and is_symmetric_encryption(key.key_spec) and state != CREATING:
         # "present for symmetric encryption keys with AWS_KMS or EXTERNAL origin"
-        # (KeyMetadata's CurrentKeyMaterialId in botocore's model).
+        # (KeyMetadata's CurrentKeyMaterialId in botocore's model); a Creating
+        # replica has none yet (recorded in ReplicateKey's response).
         metadata["CurrentKeyMaterialId"] = current_id
     if key.origin == EXTERNAL:
         metadata.update(_expiration_members(key))

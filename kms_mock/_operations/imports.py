@@ -34,8 +34,8 @@ from .._keypairs import ReadySecret
 from .._keyspecs import is_symmetric_encryption, unsupported_reason
 from .._lifecycle import delete_material, material_imported
 from .._materials import EXTERNAL, KEY_MATERIAL_EXPIRES, Import, KeyMaterial
-from .._models import Key
-from .._resolve import find_key, require_not_pending_deletion
+from .._models import CREATING, UPDATING, Key
+from .._resolve import find_key, refuse_states, require_not_pending_deletion
 from .._schedule import date_after
 from .._wrapping import (
     ImportParameters,
@@ -117,6 +117,7 @@ def _key_for_parameters(request: Request, params: Params) -> Key:
     _check_wrapping(request, params)
     key = _external_key(request, params["KeyId"])
     require_not_pending_deletion(key)
+    refuse_states(key, CREATING, UPDATING)
     refusal = wrapping_refusal(key.key_spec, params["WrappingAlgorithm"], params["WrappingKeySpec"])
     if refusal is not None:
         raise ValidationException(refusal)  # not recorded: the model's words for the combination
@@ -269,6 +270,7 @@ def import_key_material(request: Request, params: Params) -> Response:
         )
     key = _external_key(request, params["KeyId"])
     require_not_pending_deletion(key)
+    refuse_states(key, CREATING)  # Updating keys import (the key-state table)
     _check_symmetric_only_members(key, params)
     if params.get("ImportType") == NEW_KEY_MATERIAL:
         # "You cannot directly import new key material into the replica Region keys"
@@ -303,6 +305,7 @@ def _material_to_delete(key: Key, material_id: str | None) -> KeyMaterial | None
 def delete_imported_key_material(request: Request, params: Params) -> Response:
     """The material's secret goes (pending material goes whole); the key waits for its import."""
     key = _external_key(request, params["KeyId"])
+    refuse_states(key, CREATING, UPDATING)
     material = _material_to_delete(key, params.get("KeyMaterialId"))
     response = {"KeyId": key.arn}
     if material is not None:

@@ -18,9 +18,10 @@ from .._key_stores import CLOUDHSM, EXTERNAL_KEY_STORE, CustomKeyStore
 from .._keyfactory import new_key
 from .._keyspecs import KEY_SPECS, SYMMETRIC_DEFAULT, unsupported_reason
 from .._lifecycle import cancel_deletion, schedule_deletion, set_state
-from .._models import DISABLED, ENABLED, NO_TAGS, PENDING_DELETION_STATES
+from .._models import DISABLED, ENABLED, NO_TAGS, PENDING_DELETION_STATES, UPDATING
 from .._resolve import (
     find_key,
+    refuse_states,
     require_enable_disable_allowed,
     require_not_pending_deletion,
 )
@@ -213,6 +214,7 @@ def schedule_key_deletion(request: Request, params: Params) -> Response:
     days = _pending_window(params)
     key = key_to_change(request, params["KeyId"])
     require_not_pending_deletion(key)
+    refuse_states(key, UPDATING)  # a Creating replica can be deleted (the key-state table)
     schedule_deletion(request.backend, key, days, request.now)
     response = {
         "KeyId": key.arn,

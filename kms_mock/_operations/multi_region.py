@@ -22,16 +22,12 @@ from .._errors import (
 )
 from .._keyfactory import new_replica
 from .._lifecycle import add_replica, make_primary
-from .._models import NO_TAGS, Key
-from .._resolve import require_usable
+from .._models import NO_TAGS, UPDATING, Key
+from .._resolve import refuse_states, require_usable
 from ._key_metadata import key_metadata
 from ._policy_check import checked_policy
 from ._rules import key_to_change, require_multi_region_primary
 from ._tag_rules import merged_tags, tag_list
-
-# The state ReplicateKey's response shows the new replica in (recorded): AWS completes
-# it "after a few seconds", kms_mock at once.
-CREATING = "Creating"
 
 
 def _check_replica_region(request: Request, primary: Key, region: str) -> None:
@@ -46,13 +42,6 @@ def _check_replica_region(request: Request, primary: Key, region: str) -> None:
     if existing is not None:  # the primary itself, or a replica (pending deletion too)
         # Not recorded from AWS: the error names the key that is in the way.
         raise AlreadyExistsException(f"{existing.arn} already exists.")
-
-
-def _shown_creating(metadata: dict[str, Any]) -> dict[str, Any]:
-    """The replica as ReplicateKey's response shows it: Creating, no material id yet (recorded)."""
-    metadata.update(KeyState=CREATING, Enabled=False)
-    metadata.pop("CurrentKeyMaterialId", None)
-    return metadata
 
 
 def _audit_create_key(request: Request, params: Params, replica: Key, metadata: Any) -> None:
@@ -75,8 +64,10 @@ def replicate_key(request: Request, params: Params) -> Response:
     primary = key_to_change(request, params["KeyId"])
     require_multi_region_primary(primary)
     # Disabled, pending (replica) deletion or import: it "cannot be replicated"
-    # (ScheduleKeyDeletion in botocore's model; the key-state table).
+    # (ScheduleKeyDeletion in botocore's model; the key-state table). Nor while
+    # Updating: "you cannot replicate the new primary key" (UpdatePrimaryRegion).
     require_usable(primary)
+    refuse_states(primary, UPDATING)
     region: str = params["ReplicaRegion"]
     _check_replica_region(request, primary, region)
     policy = checked_policy(params, request.account_id)
@@ -91,8 +82,8 @@ def replicate_key(request: Request, params: Params) -> Response:
     store = request.backend.region_store(replica.account_id, region)
     store.add_key(replica)
     request.backend.keep(store)
-    add_replica(primary, replica)
-    metadata = _shown_creating(key_metadata(replica))
+    add_replica(request.backend, primary, replica, request.now)
+    metadata = key_metadata(replica)
     _audit_create_key(request, params, replica, metadata)
     return {
         "ReplicaKeyMetadata": metadata,

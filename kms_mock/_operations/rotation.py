@@ -19,8 +19,8 @@ from .._errors import (
 )
 from .._keyspecs import is_symmetric_encryption
 from .._materials import EXTERNAL, ON_DEMAND, PENDING_ROTATION, KeyMaterial
-from .._models import PENDING_DELETION_STATES, PENDING_IMPORT, Key
-from .._resolve import find_key, require_usable
+from .._models import PENDING_DELETION_STATES, PENDING_IMPORT, UPDATING, Key
+from .._resolve import find_key, refuse_states, require_usable
 from ._pagination import paginate
 from ._rules import key_to_change, origin_error, refuse_replica
 
@@ -86,6 +86,8 @@ def rotate_key_on_demand(request: Request, params: Params) -> Response:
     key = key_to_change(request, params["KeyId"])
     refuse_replica(key)
     require_usable(key)  # before the key type: a disabled RSA key is "disabled" (recorded)
+    # Not while Updating: kms_mock's inference (the key-state table has no row for it).
+    refuse_states(key, UPDATING)
     _require_symmetric(key)
     if key.custom_key_store is not None:
         raise origin_error(key)
