@@ -7,14 +7,17 @@ the HTTP server) shares one request -> response function and stays thin.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._dispatch import dispatch
 from ._errors import ServiceError, UnknownOperationException
 from ._shapes import blob_to_wire, timestamp_to_wire
-from ._store import Backend
+
+if TYPE_CHECKING:
+    from ._store import Backend
 
 TARGET_PREFIX = "TrentService."
 CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -90,6 +93,16 @@ def _decode_body(body: bytes | str) -> Any:
         return None
 
 
+@functools.cache
+def _dispatcher() -> Callable[..., Any]:
+    # The service layer (and cryptography with it) loads with the first request,
+    # not with this module: the botocore hook imports it whenever botocore is
+    # imported, and most suites that import boto3 never serve a KMS call.
+    from ._dispatch import dispatch
+
+    return dispatch
+
+
 def handle(
     backend: Backend,
     target: str | bytes | None,
@@ -107,7 +120,7 @@ def handle(
     request_id = backend.entropy.uuid4()
     try:
         operation = operation_of(target)
-        members = dispatch(
+        members = _dispatcher()(
             backend,
             operation,
             _decode_body(body),

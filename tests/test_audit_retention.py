@@ -249,7 +249,7 @@ def test_no_request_or_response_is_referenced_by_the_log(
         served.append(response)
         return response
 
-    monkeypatch.setattr("kms_mock._wire.dispatch", recording_dispatch)
+    monkeypatch.setattr("kms_mock._wire._dispatcher", lambda: recording_dispatch)
     key = client.create_key(Tags=[{"TagKey": "team", "TagValue": "audit"}])["KeyMetadata"]
     client.encrypt(KeyId=key["KeyId"], Plaintext=_random(), EncryptionContext={"a": "b"})
     client.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)

@@ -40,6 +40,19 @@ def test_importing_kms_mock_or_its_plugin_loads_no_aws_library(statement: str) -
     assert out == "[] False\n"
 
 
+def test_the_hook_loads_no_service_layer_until_a_mock_serves() -> None:
+    # Suites that import boto3 and never mock KMS pay for the hook alone.
+    out = _run(
+        """
+        import sys
+        import kms_mock, boto3
+        print("kms_mock._interceptor" in sys.modules, "kms_mock._dispatch" in sys.modules,
+              "cryptography" in sys.modules)
+        """
+    )
+    assert out == "True False False\n"
+
+
 def test_a_client_made_at_import_time_after_kms_mock_is_served() -> None:
     out = _run(
         """
