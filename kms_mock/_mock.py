@@ -221,12 +221,7 @@ class MockKMS:
 
     @key_store_connection_delay.setter
     def key_store_connection_delay(self, delay: _dt.timedelta) -> None:
-        if not isinstance(delay, _dt.timedelta) or delay < _dt.timedelta(0):
-            raise UsageError(
-                f"key_store_connection_delay={delay!r} must be a datetime.timedelta >= 0, "
-                "such as timedelta(seconds=5)."
-            )
-        self._key_store_connection_delay = delay
+        self._key_store_connection_delay = _checked_delay("key_store_connection_delay", delay)
         if self._activation is not None:
             self._activation.backend.key_store_connection_delay = delay
 
@@ -246,12 +241,7 @@ class MockKMS:
 
     @transient_key_state_delay.setter
     def transient_key_state_delay(self, delay: _dt.timedelta) -> None:
-        if not isinstance(delay, _dt.timedelta) or delay < _dt.timedelta(0):
-            raise UsageError(
-                f"transient_key_state_delay={delay!r} must be a datetime.timedelta >= 0, "
-                "such as timedelta(seconds=5)."
-            )
-        self._transient_key_state_delay = delay
+        self._transient_key_state_delay = _checked_delay("transient_key_state_delay", delay)
         if self._activation is not None:
             self._activation.backend.transient_key_state_delay = delay
 
@@ -601,3 +591,12 @@ def mock_kms(
     if func is None:
         return mock
     return mock(func)
+
+
+def _checked_delay(name: str, delay: object) -> _dt.timedelta:
+    """``delay`` if it is a duration of mock time (a timedelta, not negative)."""
+    if not isinstance(delay, _dt.timedelta) or delay < _dt.timedelta(0):
+        raise UsageError(
+            f"{name}={delay!r} must be a datetime.timedelta >= 0, such as timedelta(seconds=5)."
+        )
+    return delay
