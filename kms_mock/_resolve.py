@@ -148,23 +148,23 @@ def _key_of_alias(request: Request, account: str, alias_name: str) -> Key:
     return key
 
 
+# "KMSInvalidStateException: <key ARN> is <state>." for every state that refuses a
+# call (footnotes of the key-state table; "(or pending replica deletion)").
+_INVALID_STATE_PHRASES = {
+    PENDING_DELETION: "pending deletion",
+    PENDING_REPLICA_DELETION: "pending replica deletion",
+    PENDING_IMPORT: "pending import",
+    UNAVAILABLE: "unavailable",
+    CREATING: "creating",
+    UPDATING: "updating",
+}
+
+
 def _state_error(key: Key, state: str, *, disabled: bool) -> Exception | None:
     if state == DISABLED and disabled:
         return DisabledException(f"{key.arn} is disabled.")
-    if state == PENDING_DELETION:
-        return KMSInvalidStateException(f"{key.arn} is pending deletion.")
-    if state == PENDING_REPLICA_DELETION:
-        # "(or pending replica deletion)" in the key-state table's footnotes.
-        return KMSInvalidStateException(f"{key.arn} is pending replica deletion.")
-    if state == PENDING_IMPORT:
-        return KMSInvalidStateException(f"{key.arn} is pending import.")
-    if state == UNAVAILABLE:
-        return KMSInvalidStateException(f"{key.arn} is unavailable.")
-    if state == CREATING:
-        return KMSInvalidStateException(f"{key.arn} is creating.")
-    if state == UPDATING:
-        return KMSInvalidStateException(f"{key.arn} is updating.")
-    return None
+    phrase = _INVALID_STATE_PHRASES.get(state)
+    return None if phrase is None else KMSInvalidStateException(f"{key.arn} is {phrase}.")
 
 
 # Updating keys "can use the keys in cryptographic operations" (UpdatePrimaryRegion
@@ -184,10 +184,7 @@ def require_usable(key: Key) -> None:
 
 def require_not_pending_deletion(key: Key) -> None:
     """Key-state rule of management operations (aliases, tags, description)."""
-    if key.state in PENDING_DELETION_STATES:
-        error = _state_error(key, key.state, disabled=False)
-        assert error is not None
-        raise error
+    refuse_states(key, *PENDING_DELETION_STATES)
 
 
 def refuse_states(key: Key, *states: str) -> None:
