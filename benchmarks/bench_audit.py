@@ -34,14 +34,14 @@ import os
 import sys
 import time
 import tracemalloc
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 # bench_rotation imports bench_foundation, whose hermetic set-up (AWS_* removed,
 # config files pointing nowhere) runs on import; their helpers keep the methods.
-from bench_foundation import Measurement, fmt, versions, write_results
-from bench_rotation import Rig, bench_vs_stubber, table
+from bench_foundation import MB, Measurement, fmt, measurement_table, versions, write_results
+from bench_rotation import Rig, bench_vs_stubber
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
 
@@ -54,18 +54,6 @@ PLAINTEXT = os.urandom(4096)
 DEFAULT_LIMIT = 10_000
 MEASURED_RECORDS = 10_000
 SAMPLES = 10
-MB = 1024 * 1024
-
-
-@dataclass
-class ByteMeasurement(Measurement):
-    """A figure in bytes (``unit`` "B")."""
-
-    def shown(self) -> str:
-        """The figure with its unit."""
-        if self.unit != "B":
-            return super().shown()
-        return f"{self.value / MB:.2f} MB" if abs(self.value) >= MB else f"{self.value:.0f} B"
 
 
 def rss_bytes() -> int | None:
@@ -124,7 +112,7 @@ def bench_flat_memory(client: KMSClient, calls: int) -> list[Measurement]:
     traced_growth = last["traced_bytes"] - first["traced_bytes"]
     span = f"{first['calls']:,} -> {last['calls']:,} calls"
     measurements: list[Measurement] = [
-        ByteMeasurement(
+        Measurement(
             "(a) traced memory growth, default limit",
             traced_growth,
             "B",
@@ -137,7 +125,7 @@ def bench_flat_memory(client: KMSClient, calls: int) -> list[Measurement]:
     if first["rss_bytes"] is not None and last["rss_bytes"] is not None:
         rss_growth = last["rss_bytes"] - first["rss_bytes"]
         measurements.append(
-            ByteMeasurement(
+            Measurement(
                 "(a) RSS growth, default limit",
                 rss_growth,
                 "B",
@@ -170,7 +158,7 @@ def bench_record_size(client: KMSClient) -> Measurement:
         tracemalloc.stop()
         assert len(kms.audit_log) == MEASURED_RECORDS + 101
     per_record = retained / MEASURED_RECORDS
-    return ByteMeasurement(
+    return Measurement(
         "(b) bytes retained per record (4 KiB Encrypt)",
         per_record,
         "B",
@@ -203,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\nkms_mock audit benchmark ({', '.join(f'{k} {v}' for k, v in versions().items())})")
     print(f"(a) took {fmt(flat_seconds)} with tracemalloc on; (c) medians of {args.repeat}\n")
-    print(table(measurements))
+    print(measurement_table(measurements))
     print(
         f"Encrypt: botocore's own path with a ready before-call answer "
         f"{fmt(medians['floor'])}, so kms_mock adds "

@@ -130,13 +130,16 @@ def fmt(seconds: float) -> str:
     return f"{seconds * 1e6:.1f} µs"
 
 
+MB = 1024 * 1024
+
+
 @dataclass
 class Measurement:
-    """One figure against its target; ``value`` is seconds, or a ratio where ``unit`` says so."""
+    """One figure against its target; ``value`` in ``unit`` ("s", "ratio", "B", or a count's)."""
 
     name: str
     value: float
-    unit: str  # "s" or "ratio"
+    unit: str
     target: str
     met: bool | None  # None: reported, no target
     detail: str = ""
@@ -145,7 +148,21 @@ class Measurement:
 
     def shown(self) -> str:
         """The figure with its unit."""
-        return fmt(self.value) if self.unit == "s" else f"{self.value:.2f}x"
+        if self.unit == "s":
+            return fmt(self.value)
+        if self.unit == "ratio":
+            return f"{self.value:.2f}x"
+        if self.unit == "B":
+            return f"{self.value / MB:.2f} MB" if abs(self.value) >= MB else f"{self.value:.0f} B"
+        return f"{self.value:,.0f} {self.unit}"
+
+
+def measurement_table(measurements: Sequence[Measurement]) -> str:
+    """Measurements as a plain-text table: figure, target and whether it was met."""
+    verdict = {True: "yes", False: "NO", None: "-"}
+    rows = [("measurement", "median", "target", "met", "detail")]
+    rows.extend((m.name, m.shown(), m.target, verdict[m.met], m.detail) for m in measurements)
+    return text_table(rows)
 
 
 def kms_client(*, placeholder_credentials: bool = False) -> KMSClient:

@@ -36,8 +36,14 @@ from typing import TYPE_CHECKING, Any
 
 # The foundation benchmark's hermetic set-up (AWS_* removed, config files
 # pointing nowhere) runs on import; its helpers keep the methods identical.
-from bench_foundation import Measurement, fmt, gc_off, kms_client, write_results
-from bench_keypairs import table
+from bench_foundation import (
+    Measurement,
+    fmt,
+    gc_off,
+    kms_client,
+    measurement_table,
+    write_results,
+)
 from cryptography.hazmat.primitives import hashes, keywrap, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -208,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     measurements = [*bench_round_trips(args.repeat), bench_seeded(3), bench_encrypt(7)]
-    print(table(measurements))
+    print(measurement_table(measurements))
     write_results(
         args.output,
         "imported_material",

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
-import json
 import statistics
 import sys
 import time
@@ -45,7 +44,14 @@ from typing import TYPE_CHECKING, Any
 
 # The foundation benchmark's hermetic set-up (AWS_* removed, config files
 # pointing nowhere) runs on import; its helpers keep the methods identical.
-from bench_foundation import Measurement, fmt, gc_off, kms_client, versions
+from bench_foundation import (
+    Measurement,
+    fmt,
+    gc_off,
+    kms_client,
+    measurement_table,
+    write_results,
+)
 
 from kms_mock import FrozenClock, _keypairs, mock_kms
 
@@ -258,15 +264,6 @@ def bench_seeded_first_sign(repeat: int) -> Measurement:
     )
 
 
-def table(measurements: list[Measurement]) -> str:
-    """The results as a Markdown table."""
-    rows = ["| Measurement | Median | Target | Met | Detail |", "| --- | --- | --- | --- | --- |"]
-    for m in measurements:
-        verdict = "—" if m.met is None else ("yes" if m.met else "**NO**")
-        rows.append(f"| {m.name} | {m.shown()} | {m.target} | {verdict} | {m.detail} |")
-    return "\n".join(rows)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run every measurement, print the table, write the JSON results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -280,15 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         measurements.append(bench_moto_create_key(3))
     measurements.extend(bench_first_sign(args.repeat))
     measurements.append(bench_seeded_first_sign(3))
-    print(table(measurements))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(
-        json.dumps(
-            {"versions": versions(), "measurements": [asdict(m) for m in measurements]},
-            indent=2,
-        )
-    )
-    print(f"\nfull results: {args.output}")
+    print(measurement_table(measurements))
+    write_results(args.output, "keypairs", measurements=[asdict(m) for m in measurements])
     return 0 if all(m.met is not False for m in measurements) else 1
 
 

@@ -38,7 +38,14 @@ from typing import Any
 
 # The foundation benchmark's hermetic set-up (AWS_* removed, config files
 # pointing nowhere) runs on import; its helpers keep the methods identical.
-from bench_foundation import Measurement, fmt, gc_off, kms_client, versions
+from bench_foundation import (
+    Measurement,
+    fmt,
+    gc_off,
+    kms_client,
+    measurement_table,
+    write_results,
+)
 
 from kms_mock import FrozenClock, mock_kms
 from kms_mock._authz import KeyRef, caller, compile_policy, evaluate
@@ -239,7 +246,7 @@ def bench_compile_once(policy: str) -> list[Measurement]:
         Measurement(
             "(d) texts parsed again in 2,000 later evaluations",
             float(new_misses),
-            "count",
+            "texts",
             "0",
             new_misses == 0,
         ),
@@ -247,18 +254,6 @@ def bench_compile_once(policy: str) -> list[Measurement]:
             "(d) compiling the 20-statement policy, once", compiled_in, "s", "reported", None
         ),
     ]
-
-
-def table(measurements: list[Measurement]) -> str:
-    rows = [("measurement", "median", "target", "met", "detail")]
-    for m in measurements:
-        shown = f"{m.value:.0f}" if m.unit == "count" else m.shown()
-        met = "-" if m.met is None else "yes" if m.met else "NO"
-        rows.append((m.name, shown, m.target, met, m.detail))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,15 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         ),
         *bench_compile_once(policy),
     ]
-    print(table(measurements))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(
-        json.dumps(
-            {"versions": versions(), "measurements": [asdict(m) for m in measurements]},
-            indent=2,
-        )
-    )
-    print(f"\nfull results: {args.output}")
+    print(measurement_table(measurements))
+    write_results(args.output, "policy", measurements=[asdict(m) for m in measurements])
     return 0 if all(m.met is not False for m in measurements) else 1
 
 

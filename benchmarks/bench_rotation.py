@@ -58,7 +58,7 @@ from bench_foundation import (
     gc_off,
     interleaved,
     kms_client,
-    text_table,
+    measurement_table,
     versions,
     write_results,
 )
@@ -537,16 +537,6 @@ def profile_calls(rig: Rig, operation: str, calls: int = 5000, top: int = 20) ->
 # -- report ---------------------------------------------------------------------
 
 
-def table(measurements: list[Measurement]) -> str:
-    """The results as a plain-text table."""
-    header = ("measurement", "median", "target", "met", "detail")
-    rows = [header]
-    rows.extend(
-        (m.name, m.shown(), m.target, "yes" if m.met else "NO", m.detail) for m in measurements
-    )
-    return text_table(rows)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run every measurement, print the table, write the JSON results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -568,7 +558,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"kms_mock rotation benchmark ({', '.join(f'{k} {v}' for k, v in versions().items())})")
     print(f"medians of {args.repeat} repeats (10,000 idle keys: fewer), gc off while timing\n")
-    print(table(measurements))
+    print(measurement_table(measurements))
     for operation, medians in call_medians.items():
         print(
             f"{operation}: botocore's own path with a ready before-call answer "

@@ -38,13 +38,21 @@ import time
 import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 # The foundation benchmark's hermetic set-up (AWS_* removed, config files
 # pointing nowhere) runs on import; its helpers keep the methods identical.
-from bench_foundation import fmt, gc_off, kms_client, text_table, versions, write_results
+from bench_foundation import (
+    Measurement,
+    fmt,
+    gc_off,
+    kms_client,
+    measurement_table,
+    versions,
+    write_results,
+)
 from moto import mock_aws
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
@@ -65,27 +73,6 @@ STORE_FILES = (
     "*/kms_mock/_store.py",
     "*/kms_mock/_operations/aliases.py",
 )
-
-
-@dataclass
-class Measurement:
-    """One figure against its target; ``value`` in ``unit`` (s, ratio, bytes, events)."""
-
-    name: str
-    value: float
-    unit: str
-    target: str
-    met: bool | None  # None: no target
-    detail: str = ""
-    samples: dict[str, list[float]] = field(default_factory=dict)
-
-    def shown(self) -> str:
-        """The figure with its unit."""
-        if self.unit == "s":
-            return fmt(self.value)
-        if self.unit == "ratio":
-            return f"{self.value:.2f}x"
-        return f"{self.value:,.0f} {self.unit}"
 
 
 @contextmanager
@@ -277,15 +264,6 @@ def bench_moto(count: int) -> Run:
 # -- report ---------------------------------------------------------------------------
 
 
-def table(measurements: list[Measurement]) -> str:
-    """The results as a plain-text table."""
-    header = ("measurement", "value", "target", "met", "detail")
-    verdict = {True: "yes", False: "NO", None: "-"}
-    rows = [header]
-    rows.extend((m.name, m.shown(), m.target, verdict[m.met], m.detail) for m in measurements)
-    return text_table(rows)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run every measurement, print the table, write the JSON results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -318,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         f"medians of {args.repeat} runs (100,000 keys: one run), gc off while timing; "
         f"memory over {MEMORY_KEYS:,} keys\n"
     )
-    print(table(measurements))
+    print(measurement_table(measurements))
     for name, lines in dominant.items():
         print(f"\n{name}, the largest shares:\n  " + "\n  ".join(lines))
     if moto is not None:
