@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 START = "2025-01-01T00:00:00Z"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+# The other Regions of the multi-Region tests.
+EUROPE = "eu-west-1"
+ASIA = "ap-southeast-2"
 
 
 # -- calls through boto3 ----------------------------------------------------------------------

@@ -19,7 +19,7 @@ import botocore.httpsession
 import pytest
 
 from kms_mock import FrozenClock, MockKMS, _active, mock_kms
-from tests._helpers import START
+from tests._helpers import ASIA, EUROPE, START
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -78,3 +78,15 @@ def kms(clock: FrozenClock) -> Iterator[MockKMS]:
 def client(kms: MockKMS) -> KMSClient:
     """A boto3 KMS client in us-east-1, served by ``kms``."""
     return boto3.client("kms", region_name="us-east-1")
+
+
+@pytest.fixture
+def europe(kms: MockKMS) -> KMSClient:
+    """A boto3 KMS client in eu-west-1, served by ``kms``."""
+    return boto3.client("kms", region_name=EUROPE)
+
+
+@pytest.fixture
+def asia(kms: MockKMS) -> KMSClient:
+    """A boto3 KMS client in ap-southeast-2, served by ``kms``."""
+    return boto3.client("kms", region_name=ASIA)

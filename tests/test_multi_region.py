@@ -14,14 +14,13 @@ from kms_mock import FrozenClock, MockKMS, _lifecycle, _rotation
 from kms_mock._keyfactory import default_key_policy, new_key, new_replica
 from kms_mock._models import NO_TAGS, Key
 from kms_mock._store import Backend
-from tests._helpers import ACCOUNT, dump, error_of, new_client, raises, stored_key_ids
+from tests._helpers import ACCOUNT, ASIA, EUROPE, dump, error_of, raises, stored_key_ids
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
 START = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
 DAY = _dt.timedelta(days=1)
-EUROPE, ASIA = "eu-west-1", "ap-southeast-2"
 
 
 def arn_in(region: str, key_id: str) -> str:
@@ -34,16 +33,6 @@ def not_primary(region: str, key_id: str) -> tuple[str, str, int]:
         f"{arn_in(region, key_id)} is not a multi-region primary key.",
         400,
     )
-
-
-@pytest.fixture
-def europe(kms: MockKMS) -> KMSClient:
-    return new_client(EUROPE)
-
-
-@pytest.fixture
-def asia(kms: MockKMS) -> KMSClient:
-    return new_client(ASIA)
 
 
 @pytest.fixture

@@ -19,11 +19,12 @@ import pytest
 
 from kms_mock import FrozenClock, MockKMS
 from tests._helpers import (
+    ASIA,
+    EUROPE,
     audit_of,
     dump,
     error_of,
     import_key_material,
-    new_client,
     raises,
     schedule_of,
     wrap_key_material,
@@ -33,23 +34,11 @@ if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
 NOW = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
-EUROPE = "eu-west-1"
-ASIA = "ap-southeast-2"
 FIRST = bytes(range(32))
 SECOND = bytes(range(1, 33))
 THIRD = bytes(range(2, 34))
 NEW: dict[str, Any] = {"ImportType": "NEW_KEY_MATERIAL"}
 EXISTING: dict[str, Any] = {"ImportType": "EXISTING_KEY_MATERIAL"}
-
-
-@pytest.fixture
-def europe(kms: MockKMS) -> KMSClient:
-    return new_client(EUROPE)
-
-
-@pytest.fixture
-def asia(kms: MockKMS) -> KMSClient:
-    return new_client(ASIA)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from kms_mock import FrozenClock, MockKMS, UsageError, _lifecycle, mock_kms
 from kms_mock._models import CREATING, ENABLED, UPDATING
 from tests._helpers import (
     ACCOUNT,
+    EUROPE,
     backend_of,
     dump,
     error_of,
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 START = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
 DELAY = _dt.timedelta(seconds=30)
 TICK = _dt.timedelta(microseconds=1)
-US, EUROPE = "us-east-1", "eu-west-1"
+US = "us-east-1"
 MATERIAL = bytes(range(32))
 MESSAGE = b"message"
 ECDSA: Final = "ECDSA_SHA_256"
@@ -62,11 +63,6 @@ def updating(region: str, key_id: str) -> tuple[str, str, int]:
 
 def shown(client: KMSClient, key_id: str) -> dict[str, Any]:
     return dict(client.describe_key(KeyId=key_id)["KeyMetadata"])
-
-
-@pytest.fixture
-def europe(kms: MockKMS) -> KMSClient:
-    return new_client(EUROPE)
 
 
 @pytest.fixture
