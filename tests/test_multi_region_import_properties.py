@@ -31,12 +31,11 @@ from hypothesis.stateful import (
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
 from tests._helpers import wrap_key_material
+from tests.test_multi_region_properties import REGIONS, START
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
-START = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
-REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2")
 # Distinct AES materials, by index; the model names material by its index.
 MATERIALS = tuple(bytes([index]) * 32 for index in range(8))
 WRAPPING: Final = "RSA_AES_KEY_WRAP_SHA_256"
