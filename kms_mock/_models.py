@@ -10,6 +10,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple, Protocol
 
+from ._grants import KeyGrants
 from ._materials import IMPORTED, MATERIAL_PENDING_IMPORT, Import, MaterialSet
 from ._schedule import ScheduledEvent
 
@@ -120,6 +121,8 @@ class Key:
     # external key store, the id of their external key (XksKeyId).
     custom_key_store: KeyStoreLink | None = None
     xks_key_id: str | None = None
+    # Made by the key's first CreateGrant: most keys never have one.
+    grants: KeyGrants | None = None
 
     @property
     def is_aws_managed(self) -> bool:
