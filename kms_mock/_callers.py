@@ -237,3 +237,24 @@ def via_service_endpoint(region: str) -> str | None:
     """
     service = _via_service.get()
     return None if service is None else f"{service}.{region}.amazonaws.com"
+
+
+class IdentityPolicies:
+    """The IAM identity policies a test attached, by principal ARN.
+
+    Configuration of a mock, like :class:`Principals`. A role's policies apply
+    to its sessions too; the account root needs none.
+    """
+
+    def __init__(self) -> None:
+        self._by_arn: dict[str, tuple[str, ...]] = {}
+
+    def copy(self) -> IdentityPolicies:
+        """A registry with the same attachments, changed independently from now on."""
+        copied = IdentityPolicies()
+        copied._by_arn = dict(self._by_arn)
+        return copied
+
+    def of(self, principal: Principal) -> tuple[str, ...]:
+        """The texts of the policies that apply to ``principal`` (its role's included)."""
+        return self._by_arn.get(principal.arn, ())

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from operator import attrgetter
 
 from ._audit import AuditLog
-from ._callers import Principals
+from ._callers import IdentityPolicies, Principals
 from ._clock import Clock
 from ._entropy import Entropy
 from ._key_stores import DEFAULT_CONNECTION_DELAY, CustomKeyStore
@@ -148,6 +148,8 @@ class Backend:
         audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
         key_store_connection_delay: _dt.timedelta = DEFAULT_CONNECTION_DELAY,
         principals: Principals | None = None,
+        identity_policies: IdentityPolicies | None = None,
+        enforce_permissions: bool = True,
         transient_key_state_delay: _dt.timedelta = DEFAULT_TRANSIENT_KEY_STATE_DELAY,
     ) -> None:
         self.clock = clock
@@ -164,6 +166,12 @@ class Backend:
         self.key_store_connection_delay = key_store_connection_delay
         # The principals a test registered, by access key id (the handle's registry).
         self.principals = Principals() if principals is None else principals
+        # The identity policies a test attached, by principal ARN (the handle's registry).
+        self.identity_policies = (
+            IdentityPolicies() if identity_policies is None else identity_policies
+        )
+        # Whether key policies, identity policies and grants decide each call: a setting.
+        self.enforce_permissions = enforce_permissions
         # How long a multi-Region key stays Creating or Updating: a setting.
         self.transient_key_state_delay = transient_key_state_delay
         self.lock = threading.RLock()
