@@ -12,7 +12,8 @@ say so.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .._arns import parse_kms_arn, root_principal_arn
@@ -53,12 +54,9 @@ CONSTRAINT_PAIRS = 8
 CONSTRAINT_VALUE_LENGTH = 384
 # ListGrants and ListRetirableGrants: "between 1 and 100, inclusive ... defaults to 50".
 _PAGE = {"default_limit": 50, "max_limit": 100}
-# GrantListEntry's Operations in the order of botocore's GrantOperation enum.
-_OPERATION_ORDER = {
-    name: index
-    for index, name in enumerate(service_model().shape_for("GrantOperation").metadata["enum"])
-}
 _CONSTRAINT_KINDS = ("EncryptionContextSubset", "EncryptionContextEquals")
+# A grant's constraint: which kind (a GrantConstraints member) and its pairs; None if none.
+Constraint = tuple[str, Mapping[str, str]] | None
 
 
 def _grantees(principal: Principal) -> tuple[str, ...]:
@@ -68,16 +66,28 @@ def _grantees(principal: Principal) -> tuple[str, ...]:
     return (principal.arn, principal.role_arn)
 
 
-def _unknown_grant(grant_id: str) -> InvalidGrantIdException:
-    # Not recorded from AWS; worded as the recorded "Invalid keyId '<input>'".
-    return InvalidGrantIdException(f"Invalid grantId '{grant_id}'")
+@functools.cache
+def _operation_order() -> dict[str, int]:
+    """Positions in botocore's GrantOperation enum: the order operations are listed in."""
+    enum = service_model().shape_for("GrantOperation").metadata["enum"]
+    return {name: index for index, name in enumerate(enum)}
+
+
+def _in_order(operations: Iterable[str]) -> list[str]:
+    return sorted(operations, key=_operation_order().__getitem__)
 
 
 def _grant_of(key: Key, grant_id: str) -> Grant:
     grant = None if key.grants is None else key.grants.by_id.get(grant_id)
     if grant is None:
-        raise _unknown_grant(grant_id)
+        # Not recorded from AWS; worded as the recorded "Invalid keyId '<input>'".
+        raise InvalidGrantIdException(f"Invalid grantId '{grant_id}'")
     return grant
+
+
+def _delete(key: Key, grant: Grant) -> None:
+    assert key.grants is not None  # the key holds ``grant``
+    key.grants.remove(grant)
 
 
 def _invalid_token() -> InvalidGrantTokenException:
@@ -95,7 +105,7 @@ def _check_grant_tokens(tokens: Sequence[str]) -> None:
 # -- CreateGrant --------------------------------------------------------------------------------
 
 
-def _constraint(params: Params) -> tuple[str, Mapping[str, str]] | None:
+def _constraint(params: Params) -> Constraint:
     """The request's constraint (kind, pairs), within the limits of CreateGrant's documentation.
 
     The messages follow AWS's validation grammar; AWS's own are not recorded.
@@ -132,14 +142,12 @@ def _require_grantable(key: Key) -> None:
         require_usable(key)
 
 
-def _require_operations_for(
-    key: Key, operations: frozenset[str], constraint: tuple[str, Mapping[str, str]] | None
-) -> None:
+def _require_operations_for(key: Key, operations: frozenset[str], constraint: Constraint) -> None:
     """Operations the key can do, and constraints on symmetric encryption keys only."""
     invalid = operations - grant_operations_for(key.key_spec, key.key_usage)
     if invalid:
         # The model says "KMS returns a ValidationError exception"; the text is inferred.
-        listed = ", ".join(sorted(invalid, key=_OPERATION_ORDER.__getitem__))
+        listed = ", ".join(_in_order(invalid))
         raise ValidationException(
             f"Grant operations {listed} are not valid for KMS key {key.arn}, whose KeySpec "
             f"is {key.key_spec} and KeyUsage {key.key_usage}."
@@ -153,7 +161,7 @@ def _require_operations_for(
 
 
 def _same_grant(
-    grants: KeyGrants | None, params: Params, operations: frozenset[str], constraint: Any
+    grants: KeyGrants | None, params: Params, operations: frozenset[str], constraint: Constraint
 ) -> Grant | None:
     """The grant a named CreateGrant with these parameters made before: a retry makes none.
 
@@ -175,7 +183,7 @@ def _same_grant(
     return None
 
 
-def _constraint_of(grant: Grant) -> tuple[str, Mapping[str, str]] | None:
+def _constraint_of(grant: Grant) -> Constraint:
     if grant.encryption_context_equals is not None:
         return "EncryptionContextEquals", grant.encryption_context_equals
     if grant.encryption_context_subset is not None:
@@ -197,7 +205,7 @@ def _new_grant(
     key: Key,
     params: Params,
     operations: frozenset[str],
-    constraint: tuple[str, Mapping[str, str]] | None,
+    constraint: Constraint,
 ) -> Grant:
     subset = equals = None
     if constraint is not None:
@@ -262,7 +270,7 @@ def _list_entry(grant: Grant) -> dict[str, Any]:
     if grant.retiring_principal is not None:
         entry["RetiringPrincipal"] = grant.retiring_principal
     entry["IssuingAccount"] = grant.issuing_account
-    entry["Operations"] = sorted(grant.operations, key=_OPERATION_ORDER.__getitem__)
+    entry["Operations"] = _in_order(grant.operations)
     constraint = _constraint_of(grant)
     if constraint is not None:
         kind, pairs = constraint
@@ -274,7 +282,9 @@ def _serial_token(grant: Grant) -> str:
     return f"{grant.serial:010d}"
 
 
-def _listed(request: Request, grants: Sequence[Grant], params: Params, token: Any) -> Response:
+def _listed(
+    request: Request, grants: Sequence[Grant], params: Params, token: Callable[[Grant], str]
+) -> Response:
     page, paging = paginate(request.operation, grants, params, **_PAGE, token=token)
     return {"Grants": [_list_entry(grant) for grant in page], **paging}
 
@@ -364,9 +374,8 @@ def _require_may_retire(request: Request, key: Key, grant: Grant) -> None:
     """The grant's retiring principal, its grantee if it allows RetireGrant, or its
     issuing account through IAM kms:RetireGrant (``_grants.may_retire``)."""
     principal = request.principal
-    who = caller(principal.arn)
     identity = identity_decision(
-        who,
+        caller(principal.arn),
         "kms:RetireGrant",
         key.arn,
         {"kms:CallerAccount": principal.account_id},
@@ -389,8 +398,7 @@ def retire_grant(request: Request, params: Params) -> Response:
     if request.backend.enforce_permissions:
         _require_may_retire(request, key, grant)
     dry_run_stop(params)
-    assert key.grants is not None
-    key.grants.remove(grant)
+    _delete(key, grant)
     return {}
 
 
@@ -400,6 +408,5 @@ def revoke_grant(request: Request, params: Params) -> Response:
     key = find_key(request, params["KeyId"])
     grant = _grant_of(key, params["GrantId"])
     dry_run_stop(params)
-    assert key.grants is not None
-    key.grants.remove(grant)
+    _delete(key, grant)
     return {}
