@@ -53,6 +53,9 @@ _CRYPTOGRAPHIC = frozenset(
         "VerifyMac",
     }
 )
+# A grant token (GrantTokenType in botocore's model): CloudTrail's CreateGrant and
+# RetireGrant examples show none.
+_GRANT_TOKEN_SHAPE: Final = "GrantTokenType"
 # Plain JSON values a record may keep as they are.
 _SCALARS: Final = (str, int, float, type(None))
 # Strings shared between records (user agents, regions, key ids) are kept
@@ -172,8 +175,9 @@ class _Compiler(ShapeWalker[[], Converter | None]):
             # Registered before its members are compiled: a shape may contain itself.
             structure = self._structures[shape.name] = _Structure()
             for name, member in shape.members.items():
-                # CloudTrail shows no plaintext, ciphertext, key, signature, MAC or password.
-                if not is_opaque(member):
+                # CloudTrail shows no plaintext, ciphertext, key, signature, MAC or password,
+                # and no grant token, which alone names its grant (RetireGrant).
+                if not is_opaque(member) and member.name != _GRANT_TOKEN_SHAPE:
                     structure.members[name] = (_decapitalize(name), self.converter(member))
         return structure
 
@@ -445,9 +449,10 @@ class AuditLog:
         shown_response = None
         if plan.response is not None and response is not None and error is None:
             shown_response = plan.response(response)
-            if not shown_response and request.resources:
-                # CloudTrail names the key even where the API response is empty.
-                shown_response = {"keyId": request.resources[0]}
+            if request.resources and "keyId" not in shown_response:
+                # CloudTrail names the key even where the API response does not
+                # (https://docs.aws.amazon.com/kms/latest/developerguide/ct-creategrant.html).
+                shown_response = {**shown_response, "keyId": request.resources[0]}
         self._add(
             AuditRecord(
                 event_name=plan.name,

@@ -164,6 +164,15 @@ class IncorrectKeyMaterialException(ServiceError):
     code = "IncorrectKeyMaterialException"
 
 
+# A grant named by a token or a grant id that does not name one.
+class InvalidGrantTokenException(ServiceError):
+    code = "InvalidGrantTokenException"
+
+
+class InvalidGrantIdException(ServiceError):
+    code = "InvalidGrantIdException"
+
+
 # What was presented does not verify under the key: AWS says only which check failed,
 # with no message.
 class InvalidCiphertextException(ServiceError):

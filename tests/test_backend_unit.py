@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kms_mock import FrozenClock
+from kms_mock import FrozenClock, _dispatch
 from kms_mock._dispatch import dispatch
 from kms_mock._errors import (
     NotImplementedByMock,
@@ -121,8 +121,11 @@ def test_unknown_operation(backend: Backend) -> None:
     assert error.message is None
 
 
-def test_modeled_operation_not_served_yet(backend: Backend) -> None:
-    # In botocore's model, but not served (yet): an answer, never a traceback.
+def test_modeled_operation_not_served_yet(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In botocore's model, but not served: an answer, never a traceback.
+    monkeypatch.delitem(_dispatch.OPERATIONS, "RetireGrant")
     error = failure(backend, "RetireGrant", {"GrantToken": "token"})
     assert isinstance(error, NotImplementedByMock)
     assert (error.code, error.status) == ("NotImplementedByKmsMock", 501)

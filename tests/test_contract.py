@@ -92,6 +92,25 @@ def _exercise_every_operation(client: KMSClient, clock: FrozenClock) -> None:
     _exercise_custom_key_stores(client, clock)
     _exercise_multi_region_keys(client)
     _exercise_imported_material(client)
+    _exercise_grants(client)
+
+
+def _exercise_grants(client: KMSClient) -> None:
+    key = client.create_key()["KeyMetadata"]["KeyId"]
+    role = "arn:aws:iam::123456789012:role/app"
+    created = client.create_grant(
+        KeyId=key,
+        GranteePrincipal=role,
+        RetiringPrincipal=role,
+        Operations=["Decrypt", "RetireGrant"],
+        Constraints={"EncryptionContextEquals": {"purpose": "contract"}},
+        Name="contract",
+    )
+    second = client.create_grant(KeyId=key, GranteePrincipal=role, Operations=["Encrypt"])
+    client.list_grants(KeyId=key, Limit=1)
+    client.list_retirable_grants(RetiringPrincipal=role)
+    client.retire_grant(GrantToken=created["GrantToken"])
+    client.revoke_grant(KeyId=key, GrantId=second["GrantId"])
 
 
 def _exercise_multi_region_keys(client: KMSClient) -> None:

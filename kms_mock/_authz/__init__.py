@@ -18,6 +18,7 @@ from .evaluation import (
     Reason,
     access_denied_message,
     evaluate,
+    identity_decision,
     keeps_put_key_policy,
 )
 from .principals import Caller, caller
@@ -34,5 +35,6 @@ __all__ = [
     "caller",
     "compile_policy",
     "evaluate",
+    "identity_decision",
     "keeps_put_key_policy",
 ]

@@ -81,6 +81,14 @@ def _identity_verdict(
     return False, allowed
 
 
+def _request_context(caller: Caller, context: Mapping[str, ContextValue]) -> Context:
+    """The request's condition keys, with the caller's aws:PrincipalArn and aws:PrincipalAccount."""
+    return Context(
+        context,
+        {"aws:PrincipalArn": caller.principal_arn, "aws:PrincipalAccount": caller.account_id},
+    )
+
+
 def evaluate(
     caller: Caller,
     action: str,
@@ -100,10 +108,7 @@ def evaluate(
     be asked for another account's key (their key resolution refuses it).
     """
     lowered_action = action.lower()
-    request = Context(
-        context,
-        {"aws:PrincipalArn": caller.principal_arn, "aws:PrincipalAccount": caller.account_id},
-    )
+    request = _request_context(caller, context)
     named = Named.NOT
     if key is not None and key_policy is not None:
         denied, named = _key_policy_verdict(
@@ -129,6 +134,27 @@ def evaluate(
     if named is not Named.NOT:
         return Decision(False, "no_identity_allow")
     return Decision(False, "no_resource_allow" if same_account else "hidden")
+
+
+def identity_decision(
+    caller: Caller,
+    action: str,
+    resource: str,
+    context: Mapping[str, ContextValue],
+    identity_policies: Sequence[str],
+) -> Decision:
+    """What the caller's identity policies alone say of ``action`` on ``resource``.
+
+    For a permission no key policy decides, as ``kms:RetireGrant`` ("not effective in a
+    key policy": AWS KMS Developer Guide, "Retiring and revoking grants"). The root
+    user needs no identity policy.
+    """
+    identity = [compile_policy(text) for text in identity_policies]
+    request = _request_context(caller, context)
+    denied, allowed = _identity_verdict(identity, action.lower(), resource, request)
+    if denied:
+        return Decision(False, "deny_identity")
+    return ALLOWED if allowed or caller.is_root else Decision(False, "no_identity_allow")
 
 
 _HIDDEN = (

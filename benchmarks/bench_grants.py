@@ -1,0 +1,187 @@
+"""Grants benchmark: what a key's many grants cost the calls that use one, and the grant calls.
+
+Run it from the repository root::
+
+    python benchmarks/bench_grants.py            # table + benchmarks/results/grants.json
+
+The permissions issue's target: 10,000 grants on one key keep a granted Decrypt
+within 1.5x of an ungranted one (grants indexed by grantee). Enforcement is not
+wired into the operations in this branch, so this measures the grant step of
+the decision itself, and the grant operations end to end:
+
+(a) ``grants_allow`` for a grantee holding one grant (a Decrypt with an
+    EncryptionContextSubset constraint) on a key with that grant only.
+(b) The same on a key with 10,000 grants, the other 9,999 for other grantees.
+    Target: at most 1.5x (a).
+(c) CreateGrant per call through a boto3 client, on a key with 10,000 grants.
+(d) ListGrants per call (a page of 50) on a key with 10,000 grants.
+
+Medians of per-call times over batches; garbage collection off while timing.
+The exit status is 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+# The foundation benchmark's hermetic set-up (AWS_* removed, config files
+# pointing nowhere) runs on import; its helpers keep the methods identical.
+from bench_foundation import Measurement, fmt, gc_off, kms_client, measurement_table, write_results
+
+from kms_mock import FrozenClock, mock_kms
+from kms_mock._grants import Grant, KeyGrants, grants_allow
+
+RESULTS = Path(__file__).resolve().parent / "results" / "grants.json"
+ACCOUNT = "123456789012"
+KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+GRANTEE = f"arn:aws:iam::{ACCOUNT}:role/App"
+SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/App/worker-1"
+MANY = 10_000
+BATCH = 20_000
+CALL_BATCH = 200
+DECRYPT_PARAMS: dict[str, Any] = {
+    "CiphertextBlob": b"\x01\x02\x02\x00x",
+    "EncryptionContext": {"tenant": "acme", "purpose": "invoice"},
+}
+
+
+def per_call(action: Callable[[], object], batch: int, repeat: int) -> list[float]:
+    """Seconds per call of ``action``: one figure per batch of ``batch`` calls."""
+    samples = []
+    for _ in range(repeat):
+        with gc_off():
+            started = time.perf_counter()
+            for _ in range(batch):
+                action()
+            samples.append((time.perf_counter() - started) / batch)
+    return samples
+
+
+def key_grants(others: int) -> KeyGrants:
+    """The grantee's one Decrypt grant, after ``others`` grants for other principals."""
+    grants = KeyGrants()
+    when = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
+    for number in range(others):
+        grants.add(
+            Grant(
+                f"{number:064x}",
+                KEY_ARN,
+                f"arn:aws:iam::{ACCOUNT}:role/Other{number}",
+                frozenset({"Decrypt", "Encrypt"}),
+                f"arn:aws:iam::{ACCOUNT}:root",
+                when,
+            )
+        )
+    grants.add(
+        Grant(
+            "f" * 64,
+            KEY_ARN,
+            GRANTEE,
+            frozenset({"Decrypt"}),
+            f"arn:aws:iam::{ACCOUNT}:root",
+            when,
+            encryption_context_subset={"tenant": "acme"},
+        )
+    )
+    return grants
+
+
+def bench_grants_allow(others: int, repeat: int) -> list[float]:
+    grants = key_grants(others)
+    grantees = (SESSION, GRANTEE)
+
+    def decide() -> None:
+        assert grants_allow(grants, grantees, "Decrypt", DECRYPT_PARAMS)
+
+    per_call(decide, 1_000, 1)  # warm up
+    return per_call(decide, BATCH, repeat)
+
+
+def bench_grant_calls(repeat: int) -> tuple[list[float], list[float]]:
+    with mock_kms(clock=FrozenClock("2025-01-01T00:00:00Z")):
+        client = kms_client()
+        key_id = client.create_key()["KeyMetadata"]["KeyId"]
+        for number in range(MANY):
+            client.create_grant(
+                KeyId=key_id,
+                GranteePrincipal=f"arn:aws:iam::{ACCOUNT}:role/Other{number}",
+                Operations=["Decrypt"],
+            )
+
+        def create() -> None:
+            client.create_grant(KeyId=key_id, GranteePrincipal=GRANTEE, Operations=["Decrypt"])
+
+        def list_page() -> None:
+            client.list_grants(KeyId=key_id, Limit=50)
+
+        creating = per_call(create, CALL_BATCH, repeat)
+        per_call(list_page, 20, 1)  # warm up
+        listing = per_call(list_page, CALL_BATCH, repeat)
+    return creating, listing
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7, help="batches per measurement")
+    args = parser.parse_args(argv)
+    one = bench_grants_allow(0, args.repeat)
+    many = bench_grants_allow(MANY - 1, args.repeat)
+    ratio = statistics.median(many) / statistics.median(one)
+    creating, listing = bench_grant_calls(args.repeat)
+    measurements = [
+        Measurement(
+            "(a) grants_allow, key with 1 grant",
+            statistics.median(one),
+            "s",
+            "baseline",
+            None,
+            samples={"grants_allow": one},
+        ),
+        Measurement(
+            f"(b) grants_allow, key with {MANY:,} grants",
+            statistics.median(many),
+            "s",
+            "-",
+            None,
+            samples={"grants_allow": many},
+        ),
+        Measurement(
+            "(b)/(a)",
+            ratio,
+            "ratio",
+            "<= 1.50x",
+            ratio <= 1.5,
+            detail=f"{fmt(statistics.median(many))} vs {fmt(statistics.median(one))}",
+        ),
+        Measurement(
+            f"(c) CreateGrant per call, key with {MANY:,}+ grants",
+            statistics.median(creating),
+            "s",
+            "reported",
+            None,
+            samples={"create_grant": creating},
+        ),
+        Measurement(
+            f"(d) ListGrants per call (50 a page), key with {MANY:,}+ grants",
+            statistics.median(listing),
+            "s",
+            "reported",
+            None,
+            samples={"list_grants": listing},
+        ),
+    ]
+    print(measurement_table(measurements))
+    write_results(RESULTS, "grants", measurements=[asdict(m) for m in measurements])
+    return 0 if all(m.met is not False for m in measurements) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
