@@ -55,6 +55,28 @@ def check_audit_log_limit(limit: object) -> int | None:
     return limit
 
 
+def check_request_quotas(quotas: object) -> dict[str, float] | None:
+    """``quotas`` as {quota name: requests per second}: True gives AWS's defaults ({}),
+    False or None none; the names are checked when the mock is made."""
+    if quotas is None or quotas is False:
+        return None
+    if quotas is True:
+        return {}
+    if isinstance(quotas, dict) and all(
+        isinstance(name, str)
+        and isinstance(rate, int | float)
+        and not isinstance(rate, bool)
+        and rate > 0
+        for name, rate in quotas.items()
+    ):
+        return {name: float(rate) for name, rate in quotas.items()}
+    raise UsageError(
+        f"request_quotas={quotas!r} must be True (AWS's default request quotas), False or "
+        "None (no quotas), or a dict of quota names to requests per second, such as "
+        "{'CreateKey': 1}, over the defaults."
+    )
+
+
 def check_clock(clock: object) -> Clock | None:
     """``clock`` if it is None or tells the time as a clock must (see ``kms_mock.Clock``)."""
     if clock is None:
