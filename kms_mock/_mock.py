@@ -14,7 +14,7 @@ import datetime as _dt
 import functools
 import inspect
 import unittest
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
@@ -76,7 +76,7 @@ class MockKMS:
         clock: Clock | None = None,
         seed: int | None = None,
         audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
-        request_quotas: bool | dict[str, float] | None = None,
+        request_quotas: bool | Mapping[str, float] | None = None,
     ) -> None:
         self.region = check_region(region)
         self.account_id = check_account_id(account_id)
@@ -588,7 +588,7 @@ def mock_kms(
     clock: Clock | None = None,
     seed: int | None = None,
     audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
-    request_quotas: bool | dict[str, float] | None = None,
+    request_quotas: bool | Mapping[str, float] | None = None,
 ) -> MockKMS: ...
 
 
@@ -601,7 +601,7 @@ def mock_kms(
     clock: Clock | None = None,
     seed: int | None = None,
     audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
-    request_quotas: bool | dict[str, float] | None = None,
+    request_quotas: bool | Mapping[str, float] | None = None,
 ) -> Any:
     """Mock AWS KMS: ``@mock_kms``, ``@mock_kms(region=...)``, or ``with mock_kms() as kms``.
 

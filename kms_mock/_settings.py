@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Mapping
 
 from ._clock import Clock
 from ._errors import UsageError
@@ -62,7 +63,7 @@ def check_request_quotas(quotas: object) -> dict[str, float] | None:
         return None
     if quotas is True:
         return {}
-    if isinstance(quotas, dict) and all(
+    if isinstance(quotas, Mapping) and all(
         isinstance(name, str)
         and isinstance(rate, int | float)
         and not isinstance(rate, bool)
