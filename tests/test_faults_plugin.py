@@ -156,11 +156,12 @@ def test_usage_errors(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
         m[1] for line in result.outlines if (m := re.match(r"^E\s+pytest.UsageError: (.*)$", line))
     ]
     assert raised == [
-        "@pytest.mark.kms_fault('throttle',) on test_usage_errors.py::test_unknown_kind: the first "
-        "argument names the rule to add: one of error, connection_error, read_timeout, delay, as in "
+        "@pytest.mark.kms_fault('throttle',) on test_usage_errors.py::test_unknown_kind: the "
+        "first argument names the rule to add: one of error, connection_error, read_timeout, "
+        "delay, as in "
         "@pytest.mark.kms_fault('error', 'ThrottlingException', operation='Decrypt').",
-        "@pytest.mark.kms_fault on test_usage_errors.py::test_bad_rule: operation 'Decryp' is not a "
-        "KMS operation (did you mean 'Decrypt'?).",
+        "@pytest.mark.kms_fault on test_usage_errors.py::test_bad_rule: operation 'Decryp' is "
+        "not a KMS operation (did you mean 'Decrypt'?).",
         "@pytest.mark.kms_mock(request_quotas='yes') on test_usage_errors.py::test_bad_quotas: "
         "request_quotas='yes' must be True (AWS's default request quotas), False or None (no "
         "quotas), or a dict of quota names to requests per second, such as {'CreateKey': 1}, over "

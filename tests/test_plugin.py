@@ -547,7 +547,8 @@ def test_usage_errors(run: _Runner, pytester: pytest.Pytester) -> None:
     # The errors section (files in order) comes before the failures section.
     assert _raised(result) == [
         "kms_mock_config returned {'regoin': 'eu-west-1', 'sed': 1}: unknown keys 'regoin' "
-        f"(did you mean 'region'?), 'sed' (did you mean 'seed'?). The allowed keys are: {KEYWORDS}.",
+        "(did you mean 'region'?), 'sed' (did you mean 'seed'?). "
+        f"The allowed keys are: {KEYWORDS}.",
         "kms_mock_config returned ['region', 'eu-west-1']: it must return a dict such as "
         f"{{'region': 'eu-west-1'}}. The allowed keys are: {KEYWORDS}.",
         "kms_mock_config: seed='7' must be an int (or None for OS randomness).",
