@@ -187,7 +187,7 @@ def dispatch(
         )
         try:
             if backend.gate is not None:
-                backend.gate(request, params)
+                backend.gate.screen(request, params)
             response = _serve(request, params)
         except ServiceError as error:
             backend.audit.api_call(request, params, None, error)

@@ -190,6 +190,10 @@ class Faults:
         self._backend = backend
         self._quotas = quotas
         self._rules: list[FaultRule] = []
+        # The rules that apply to each operation named by some rule, in order, and
+        # those that apply to every operation: a call meets only its own.
+        self._by_operation: dict[str, tuple[FaultRule, ...]] = {}
+        self._everywhere: tuple[FaultRule, ...] = ()
         # Its own stream: drawing never shifts the seeded key ids and material.
         self._rng = random.Random(None if seed is None else f"kms_mock faults {seed}")
         self._refresh_gate()
@@ -327,7 +331,7 @@ class Faults:
             )
 
     def screen(self, request: AuditedCall, params: Any) -> None:
-        """The gate of every call (dispatch calls it, under the backend's lock)."""
+        """Apply the rules and quotas to one call (dispatch calls it, under the backend's lock)."""
         found: list[str] | None = None
 
         def keys() -> list[str]:
@@ -336,7 +340,7 @@ class Faults:
                 found = key_arns_named(self._backend, params, request.account_id, request.region)
             return found
 
-        for rule in tuple(self._rules):
+        for rule in self._by_operation.get(request.operation, self._everywhere):
             if rule._matches(request, params, keys) and rule._fires(self._rng):
                 rule._action()
         if self._quotas is not None:
@@ -379,10 +383,24 @@ class Faults:
                 self._rules.remove(rule)
             self._refresh_gate()
 
+    def screens(self, operation: str) -> bool:
+        """Whether a rule or quota may fail or delay calls of ``operation``."""
+        return self._quotas is not None or bool(self._everywhere) or operation in self._by_operation
+
     def _refresh_gate(self) -> None:
+        rules = self._rules
+        self._everywhere = tuple(rule for rule in rules if rule._match.operations is None)
+        named = {name for rule in rules for name in rule._match.operations or ()}
+        self._by_operation = {
+            name: tuple(
+                rule
+                for rule in rules
+                if rule._match.operations is None or name in rule._match.operations
+            )
+            for name in named
+        }
         # No rule and no quota: dispatch and the botocore hook's fast path skip the gate.
-        screening = bool(self._rules) or self._quotas is not None
-        self._backend.gate = self.screen if screening else None
+        self._backend.gate = self if rules or self._quotas is not None else None
 
 
 def _shown_filters(operation: object, key: object) -> list[tuple[str, object]]:

@@ -163,9 +163,13 @@ def _before_call(
     **_: Any,
 ) -> tuple[AWSResponse, dict[str, Any]] | None:
     backend = active_backend()
-    # Fault rules or request quotas in force: answered at before-send, where botocore retries.
-    if backend is None or backend.gate is not None:
+    if backend is None:
         return None
+    gate = backend.gate
+    if gate is not None and gate.screens(model.name):
+        return (
+            None  # a fault rule or quota may fail it: answered at before-send, attempt by attempt
+        )
     headers = params["headers"]
     answer = handle(
         backend,

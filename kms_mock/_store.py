@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol
 
 from ._audit import AuditedCall, AuditLog
 from ._callers import IdentityPolicies, Principals
@@ -27,8 +27,17 @@ DEFAULT_ON_DEMAND_ROTATION_LIMIT = 25
 # AWS's "few seconds" of Creating and Updating take no mock time unless a test asks.
 DEFAULT_TRANSIENT_KEY_STATE_DELAY = _dt.timedelta(0)
 
-# What screens every call before it runs (fault rules, request quotas): it may raise.
-Gate = Callable[[AuditedCall, Any], None]
+
+class Gate(Protocol):
+    """What screens calls before they run (fault rules, request quotas): ``_faults.Faults``."""
+
+    def screens(self, operation: str) -> bool:
+        """Whether calls of ``operation`` may be failed or delayed (so must be retryable)."""
+        ...
+
+    def screen(self, request: AuditedCall, params: Any) -> None:
+        """Let the call go on, delay it, or raise (a KMS error or a transport failure)."""
+        ...
 
 
 class RegionStore:

@@ -428,16 +428,22 @@ def test_usage_errors(kms: MockKMS, call: Any, message: str) -> None:
         call(kms)
 
 
-def test_fault_free_calls_take_the_fast_path(kms: MockKMS, client: KMSClient) -> None:
-    sent: list[object] = []
-    client.meta.events.register("before-send.kms", lambda **kwargs: sent.append(kwargs))
+def test_only_calls_a_rule_may_fail_leave_the_fast_path(kms: MockKMS, client: KMSClient) -> None:
+    sent: list[bytes] = []
+    client.meta.events.register(
+        "before-send.kms", lambda request, **_: sent.append(request.headers["X-Amz-Target"])
+    )
     client.list_keys()
-    assert sent == []
-    with kms.faults.error("NotFoundException", operation="ListAliases"):
+    with kms.faults.error("NotFoundException", operation="ListAliases", times=1):
+        client.list_keys()  # no rule for ListKeys: answered at before-call
+        with pytest.raises(client.exceptions.NotFoundException):
+            client.list_aliases()
+        client.list_aliases()
+    client.list_aliases()
+    with kms.faults.delay(0, key="alias/any"):  # every operation
         client.list_keys()
-    assert len(sent) == 1
-    client.list_keys()
-    assert len(sent) == 1
+
+    assert sent == [b"TrentService.ListAliases"] * 2 + [b"TrentService.ListKeys"]
 
 
 @pytest.fixture
