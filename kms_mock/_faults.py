@@ -3,9 +3,10 @@
 The rules of one activation screen every request inside dispatch, before the
 operation runs: an injected error is a KMS answer (audited, marked injected),
 a transport failure propagates to the transport, which fails the attempt as a
-broken socket would, and a delay waits, then lets later rules act. While any
-rule (or request quota) is set, the botocore hook answers at ``before-send``,
-so botocore's retry loop sees every attempt.
+broken socket would, and a delay waits, then lets later rules act. The botocore
+hook answers a call that a rule names (any call, under request quotas) at
+``before-send``, so botocore's retry loop sees every attempt; other calls keep
+the fast path.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class InjectedError(ServiceError):
         self.status = status
 
 
+@functools.cache
 def _error_shapes() -> dict[str, Any]:
     return {shape.name: shape for shape in service_model().error_shapes}
 
@@ -69,14 +71,14 @@ def _server_faults() -> frozenset[str]:
 
 def injected_error(code: object, message: str | None) -> InjectedError:
     """The error ``code`` as AWS answers it: its HTTP status from the model, a message."""
-    shapes = _error_shapes()
     if not isinstance(code, str):
         raise UsageError(f"code={code!r} must be a KMS error code such as 'ThrottlingException'.")
     if code == _THROTTLING:
         return InjectedError(_THROTTLING, 400, THROTTLED_MESSAGE if message is None else message)
+    shapes = _error_shapes()
     shape = shapes.get(code)
     if shape is None:
-        close = difflib.get_close_matches(str(code), [_THROTTLING, *shapes], n=1)
+        close = difflib.get_close_matches(code, [_THROTTLING, *shapes], n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise UsageError(
             f"{code!r} is not an error KMS returns: use {_THROTTLING}, an error shape of "

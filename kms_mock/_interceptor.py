@@ -167,9 +167,8 @@ def _before_call(
         return None
     gate = backend.gate
     if gate is not None and gate.screens(model.name):
-        return (
-            None  # a fault rule or quota may fail it: answered at before-send, attempt by attempt
-        )
+        # A fault rule or quota may fail it: answered at before-send, where botocore retries.
+        return None
     headers = params["headers"]
     answer = handle(
         backend,
