@@ -17,6 +17,7 @@ from ._hook import install_when_loaded
 
 if TYPE_CHECKING:
     from ._callers import Credentials, Principals
+    from ._faults import FaultRule, Faults
     from ._inspect import CiphertextInfo, KeyMaterialInfo
     from ._mock import MockKMS, mock_kms
 
@@ -26,6 +27,8 @@ __all__ = [
     "CiphertextInfo",
     "Clock",
     "Credentials",
+    "FaultRule",
+    "Faults",
     "FrozenClock",
     "KeyMaterialInfo",
     "KmsMockError",
@@ -41,6 +44,8 @@ __all__ = [
 _LAZY = {
     "CiphertextInfo": "._inspect",
     "Credentials": "._callers",
+    "FaultRule": "._faults",
+    "Faults": "._faults",
     "Principals": "._callers",
     "KeyMaterialInfo": "._inspect",
     "MockKMS": "._mock",

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from ._errors import ServiceError
 
 EVENT_VERSION = "1.11"
+# additionalEventData member of kms_mock's own, on the record of an injected error.
+INJECTED_MARK = "kmsMockInjected"
 EVENT_SOURCE = "kms.amazonaws.com"
 _READ_ONLY_PREFIXES = ("Describe", "List", "Get")
 # CloudTrail marks these readOnly and shows no responseElements for them: AWS KMS's
@@ -297,6 +299,7 @@ class AuditRecord:
     key_material_id: str | None = None
     event_type: str = "AwsApiCall"
     service_details: dict[str, Any] | None = None
+    injected: bool = False  # a fault rule answered (kms_mock only)
 
     @property
     def is_service_event(self) -> bool:
@@ -337,6 +340,9 @@ class AuditRecord:
             event["errorMessage"] = self.error[1] or ""
         if self.key_material_id is not None:
             event["additionalEventData"] = {"keyMaterialId": self.key_material_id}
+        if self.injected:
+            # Not CloudTrail's: kms_mock's mark on an error a fault rule made up.
+            event.setdefault("additionalEventData", {})[INJECTED_MARK] = True
         if self.service_details:
             event["serviceEventDetails"] = dict(self.service_details)
         return event
@@ -470,6 +476,7 @@ class AuditLog:
                 error=None if error is None else (error.code, error.message),
                 resources=tuple(request.resources),
                 key_material_id=request.key_material_id,
+                injected=error is not None and error.injected,
             )
         )
 

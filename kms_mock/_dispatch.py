@@ -186,6 +186,8 @@ def dispatch(
             via_service=via_service_endpoint(region),
         )
         try:
+            if backend.gate is not None:
+                backend.gate.screen(request, params)
             response = _serve(request, params)
         except ServiceError as error:
             backend.audit.api_call(request, params, None, error)

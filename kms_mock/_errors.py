@@ -26,6 +26,8 @@ class ServiceError(Exception):
 
     code: str = "KMSInternalException"
     status: int = 400
+    # Whether a fault rule made this error up (the audit log marks the call).
+    injected: bool = False
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or "")
@@ -107,6 +109,17 @@ class XksKeyAlreadyInUseException(ServiceError):
 
 class LimitExceededException(ServiceError):
     code = "LimitExceededException"
+
+
+# A request quota was exceeded: a client error (HTTP 400) that the model does not list.
+class ThrottlingException(ServiceError):
+    code = "ThrottlingException"
+
+
+# AWS's text (AWS KMS Developer Guide, "Request quotas").
+THROTTLED_MESSAGE = (
+    "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls."
+)
 
 
 # The key exists but cannot serve this call: the caller may not, or its state, usage,
@@ -196,6 +209,22 @@ class DryRunOperationException(ServiceError):
 class KMSInternalException(ServiceError):
     code = "KMSInternalException"
     status = 500
+
+
+# The transport failures a fault rule can make.
+CONNECTION_ERROR = "connection_error"
+READ_TIMEOUT = "read_timeout"
+
+
+class TransportFault(Exception):
+    """A request the transport must fail as a broken connection would: there is no KMS answer.
+
+    ``kind`` is CONNECTION_ERROR or READ_TIMEOUT.
+    """
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
 
 
 class NotImplementedByMock(ServiceError):

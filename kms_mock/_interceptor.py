@@ -15,6 +15,7 @@ services' clients. docs/how-it-works.md tells the whole path.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import functools
 import time
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ import botocore.exceptions
 import botocore.handlers
 import botocore.session
 import botocore.signers
+import urllib3.exceptions
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.endpoint import convert_to_response_dict
 from botocore.model import OperationModel
@@ -36,7 +38,7 @@ from botocore.parsers import DEFAULT_TIMESTAMP_PARSER, create_parser
 from botocore.utils import get_tzinfo_options, lowercase_dict
 
 from ._active import active_backend
-from ._errors import KmsMockError
+from ._errors import READ_TIMEOUT, KmsMockError, TransportFault
 from ._shapes import timestamp_to_wire
 from ._wire import TARGET_PREFIX, WireResponse, handle
 
@@ -163,6 +165,10 @@ def _before_call(
     backend = active_backend()
     if backend is None:
         return None
+    gate = backend.gate
+    if gate is not None and gate.screens(model.name):
+        # A fault rule or quota may fail it: answered at before-send, where botocore retries.
+        return None
     headers = params["headers"]
     answer = handle(
         backend,
@@ -217,14 +223,17 @@ def _before_send(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
         del headers[CALLER_HEADER]
         if isinstance(access_key_id, bytes):  # a prepared request's header values are bytes
             access_key_id = access_key_id.decode("latin-1")
-    answer = handle(
-        backend,
-        headers.get("X-Amz-Target"),
-        body,
-        _region_of(request.url),
-        headers.get("User-Agent"),
-        access_key_id,
-    )
+    try:
+        answer = handle(
+            backend,
+            headers.get("X-Amz-Target"),
+            body,
+            _region_of(request.url),
+            headers.get("User-Agent"),
+            access_key_id,
+        )
+    except TransportFault as fault:
+        raise transport_failure(fault, request) from None
     response = _http_response(request.url, answer)
     # botocore calls every before-send handler and keeps the first answer, so a
     # later one (moto's, registered for all services) would serve the request
@@ -233,6 +242,19 @@ def _before_send(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
     # itself reads the request no more (a retry prepares a new one).
     request.url = _ANSWERED_SCHEME + request.url
     return response
+
+
+def transport_failure(fault: TransportFault, request: AWSPreparedRequest) -> Exception:
+    """What botocore's HTTP layer raises for a real socket that failed as ``fault`` says."""
+    url = request.url
+    if fault.kind == READ_TIMEOUT:
+        timeout = urllib3.exceptions.ReadTimeoutError(None, url, "Read timed out.")  # type: ignore[arg-type]
+        return botocore.exceptions.ReadTimeoutError(endpoint_url=url, error=timeout)
+    reset = ConnectionResetError(errno.ECONNRESET, "Connection reset by peer")
+    aborted = urllib3.exceptions.ProtocolError("Connection aborted.", reset)
+    return botocore.exceptions.ConnectionClosedError(
+        endpoint_url=url, request=request, error=aborted
+    )
 
 
 def is_kms(request: AWSPreparedRequest) -> bool:

@@ -14,7 +14,7 @@ import datetime as _dt
 import functools
 import inspect
 import unittest
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
@@ -29,7 +29,9 @@ from ._active import Activation
 from ._callers import Principals, acting_as, check_service_name, parse_principal, via
 from ._clock import Clock, SystemClock, _MovableClock
 from ._errors import UsageError
+from ._faults import Faults
 from ._inspect import CiphertextInfo, KeyMaterialInfo
+from ._quotas import RequestQuotas, check_quota_values
 from ._settings import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_AUDIT_LOG_LIMIT,
@@ -38,6 +40,7 @@ from ._settings import (
     check_audit_log_limit,
     check_clock,
     check_region,
+    check_request_quotas,
     check_seed,
 )
 from ._store import DEFAULT_ON_DEMAND_ROTATION_LIMIT, DEFAULT_TRANSIENT_KEY_STATE_DELAY, Backend
@@ -73,12 +76,16 @@ class MockKMS:
         clock: Clock | None = None,
         seed: int | None = None,
         audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
+        request_quotas: bool | Mapping[str, float] | None = None,
     ) -> None:
         self.region = check_region(region)
         self.account_id = check_account_id(account_id)
         self.seed = check_seed(seed)
         self._given_clock = check_clock(clock)
         self._audit_log_limit = check_audit_log_limit(audit_log_limit)
+        quotas = check_request_quotas(request_quotas)
+        self._request_quotas = None if quotas is None else check_quota_values(quotas)
+        self._faults: Faults | None = None
         self.clock: Clock = self._given_clock or SystemClock()
         # Whether the clock tells of its moves (see Clock); asked once.
         self._observable = all(
@@ -143,6 +150,8 @@ class MockKMS:
         )
         if self._observable:
             self.clock.subscribe(backend.on_time_moved)  # type: ignore[attr-defined]
+        quotas = None if self._request_quotas is None else RequestQuotas(self._request_quotas)
+        self._faults = Faults(backend, self.seed, quotas)
         self._last_backend = backend
         self._activation = _active.enter(backend)
         return self
@@ -152,6 +161,7 @@ class MockKMS:
         activation, self._activation = self._activation, None
         if activation is None:
             return
+        self._faults = None
         _active.leave(activation)
         if self._observable:
             self.clock.unsubscribe(activation.backend.on_time_moved)  # type: ignore[attr-defined]
@@ -265,6 +275,27 @@ class MockKMS:
             }
             _key_stores.fail_connection(stores, custom_key_store_id, connection_error_code)
 
+    # -- faults -----------------------------------------------------------
+
+    @property
+    def faults(self) -> Faults:
+        """The fault rules of this activation: ``kms.faults.error("ThrottlingException", ...)``.
+
+        See docs/faults.md: KMS errors, connection errors, read timeouts and delays on
+        chosen calls, answered where botocore retries. Rules end with the activation.
+        """
+        if self._faults is None:
+            raise UsageError(
+                "fault rules belong to an activation, and this MockKMS is not active: add "
+                "them inside the decorated test or the with block (or after start())."
+            )
+        return self._faults
+
+    @property
+    def request_quotas(self) -> dict[str, float] | None:
+        """The request quotas setting: None (off), {} (AWS's defaults) or custom values."""
+        return None if self._request_quotas is None else dict(self._request_quotas)
+
     # -- callers ----------------------------------------------------------
 
     @property
@@ -304,7 +335,7 @@ class MockKMS:
     def _fresh(self) -> MockKMS:
         """A copy with the same (checked) settings, for one decorated call (or one test)."""
         fresh = copy.copy(self)
-        fresh._activation = fresh._last_backend = None
+        fresh._activation = fresh._last_backend = fresh._faults = None
         fresh._principals = self._principals.copy()
         fresh._rewinds_clock = True
         return fresh
@@ -557,6 +588,7 @@ def mock_kms(
     clock: Clock | None = None,
     seed: int | None = None,
     audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
+    request_quotas: bool | Mapping[str, float] | None = None,
 ) -> MockKMS: ...
 
 
@@ -569,6 +601,7 @@ def mock_kms(
     clock: Clock | None = None,
     seed: int | None = None,
     audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
+    request_quotas: bool | Mapping[str, float] | None = None,
 ) -> Any:
     """Mock AWS KMS: ``@mock_kms``, ``@mock_kms(region=...)``, or ``with mock_kms() as kms``.
 
@@ -579,7 +612,9 @@ def mock_kms(
     events, ``seed`` makes key ids, key material and nonces reproducible, and
     ``audit_log_limit`` (default 10,000; None: no limit) is how many records
     ``kms.audit_log`` keeps: the earliest are dropped and counted in
-    ``kms.audit_log_dropped``.
+    ``kms.audit_log_dropped``. ``request_quotas`` turns on AWS's requests-per-second
+    quotas, measured on the mock clock: True for AWS's defaults, or a dict of custom
+    values by quota name (see docs/faults.md).
     """
     mock = MockKMS(
         region=region,
@@ -587,6 +622,7 @@ def mock_kms(
         clock=clock,
         seed=seed,
         audit_log_limit=audit_log_limit,
+        request_quotas=request_quotas,
     )
     if func is None:
         return mock

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Mapping
 
 from ._clock import Clock
 from ._errors import UsageError
@@ -53,6 +54,28 @@ def check_audit_log_limit(limit: object) -> int | None:
             "kept; the oldest are dropped), or None to keep every record."
         )
     return limit
+
+
+def check_request_quotas(quotas: object) -> dict[str, float] | None:
+    """``quotas`` as {quota name: requests per second}: True gives AWS's defaults ({}),
+    False or None none; the names are checked when the mock is made."""
+    if quotas is None or quotas is False:
+        return None
+    if quotas is True:
+        return {}
+    if isinstance(quotas, Mapping) and all(
+        isinstance(name, str)
+        and isinstance(rate, int | float)
+        and not isinstance(rate, bool)
+        and rate > 0
+        for name, rate in quotas.items()
+    ):
+        return {name: float(rate) for name, rate in quotas.items()}
+    raise UsageError(
+        f"request_quotas={quotas!r} must be True (AWS's default request quotas), False or "
+        "None (no quotas), or a dict of quota names to requests per second, such as "
+        "{'CreateKey': 1}, over the defaults."
+    )
 
 
 def check_clock(clock: object) -> Clock | None:

@@ -12,8 +12,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from operator import attrgetter
+from typing import Any, Protocol
 
-from ._audit import AuditLog
+from ._audit import AuditedCall, AuditLog
 from ._callers import IdentityPolicies, Principals
 from ._clock import Clock
 from ._entropy import Entropy
@@ -25,6 +26,18 @@ from ._settings import DEFAULT_AUDIT_LOG_LIMIT
 DEFAULT_ON_DEMAND_ROTATION_LIMIT = 25
 # AWS's "few seconds" of Creating and Updating take no mock time unless a test asks.
 DEFAULT_TRANSIENT_KEY_STATE_DELAY = _dt.timedelta(0)
+
+
+class Gate(Protocol):
+    """What screens calls before they run (fault rules, request quotas): ``_faults.Faults``."""
+
+    def screens(self, operation: str) -> bool:
+        """Whether calls of ``operation`` may be failed or delayed (so must be retryable)."""
+        ...
+
+    def screen(self, request: AuditedCall, params: Any) -> None:
+        """Let the call go on, delay it, or raise (a KMS error or a transport failure)."""
+        ...
 
 
 class RegionStore:
@@ -174,6 +187,8 @@ class Backend:
         self.enforce_permissions = enforce_permissions
         # How long a multi-Region key stays Creating or Updating: a setting.
         self.transient_key_state_delay = transient_key_state_delay
+        # Set while fault rules or request quotas are in force (see _faults.Faults).
+        self.gate: Gate | None = None
         self.lock = threading.RLock()
         self._regions: dict[tuple[str, str], RegionStore] = {}
         # Set when the activation ends: the state is final from then on.

@@ -25,6 +25,7 @@ from ._settings import (
     check_account_id,
     check_audit_log_limit,
     check_region,
+    check_request_quotas,
     check_seed,
 )
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_kms.type_defs import KeyMetadataTypeDef
 
+    from ._faults import Faults
     from ._mock import MockKMS
 
 # Loaded by pytest in every run, used or not: this module imports no botocore,
@@ -41,7 +43,15 @@ if TYPE_CHECKING:
 __all__ = ["KmsKeyFactory"]
 
 #: Every setting the marker, ``kms_mock_config`` and the ini options know.
-KEYWORDS = ("region", "account_id", "start", "seed", "audit_log_limit")
+KEYWORDS = (
+    "region",
+    "account_id",
+    "start",
+    "seed",
+    "audit_log_limit",
+    "request_quotas",
+    "assert_all_faults_fired",
+)
 #: Where the fixture clock starts when no ``start`` is configured: a fixed date,
 #: so that dates in a test's assertions do not depend on when it runs.
 DEFAULT_START = "2025-01-01T00:00:00Z"
@@ -58,12 +68,25 @@ _INI_HELP = {
     "audit_log_limit": (
         "kms_mock: how many audit log records each test's mock keeps (default: 10000)."
     ),
+    "request_quotas": (
+        "kms_mock: true to throttle as AWS's request quotas do, on the mock clock (default: false)."
+    ),
+    "assert_all_faults_fired": (
+        "kms_mock: true to fail a test whose fault rules did not all fire (default: false)."
+    ),
 }
 _MARKER_HELP = (
-    "kms_mock(region=..., account_id=..., start=..., seed=..., audit_log_limit=...): "
-    "run the test inside "
+    "kms_mock(region=..., account_id=..., start=..., seed=..., audit_log_limit=..., "
+    "request_quotas=..., assert_all_faults_fired=...): run the test inside "
     "a fresh kms_mock, with these settings over the suite's (kms_mock_config, ini)."
 )
+_FAULT_MARKER_HELP = (
+    "kms_fault(kind, *args, **filters): before the test runs, add the fault rule "
+    "kms_mock.faults.<kind>(*args, **filters); kind is error, connection_error, read_timeout "
+    "or delay (several markers: several rules, top first)."
+)
+#: The methods of ``kms.faults`` that the ``kms_fault`` marker can call.
+FAULT_KINDS = ("error", "connection_error", "read_timeout", "delay")
 
 _ini_settings = pytest.StashKey[dict[str, Any]]()
 
@@ -96,6 +119,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """Register the marker and check the ini options once, before any test runs."""
     config.addinivalue_line("markers", _MARKER_HELP)
+    config.addinivalue_line("markers", _FAULT_MARKER_HELP)
     # Checked once, here: a bad ini value stops the run before any test starts.
     config.stash[_ini_settings] = _read_ini(config)
 
@@ -105,7 +129,12 @@ def _read_ini(config: pytest.Config) -> dict[str, Any]:
     for name in KEYWORDS:
         raw = str(config.getini(f"kms_mock_{name}")).strip()
         if raw:
-            value = _ini_int(name, raw) if name in _INT_KEYWORDS else raw
+            if name in _INT_KEYWORDS:
+                value: Any = _ini_int(name, raw)
+            elif name in _BOOL_KEYWORDS:
+                value = _ini_bool(name, raw)
+            else:
+                value = raw
             settings[name] = _validated(name, value, f"ini option kms_mock_{name}")
     return settings
 
@@ -115,6 +144,18 @@ _INT_KEYWORDS = {
     "seed": "an integer such as 1234, or leave it unset for OS randomness",
     "audit_log_limit": "an integer such as 50000, or leave it unset for 10000",
 }
+
+
+# Ini options read as booleans.
+_BOOL_KEYWORDS = ("request_quotas", "assert_all_faults_fired")
+
+
+def _ini_bool(name: str, raw: str) -> bool:
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    raise pytest.UsageError(
+        f"ini option kms_mock_{name} = {raw!r} is not a boolean: use true or false."
+    )
 
 
 def _ini_int(name: str, raw: str) -> int:
@@ -141,6 +182,11 @@ def _validated(name: str, value: Any, source: str) -> Any:
             check_account_id(value)
         elif name == "seed":
             check_seed(value)
+        elif name == "request_quotas":
+            check_request_quotas(value)
+        elif name == "assert_all_faults_fired":
+            if not isinstance(value, bool):
+                raise KmsMockUsageError(f"assert_all_faults_fired={value!r} must be True or False.")
         else:
             check_audit_log_limit(value)
     except KmsMockUsageError as error:
@@ -242,9 +288,31 @@ def kms_mock(request: pytest.FixtureRequest, kms_mock_config: object) -> Iterato
         clock=clock,
         seed=settings.get("seed"),
         audit_log_limit=settings.get("audit_log_limit", DEFAULT_AUDIT_LOG_LIMIT),
+        request_quotas=settings.get("request_quotas"),
     )
     with mock:
+        _add_marked_faults(request, mock)
         yield mock
+        if settings.get("assert_all_faults_fired"):
+            mock.faults.assert_all_fired()
+
+
+def _add_marked_faults(request: pytest.FixtureRequest, mock: MockKMS) -> None:
+    """The rules of the test's ``kms_fault`` markers (module, class, function; top first)."""
+    __tracebackhide__ = True
+    # iter_markers yields the closest first, and a function's markers bottom first.
+    for node, mark in reversed(list(request.node.iter_markers_with_node("kms_fault"))):
+        kind, *args = mark.args or (None,)
+        if kind not in FAULT_KINDS:
+            raise pytest.UsageError(
+                f"@pytest.mark.kms_fault{mark.args!r} on {node.nodeid}: the first argument "
+                f"names the rule to add: one of {', '.join(FAULT_KINDS)}, as in "
+                "@pytest.mark.kms_fault('error', 'ThrottlingException', operation='Decrypt')."
+            )
+        try:
+            getattr(mock.faults, kind)(*args, **mark.kwargs)
+        except (KmsMockUsageError, TypeError) as error:
+            raise pytest.UsageError(f"@pytest.mark.kms_fault on {node.nodeid}: {error}") from None
 
 
 @pytest.fixture
@@ -333,9 +401,20 @@ def kms_key(kms_client: KMSClient) -> KmsKeyFactory:
     return KmsKeyFactory(kms_client)
 
 
+@pytest.fixture
+def kms_faults(kms_mock: MockKMS) -> Faults:
+    """The fault rules of this test's mock (``kms_mock.faults``): add rules to it.
+
+    ``kms_faults.error("ThrottlingException", operation="Decrypt", times=2)``; the
+    rules end with the test. See docs/faults.md.
+    """
+    return kms_mock.faults
+
+
 @pytest.fixture(autouse=True)
 def _kms_mock_marker(request: pytest.FixtureRequest) -> None:
-    """The kms_mock marker alone activates the mock for the test it marks."""
+    """The kms_mock (or kms_fault) marker alone activates the mock for the test it marks."""
     __tracebackhide__ = True
-    if request.node.get_closest_marker("kms_mock") is not None:
+    node = request.node
+    if node.get_closest_marker("kms_mock") is not None or node.get_closest_marker("kms_fault"):
         request.getfixturevalue("kms_mock")

@@ -33,6 +33,7 @@ RECIPES = {
     "s3_envelope_moto": 2,
     "system_clock": 2,
     "large_suite_autouse": 4,
+    "failure_paths": 3,
 }
 # moto adds its handler to botocore's built-in list each time it is imported:
 # this recipe runs in a process of its own, as a user's suite would.

@@ -28,7 +28,10 @@ if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
 START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-ALLOWED = "The allowed keywords are: region, account_id, start, seed, audit_log_limit."
+KEYWORDS = (
+    "region, account_id, start, seed, audit_log_limit, request_quotas, assert_all_faults_fired"
+)
+ALLOWED = f"The allowed keywords are: {KEYWORDS}."
 
 
 @pytest.fixture(autouse=True)
@@ -211,6 +214,7 @@ def test_fixtures_are_documented(run: _Runner) -> None:
         "kms_key": (
             'Factory: kms_key(rotation=True, rotation_period_days=90, alias="alias/app", **kwargs).'
         ),
+        "kms_faults": "The fault rules of this test's mock (``kms_mock.faults``): add rules to it.",
     }
 
 
@@ -218,11 +222,12 @@ def test_marker_and_ini_options_are_registered(run: _Runner) -> None:
     markers = run("--markers").outlines
     assert (
         "@pytest.mark.kms_mock(region=..., account_id=..., start=..., seed=..., "
-        "audit_log_limit=...): run the test inside a fresh kms_mock, with these settings "
-        "over the suite's (kms_mock_config, ini)." in markers
+        "audit_log_limit=..., request_quotas=..., assert_all_faults_fired=...): run the test "
+        "inside a fresh kms_mock, with these settings over the suite's (kms_mock_config, ini)."
+        in markers
     )
     help_lines = run("--help").outlines
-    for name in ("region", "account_id", "start", "seed", "audit_log_limit"):
+    for name in KEYWORDS.split(", "):
         assert any(line.startswith(f"  kms_mock_{name} (string):") for line in help_lines)
 
 
@@ -542,11 +547,10 @@ def test_usage_errors(run: _Runner, pytester: pytest.Pytester) -> None:
     # The errors section (files in order) comes before the failures section.
     assert _raised(result) == [
         "kms_mock_config returned {'regoin': 'eu-west-1', 'sed': 1}: unknown keys 'regoin' "
-        "(did you mean 'region'?), 'sed' (did you mean 'seed'?). The allowed keys are: "
-        "region, account_id, start, seed, audit_log_limit.",
+        "(did you mean 'region'?), 'sed' (did you mean 'seed'?). "
+        f"The allowed keys are: {KEYWORDS}.",
         "kms_mock_config returned ['region', 'eu-west-1']: it must return a dict such as "
-        "{'region': 'eu-west-1'}. The allowed keys are: region, account_id, start, seed, "
-        "audit_log_limit.",
+        f"{{'region': 'eu-west-1'}}. The allowed keys are: {KEYWORDS}.",
         "kms_mock_config: seed='7' must be an int (or None for OS randomness).",
         "@pytest.mark.kms_mock(regoin='eu-west-1', seed=3) on test_markers.py::test_typo: "
         f"unknown keyword 'regoin' (did you mean 'region'?). {ALLOWED}",
