@@ -24,6 +24,7 @@ from ._settings import (
     DEFAULT_REGION,
     check_account_id,
     check_audit_log_limit,
+    check_enforce_permissions,
     check_region,
     check_seed,
 )
@@ -41,7 +42,17 @@ if TYPE_CHECKING:
 __all__ = ["KmsKeyFactory"]
 
 #: Every setting the marker, ``kms_mock_config`` and the ini options know.
-KEYWORDS = ("region", "account_id", "start", "seed", "audit_log_limit")
+KEYWORDS = (
+    "region",
+    "account_id",
+    "start",
+    "seed",
+    "audit_log_limit",
+    "enforce_permissions",
+    "identity_policies",
+)
+#: The settings an ini option can give (policies are no one-line text).
+INI_KEYWORDS = KEYWORDS[:-1]
 #: Where the fixture clock starts when no ``start`` is configured: a fixed date,
 #: so that dates in a test's assertions do not depend on when it runs.
 DEFAULT_START = "2025-01-01T00:00:00Z"
@@ -58,9 +69,14 @@ _INI_HELP = {
     "audit_log_limit": (
         "kms_mock: how many audit log records each test's mock keeps (default: 10000)."
     ),
+    "enforce_permissions": (
+        "kms_mock: whether key policies, identity policies and grants decide each call "
+        "(true or false; default: true)."
+    ),
 }
 _MARKER_HELP = (
-    "kms_mock(region=..., account_id=..., start=..., seed=..., audit_log_limit=...): "
+    "kms_mock(region=..., account_id=..., start=..., seed=..., audit_log_limit=..., "
+    "enforce_permissions=..., identity_policies=...): "
     "run the test inside "
     "a fresh kms_mock, with these settings over the suite's (kms_mock_config, ini)."
 )
@@ -89,7 +105,7 @@ def _unknown(names: list[str], noun: str) -> str:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Declare the ``kms_mock_*`` ini options, one per setting."""
-    for name in KEYWORDS:
+    for name in INI_KEYWORDS:
         parser.addini(f"kms_mock_{name}", _INI_HELP[name], default="")
 
 
@@ -102,10 +118,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _read_ini(config: pytest.Config) -> dict[str, Any]:
     settings: dict[str, Any] = {}
-    for name in KEYWORDS:
+    for name in INI_KEYWORDS:
         raw = str(config.getini(f"kms_mock_{name}")).strip()
         if raw:
-            value = _ini_int(name, raw) if name in _INT_KEYWORDS else raw
+            value: Any = raw
+            if name in _INT_KEYWORDS:
+                value = _ini_int(name, raw)
+            elif name == "enforce_permissions":
+                value = _ini_bool(name, raw)
             settings[name] = _validated(name, value, f"ini option kms_mock_{name}")
     return settings
 
@@ -126,6 +146,17 @@ def _ini_int(name: str, raw: str) -> int:
         ) from None
 
 
+def _ini_bool(name: str, raw: str) -> bool:
+    # pytest's own spelling of ini booleans.
+    if raw.lower() in {"true", "1", "yes", "on"}:
+        return True
+    if raw.lower() in {"false", "0", "no", "off"}:
+        return False
+    raise pytest.UsageError(
+        f"ini option kms_mock_{name} = {raw!r} is not a boolean: use true or false."
+    )
+
+
 # -- settings ---------------------------------------------------------------------
 
 
@@ -141,6 +172,12 @@ def _validated(name: str, value: Any, source: str) -> Any:
             check_account_id(value)
         elif name == "seed":
             check_seed(value)
+        elif name == "enforce_permissions":
+            check_enforce_permissions(value)
+        elif name == "identity_policies":
+            from ._callers import attached_policies  # compiles them: only when given
+
+            attached_policies(value)
         else:
             check_audit_log_limit(value)
     except KmsMockUsageError as error:
@@ -242,6 +279,8 @@ def kms_mock(request: pytest.FixtureRequest, kms_mock_config: object) -> Iterato
         clock=clock,
         seed=settings.get("seed"),
         audit_log_limit=settings.get("audit_log_limit", DEFAULT_AUDIT_LOG_LIMIT),
+        enforce_permissions=settings.get("enforce_permissions", True),
+        identity_policies=settings.get("identity_policies"),
     )
     with mock:
         yield mock

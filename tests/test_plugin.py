@@ -28,7 +28,10 @@ if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
 START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-ALLOWED = "The allowed keywords are: region, account_id, start, seed, audit_log_limit."
+ALLOWED = (
+    "The allowed keywords are: region, account_id, start, seed, audit_log_limit, "
+    "enforce_permissions, identity_policies."
+)
 
 
 @pytest.fixture(autouse=True)
@@ -218,11 +221,13 @@ def test_marker_and_ini_options_are_registered(run: _Runner) -> None:
     markers = run("--markers").outlines
     assert (
         "@pytest.mark.kms_mock(region=..., account_id=..., start=..., seed=..., "
-        "audit_log_limit=...): run the test inside a fresh kms_mock, with these settings "
-        "over the suite's (kms_mock_config, ini)." in markers
+        "audit_log_limit=..., enforce_permissions=..., identity_policies=...): run the test "
+        "inside a fresh kms_mock, with these settings over the suite's (kms_mock_config, ini)."
+        in markers
     )
     help_lines = run("--help").outlines
-    for name in ("region", "account_id", "start", "seed", "audit_log_limit"):
+    ini_names = ("region", "account_id", "start", "seed", "audit_log_limit", "enforce_permissions")
+    for name in ini_names:
         assert any(line.startswith(f"  kms_mock_{name} (string):") for line in help_lines)
 
 
@@ -543,10 +548,11 @@ def test_usage_errors(run: _Runner, pytester: pytest.Pytester) -> None:
     assert _raised(result) == [
         "kms_mock_config returned {'regoin': 'eu-west-1', 'sed': 1}: unknown keys 'regoin' "
         "(did you mean 'region'?), 'sed' (did you mean 'seed'?). The allowed keys are: "
-        "region, account_id, start, seed, audit_log_limit.",
+        "region, account_id, start, seed, audit_log_limit, enforce_permissions, "
+        "identity_policies.",
         "kms_mock_config returned ['region', 'eu-west-1']: it must return a dict such as "
         "{'region': 'eu-west-1'}. The allowed keys are: region, account_id, start, seed, "
-        "audit_log_limit.",
+        "audit_log_limit, enforce_permissions, identity_policies.",
         "kms_mock_config: seed='7' must be an int (or None for OS randomness).",
         "@pytest.mark.kms_mock(regoin='eu-west-1', seed=3) on test_markers.py::test_typo: "
         f"unknown keyword 'regoin' (did you mean 'region'?). {ALLOWED}",

@@ -89,6 +89,7 @@ def evaluate(
     key_policy: str | None,
     identity_policies: Sequence[str] = (),
     grant_allows: bool | Callable[[], bool] = False,
+    resource: str = "*",
 ) -> Decision:
     """Whether ``caller`` may ``action`` (``kms:Encrypt``, ``kms:ReEncryptFrom``, ...).
 
@@ -98,6 +99,8 @@ def evaluate(
     the documents' texts, compiled once each. ``grant_allows`` is asked only
     when no policy decides. Operations a key's account alone may call must not
     be asked for another account's key (their key resolution refuses it).
+    ``resource`` is what identity policies see of an account-level permission:
+    ``*``, or the alias ARN of an alias permission (CreateAlias asks one).
     """
     lowered_action = action.lower()
     request = Context(
@@ -114,7 +117,8 @@ def evaluate(
                 False, "deny_resource" if caller.account_id == key.account_id else "hidden"
             )
     identity = [compile_policy(text) for text in identity_policies]
-    resource = "*" if key is None else key.arn
+    if key is not None:
+        resource = key.arn
     denied, identity_allows = _identity_verdict(identity, lowered_action, resource, request)
     if denied:
         return Decision(False, "deny_identity")

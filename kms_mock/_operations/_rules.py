@@ -28,6 +28,7 @@ from .._key_stores import CustomKeyStore
 from .._keyspecs import ENCRYPT_DECRYPT, KEY_SPECS, is_symmetric_encryption
 from .._materials import KeyMaterial
 from .._models import Key, KeyUsage
+from .._permissions import authorize_account
 from .._resolve import find_key, require_usable
 
 DRY_RUN_MESSAGE = "The request would have succeeded, but the DryRun option is set."
@@ -43,6 +44,13 @@ def deny_aws_managed(request: Request, key: Key) -> None:
         raise AccessDeniedException(
             access_denied_message("no_resource_allow", request.principal.arn, action, key.arn)
         )
+
+
+def authorize_tagging(request: Request) -> None:
+    """CreateKey and ReplicateKey with Tags also ask ``kms:TagResource``, of IAM
+    (CreateKey in botocore's model: "Required permissions")."""
+    if request.params.get("Tags"):
+        authorize_account(request, "kms:TagResource")
 
 
 def key_to_change(request: Request, key_id: str) -> Key:
