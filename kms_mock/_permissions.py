@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from ._authz import (
     ContextValue,
+    Decision,
     KeyRef,
     LowerCaseContext,
     access_denied_message,
@@ -89,7 +90,6 @@ def authorize(
     """Raise AccessDeniedException unless the caller may ``action`` on ``key``.
 
     ``action`` defaults to the call's own permission, ``kms:<Operation>``.
-
     ``key_id`` is the identifier the request named the key by (kms:RequestAlias);
     ``by_ciphertext``: the key is the one a ciphertext names (Decrypt without
     KeyId), which AWS does not name to a caller of another account.
@@ -99,38 +99,50 @@ def authorize(
         return
     action = action or action_of(call.operation)
     principal = call.principal
-    who = caller(principal.arn)
-    grants = key.grants
-    grant_allows: bool | Callable[[], bool] = False
-    if grants is not None:
-        grantees = (
-            (principal.arn,) if principal.role_arn is None else (principal.arn, principal.role_arn)
+    identity_policies = backend.identity_policies.of(principal)
+    memo = (principal.arn, action, key.arn, key.policy, identity_policies)
+    decision = _UNCONDITIONAL.get(memo) if key.grants is None else None
+    if decision is None:
+        context = _RequestContext(call, action, key, key_id)
+        decision = evaluate(
+            caller(principal.arn),
+            action,
+            KeyRef(key.arn, key.account_id),
+            context,
+            key.policy,
+            identity_policies,
+            False if key.grants is None else _grant_step(call, key.grants, action[4:]),
         )
-        grant_allows = lambda: grants_allow(grants, grantees, action[4:], call.params)  # noqa: E731
-    decision = evaluate(
-        who,
-        action,
-        KeyRef(key.arn, key.account_id),
-        _RequestContext(call, action, key, key_id),
-        key.policy,
-        backend.identity_policies.of(principal),
-        grant_allows,
-    )
+        if not context.asked and key.grants is None:
+            _remember(memo, decision)
     if decision.reason is not None:
-        hidden = by_ciphertext and who.account_id != key.account_id
+        hidden = by_ciphertext and principal.account_id != key.account_id
         message = access_denied_message(
             decision.reason, principal.arn, action, key.arn, ciphertext=hidden
         )
         raise AccessDeniedException(message)
 
 
+# Decisions no condition took part in, by (caller, action, key ARN, key policy,
+# identity policies): the same again whatever the request. The default key
+# policy has no condition, so Encrypt under it costs one lookup. Bounded.
+_UNCONDITIONAL: dict[tuple[str, str, str, str, tuple[str, ...]], Decision] = {}
+_UNCONDITIONAL_LIMIT = 1024
+
+
+def _remember(memo: tuple[str, str, str, str, tuple[str, ...]], decision: Decision) -> None:
+    if len(_UNCONDITIONAL) >= _UNCONDITIONAL_LIMIT:
+        _UNCONDITIONAL.clear()
+    _UNCONDITIONAL[memo] = decision
+
+
 def _grant_step(call: AuthorizedCall, grants: KeyGrants, operation: str) -> Callable[[], bool]:
     """The grant step of a decision: asked only when no policy decides."""
     principal = call.principal
     # A session's grants may name the session or its role.
-    grantees = (
-        [principal.arn] if principal.role_arn is None else [principal.arn, principal.role_arn]
-    )
+    grantees = [principal.arn]
+    if principal.role_arn is not None:
+        grantees.append(principal.role_arn)
     return lambda: grants_allow(grants, grantees, operation, call.params)
 
 
@@ -352,13 +364,14 @@ def _find_ignoring_case(pairs: Mapping[str, str] | None, wanted: str) -> str | N
 class _RequestContext(LowerCaseContext):
     """The condition keys of one permission of one call, each computed when first asked."""
 
-    __slots__ = ("action", "call", "key", "key_id")
+    __slots__ = ("action", "asked", "call", "key", "key_id")
 
     def __init__(self, call: AuthorizedCall, action: str, key: Key | None, key_id: str | None):
         self.call = call
         self.action = action.lower()
         self.key = key
         self.key_id = key_id
+        self.asked = False  # whether a condition asked for any key
 
     @property
     def backend(self) -> Backend:
@@ -385,6 +398,7 @@ class _RequestContext(LowerCaseContext):
         return self.call.via_service
 
     def get(self, name: str, default: Any = None) -> Any:
+        self.asked = True
         compute = _KEYS.get(name)
         if compute is not None:
             value = compute(self)

@@ -730,3 +730,13 @@ def test_enforce_permissions_must_be_a_bool() -> None:
         "enforce_permissions='no' must be True (policies and grants decide each call) or "
         "False (every call is allowed)."
     )
+
+
+def test_a_new_key_policy_decides_the_next_call(kms: MockKMS, client: KMSClient) -> None:
+    key_id = new_key(client, Policy=key_policy(allow(Principal={"AWS": ALICE})))["KeyId"]
+    alice = client_as(kms, ALICE)
+    alice.encrypt(KeyId=key_id, Plaintext=b"x")
+    client.put_key_policy(KeyId=key_id, Policy=key_policy(deny("kms:Encrypt", Principal="*")))
+    assert error_of(raises(lambda: alice.encrypt(KeyId=key_id, Plaintext=b"x")))[0] == (
+        "AccessDeniedException"
+    )

@@ -458,6 +458,96 @@ def test_audit_log_limit_from_ini_and_markers(run: _Runner, pytester: pytest.Pyt
     run("-p", "no:randomly").assert_outcomes(passed=3)
 
 
+def test_permissions_from_ini_config_and_markers(run: _Runner, pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nkms_mock_enforce_permissions = false\n")
+    pytester.makeconftest(
+        """
+        import pytest
+
+        ALICE = "arn:aws:iam::123456789012:user/Alice"
+        LIST_KEYS = {"Statement": [{"Effect": "Allow", "Action": "kms:ListKeys", "Resource": "*"}]}
+
+
+        @pytest.fixture
+        def kms_mock_config():
+            return {"identity_policies": {ALICE: [LIST_KEYS]}}
+
+
+        @pytest.fixture
+        def as_bob(kms_mock, kms_client):
+            with kms_mock.as_principal("arn:aws:iam::123456789012:user/Bob"):
+                yield kms_client
+        """
+    )
+    pytester.makepyfile(
+        test_permissions="""
+        import pytest
+        from botocore.exceptions import ClientError
+
+
+        def test_ini_turns_enforcement_off(kms_mock, as_bob):
+            assert kms_mock.enforce_permissions is False
+            as_bob.list_keys()
+
+
+        @pytest.mark.kms_mock(enforce_permissions=True)
+        def test_the_marker_turns_it_on(as_bob):
+            with pytest.raises(ClientError):
+                as_bob.list_keys()
+
+
+        @pytest.mark.kms_mock(enforce_permissions=True)
+        def test_config_attaches_policies(kms_mock, kms_client):
+            with kms_mock.as_principal("arn:aws:iam::123456789012:user/Alice"):
+                kms_client.list_keys()
+        """
+    )
+    run("-p", "no:randomly").assert_outcomes(passed=3)
+
+
+@pytest.mark.parametrize(
+    ("ini", "message"),
+    [
+        (
+            "kms_mock_enforce_permissions = maybe",
+            "ini option kms_mock_enforce_permissions = 'maybe' is not a boolean: use true or "
+            "false.",
+        ),
+    ],
+)
+def test_a_bad_permissions_ini_option_stops_the_run(
+    run: _Runner, pytester: pytest.Pytester, ini: str, message: str
+) -> None:
+    pytester.makeini(f"[pytest]\n{ini}\n")
+    pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
+    result = run()
+    assert f"ERROR: {message}" in result.errlines
+
+
+def test_a_malformed_identity_policy_in_a_marker_is_a_usage_error(
+    run: _Runner, pytester: pytest.Pytester
+) -> None:
+    pytester.makepyfile(
+        test_bad="""
+        import pytest
+
+
+        @pytest.mark.kms_mock(identity_policies={"arn:aws:iam::123456789012:user/A": ["{"]})
+        def test_bad(kms_mock):
+            pass
+        """
+    )
+    result = run("-p", "no:randomly")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*@pytest.mark.kms_mock(identity_policies=*) on test_bad.py::test_bad: the identity "
+            "policy for arn:aws:iam::123456789012:user/A is malformed: Policy contains invalid "
+            "JSON."
+        ]
+    )
+
+
 def test_built_in_defaults_without_configuration(kms_mock: MockKMS) -> None:
     assert (kms_mock.region, kms_mock.account_id, kms_mock.seed) == (
         "us-east-1",
