@@ -364,7 +364,7 @@ def _find_ignoring_case(pairs: Mapping[str, str] | None, wanted: str) -> str | N
 class _RequestContext(LowerCaseContext):
     """The condition keys of one permission of one call, each computed when first asked."""
 
-    __slots__ = ("action", "asked", "call", "key", "key_id")
+    __slots__ = ("action", "asked", "call", "found", "key", "key_id")
 
     def __init__(self, call: AuthorizedCall, action: str, key: Key | None, key_id: str | None):
         self.call = call
@@ -372,6 +372,7 @@ class _RequestContext(LowerCaseContext):
         self.key = key
         self.key_id = key_id
         self.asked = False  # whether a condition asked for any key
+        self.found: dict[str, ContextValue | None] | None = None  # what was computed, by key
 
     @property
     def backend(self) -> Backend:
@@ -399,6 +400,15 @@ class _RequestContext(LowerCaseContext):
 
     def get(self, name: str, default: Any = None) -> Any:
         self.asked = True
+        if self.found is None:
+            self.found = {}
+        elif name in self.found:
+            value = self.found[name]
+            return default if value is None else value
+        value = self.found[name] = self._compute(name)
+        return default if value is None else value
+
+    def _compute(self, name: str) -> ContextValue | None:
         compute = _KEYS.get(name)
         if compute is not None:
             value = compute(self)
@@ -413,7 +423,7 @@ class _RequestContext(LowerCaseContext):
             value = _find_ignoring_case(tags, name.removeprefix(_RESOURCE_TAG_PREFIX))
         else:
             value = None
-        return default if value is None else value
+        return value
 
     def __getitem__(self, name: str) -> ContextValue:
         value = self.get(name)

@@ -64,22 +64,21 @@ class Context:
     lowered (nor listed) at all.
     """
 
-    __slots__ = ("_defaults", "_given", "_lowered")
+    __slots__ = ("_defaults", "_given", "_lazy", "_lowered")
 
     def __init__(self, given: Mapping[str, ContextValue], defaults: Mapping[str, Scalar]) -> None:
         self._given = given
         self._defaults = defaults
+        self._lazy = isinstance(given, LowerCaseContext)
         self._lowered: dict[str, ContextValue] | None = None
 
     def _lookup(self, key: str) -> ContextValue | None:
-        given = self._given
-        lazy = isinstance(given, LowerCaseContext)
         if self._lowered is None:
             self._lowered = {name.lower(): value for name, value in self._defaults.items()}
-            if not lazy:
-                self._lowered.update((name.lower(), value) for name, value in given.items())
-        if lazy:
-            value = given.get(key)
+            if not self._lazy:
+                self._lowered.update((name.lower(), value) for name, value in self._given.items())
+        if self._lazy:
+            value = self._given.get(key)
             if value is not None:
                 return value
         return self._lowered.get(key)
