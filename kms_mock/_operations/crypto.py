@@ -208,6 +208,8 @@ _DECRYPT = _Source("KeyId", "EncryptionAlgorithm", "EncryptionContext", "kms:Dec
 _REENCRYPT = _Source(
     "SourceKeyId", "SourceEncryptionAlgorithm", "SourceEncryptionContext", "kms:ReEncryptFrom"
 )
+# ReEncrypt's permission on its destination key.
+_REENCRYPT_TO = "kms:ReEncryptTo"
 
 
 def _decrypt_source(request: Request, params: Params, source: _Source) -> _Outcome:
@@ -229,9 +231,6 @@ def _decrypt_source(request: Request, params: Params, source: _Source) -> _Outco
         return named, _rsa_decrypt(request, named, blob, algorithm, context), algorithm, None
     key, material, plaintext = _open(request, blob, named, source)
     return key, plaintext, algorithm, material
-
-
-_REENCRYPT_TO = "kms:ReEncryptTo"
 
 
 def _ignores_ciphertext(params: Params) -> bool:
