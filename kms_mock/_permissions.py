@@ -12,7 +12,7 @@ https://docs.aws.amazon.com/kms/latest/developerguide/policy-conditions.html
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from ._authz import (
@@ -398,15 +398,14 @@ class _RequestContext(LowerCaseContext):
     def via_service(self) -> str | None:
         return self.call.via_service
 
-    def get(self, name: str, default: Any = None) -> Any:
+    def get(self, key: str) -> ContextValue | None:
         self.asked = True
         if self.found is None:
             self.found = {}
-        elif name in self.found:
-            value = self.found[name]
-            return default if value is None else value
-        value = self.found[name] = self._compute(name)
-        return default if value is None else value
+        elif key in self.found:
+            return self.found[key]
+        value = self.found[key] = self._compute(key)
+        return value
 
     def _compute(self, name: str) -> ContextValue | None:
         compute = _KEYS.get(name)
@@ -424,20 +423,3 @@ class _RequestContext(LowerCaseContext):
         else:
             value = None
         return value
-
-    def __getitem__(self, name: str) -> ContextValue:
-        value = self.get(name)
-        if value is None:
-            raise KeyError(name)
-        return value  # type: ignore[no-any-return]
-
-    def __iter__(self) -> Iterator[str]:
-        names = [name for name in _KEYS if self.get(name) is not None]
-        names += [_ENCRYPTION_CONTEXT_PREFIX + k.lower() for k in _encryption_context(self) or ()]
-        names += [_REQUEST_TAG_PREFIX + k.lower() for k in _request_tags(self)]
-        if self.key is not None:
-            names += [_RESOURCE_TAG_PREFIX + k.lower() for k in self.key.tags.by_key]
-        return iter(names)
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)

@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 
-from kms_mock import FrozenClock
+from kms_mock import FrozenClock, _permissions
 from kms_mock._callers import parse_principal
 from kms_mock._dispatch import Request
 from kms_mock._errors import AccessDeniedException
+from kms_mock._grants import KeyGrants
 from kms_mock._keyfactory import new_key
-from kms_mock._models import Key
+from kms_mock._models import Alias, Key
 from kms_mock._permissions import authorize, authorize_account
 from kms_mock._store import Backend
 from tests._helpers import ACCOUNT, REGION, START
@@ -180,3 +181,100 @@ def test_enforcement_off_asks_nothing(backend: Backend) -> None:
     key = key_with(backend, alice_if({"Bool": {"aws:SecureTransport": "false"}}))
     authorize(request(backend, "Encrypt", Untouchable()), key)
     authorize_account(request(backend, "ListKeys", Untouchable()))
+
+
+@pytest.mark.parametrize(
+    ("condition", "params", "key_id"),
+    [
+        (
+            {"StringEquals": {"kms:RequestAlias": "alias/app"}},
+            {},
+            f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/app",
+        ),
+        ({"Null": {"kms:RequestAlias": "true"}}, {}, f"arn:aws:kms:{REGION}:{ACCOUNT}:key/x"),
+        ({"Null": {"kms:RequestAlias": "true"}}, {}, None),
+        ({"Null": {"kms:NoSuchKey": "true"}}, {}, None),  # unknown keys are absent
+        ({"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/app"}}, {}, None),
+        (
+            {"StringEquals": {"aws:RequestTag/Team": "a"}},
+            {"Tags": [{"TagKey": "team", "TagValue": "a"}]},
+            None,
+        ),
+        (
+            {"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]}},
+            {"Tags": [{"TagKey": "team", "TagValue": "a"}]},
+            None,
+        ),
+        ({"Null": {"aws:ResourceTag/team": "true"}}, {}, None),
+    ],
+)
+def test_aliases_tags_and_unknown_keys(
+    backend: Backend, condition: dict[str, Any], params: dict[str, Any], key_id: str | None
+) -> None:
+    key = key_with(backend, alice_if(condition))
+    store = backend.region_store(ACCOUNT, REGION)
+    store.add_key(key)
+    store.add_alias(Alias("alias/app", "arn", key.key_id, NOW, NOW))
+    backend.keep(store)
+    authorize(request(backend, "TagResource", params), key, key_id=key_id)
+
+
+def test_create_grant_conditions_read_its_constraint(backend: Backend) -> None:
+    key = key_with(backend, alice_if({"StringEquals": {"kms:EncryptionContext:tenant": "a"}}))
+    for constraint in ("EncryptionContextSubset", "EncryptionContextEquals"):
+        params = {"Constraints": {constraint: {"Tenant": "a"}}}
+        authorize(request(backend, "CreateGrant", params), key)
+    with pytest.raises(AccessDeniedException):
+        authorize(request(backend, "CreateGrant", {}), key)
+
+
+def test_create_key_conditions_read_the_requested_usage_and_region_type(backend: Backend) -> None:
+    condition = {
+        "StringEquals": {"kms:KeyUsage": "ENCRYPT_DECRYPT", "kms:MultiRegionKeyType": "PRIMARY"}
+    }
+    backend.identity_policies.attach(
+        ALICE,
+        {
+            "Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": condition}
+            ]
+        },
+    )
+    authorize_account(request(backend, "CreateKey", {"MultiRegion": True}))
+    with pytest.raises(AccessDeniedException):
+        authorize_account(request(backend, "CreateKey", {"KeySpec": "HMAC_256"}))
+
+
+def test_a_multi_region_keys_type(backend: Backend) -> None:
+    primary = new_key(
+        backend,
+        ACCOUNT,
+        REGION,
+        NOW,
+        key_spec="SYMMETRIC_DEFAULT",
+        key_usage="ENCRYPT_DECRYPT",
+        origin="AWS_KMS",
+        policy=json.dumps(alice_if({"StringEquals": {"kms:MultiRegionKeyType": "PRIMARY"}})),
+        multi_region=True,
+    )
+    authorize(request(backend, "Encrypt", {}), primary)
+
+
+def test_the_grant_step_asks_for_the_session_and_its_role(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[list[str], str]] = []
+
+    def grants_allow(grants: Any, grantees: list[str], operation: str, params: Any) -> bool:
+        asked.append((grantees, operation))
+        return True
+
+    monkeypatch.setattr(_permissions, "grants_allow", grants_allow)
+    key = key_with(backend)
+    key.grants = KeyGrants()
+    session = f"arn:aws:sts::{ACCOUNT}:assumed-role/App/s1"
+    authorize(request(backend, "ReEncrypt", {}, arn=session), key, "kms:ReEncryptFrom")
+    authorize(request(backend, "ReEncrypt", {}, arn=session), key, "kms:ReEncryptFrom")
+    # Never remembered: a grant may go at any time.
+    role = f"arn:aws:iam::{ACCOUNT}:role/App"
+    assert asked == [([session, role], "ReEncryptFrom")] * 2

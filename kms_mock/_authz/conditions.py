@@ -16,7 +16,7 @@ import datetime as _dt
 import ipaddress
 import operator
 import re
-from abc import ABC
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -47,12 +47,16 @@ _OVERLY_PERMISSIVE = {
 }
 
 
-class LowerCaseContext(Mapping[str, ContextValue], ABC):
-    """A request context whose keys are lower case, asked one key at a time.
+class LowerCaseContext(ABC):
+    """A request context asked one lower-case key at a time, never listed.
 
-    It is never listed, so a context that computes a value when first asked
-    computes only the keys the policies' conditions name.
+    So a context that computes a value when first asked computes only the
+    keys the policies' conditions name.
     """
+
+    @abstractmethod
+    def get(self, key: str) -> ContextValue | None:
+        """The request's value for the lower-case ``key``; None when it has none."""
 
 
 class Context:
@@ -64,21 +68,23 @@ class Context:
     lowered (nor listed) at all.
     """
 
-    __slots__ = ("_defaults", "_given", "_lazy", "_lowered")
+    __slots__ = ("_defaults", "_given", "_lowered")
 
-    def __init__(self, given: Mapping[str, ContextValue], defaults: Mapping[str, Scalar]) -> None:
+    def __init__(
+        self, given: Mapping[str, ContextValue] | LowerCaseContext, defaults: Mapping[str, Scalar]
+    ) -> None:
         self._given = given
         self._defaults = defaults
-        self._lazy = isinstance(given, LowerCaseContext)
         self._lowered: dict[str, ContextValue] | None = None
 
     def _lookup(self, key: str) -> ContextValue | None:
+        given = self._given
         if self._lowered is None:
             self._lowered = {name.lower(): value for name, value in self._defaults.items()}
-            if not self._lazy:
-                self._lowered.update((name.lower(), value) for name, value in self._given.items())
-        if self._lazy:
-            value = self._given.get(key)
+            if not isinstance(given, LowerCaseContext):
+                self._lowered.update((name.lower(), value) for name, value in given.items())
+        if isinstance(given, LowerCaseContext):
+            value = given.get(key)
             if value is not None:
                 return value
         return self._lowered.get(key)

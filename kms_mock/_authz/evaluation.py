@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-from .conditions import Context, ContextValue
+from .conditions import Context, ContextValue, LowerCaseContext
 from .documents import Policy, compile_policy
 from .principals import Caller, Named
 
@@ -85,7 +85,7 @@ def evaluate(
     caller: Caller,
     action: str,
     key: KeyRef | None,
-    context: Mapping[str, ContextValue],
+    context: Mapping[str, ContextValue] | LowerCaseContext,
     key_policy: str | None,
     identity_policies: Sequence[str] = (),
     grant_allows: bool | Callable[[], bool] = False,
