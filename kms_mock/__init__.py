@@ -16,7 +16,7 @@ from ._errors import KmsMockError, UsageError
 from ._hook import install_when_loaded
 
 if TYPE_CHECKING:
-    from ._callers import Credentials, Principals
+    from ._callers import Credentials, IdentityPolicies, Principals
     from ._inspect import CiphertextInfo, KeyMaterialInfo
     from ._mock import MockKMS, mock_kms
 
@@ -27,6 +27,7 @@ __all__ = [
     "Clock",
     "Credentials",
     "FrozenClock",
+    "IdentityPolicies",
     "KeyMaterialInfo",
     "KmsMockError",
     "MockKMS",
@@ -41,6 +42,7 @@ __all__ = [
 _LAZY = {
     "CiphertextInfo": "._inspect",
     "Credentials": "._callers",
+    "IdentityPolicies": "._callers",
     "Principals": "._callers",
     "KeyMaterialInfo": "._inspect",
     "MockKMS": "._mock",
