@@ -16,7 +16,7 @@ from ._errors import KmsMockError, UsageError
 from ._hook import install_when_loaded
 
 if TYPE_CHECKING:
-    from ._callers import Credentials, Principals
+    from ._callers import Credentials, IdentityPolicies, Principals
     from ._faults import FaultRule, Faults
     from ._inspect import CiphertextInfo, KeyMaterialInfo
     from ._mock import MockKMS, mock_kms
@@ -30,6 +30,7 @@ __all__ = [
     "FaultRule",
     "Faults",
     "FrozenClock",
+    "IdentityPolicies",
     "KeyMaterialInfo",
     "KmsMockError",
     "MockKMS",
@@ -46,6 +47,7 @@ _LAZY = {
     "Credentials": "._callers",
     "FaultRule": "._faults",
     "Faults": "._faults",
+    "IdentityPolicies": "._callers",
     "Principals": "._callers",
     "KeyMaterialInfo": "._inspect",
     "MockKMS": "._mock",

@@ -415,6 +415,12 @@ def _identity_of(principal: Principal, access_key_id: str | None) -> dict[str, A
     return identity
 
 
+def _error_code(error: ServiceError) -> str:
+    # CloudTrail records a denied call as "AccessDenied", not the API's exception name
+    # (the AWS KMS Developer Guide's CloudTrail examples of denied requests).
+    return "AccessDenied" if error.code == "AccessDeniedException" else error.code
+
+
 def _event_time(record: AuditRecord) -> _dt.datetime:
     return record.when
 
@@ -473,7 +479,7 @@ class AuditLog:
                 user_agent=self._shared(request.user_agent),
                 request_parameters=self._shared_members(plan.request(params)),
                 response_elements=shown_response,
-                error=None if error is None else (error.code, error.message),
+                error=None if error is None else (_error_code(error), error.message),
                 resources=tuple(request.resources),
                 key_material_id=request.key_material_id,
                 injected=error is not None and error.injected,

@@ -65,40 +65,60 @@ _PROTECTED = {
 }
 
 
+# How AWS's managed-key policies name a service, where its name is not its
+# short name in capitals (as the policies FogSecurity/aws-managed-kms-keys
+# recorded show them); and the services whose calls come from another endpoint.
+_DISPLAY_NAMES = {
+    "dynamodb": "DynamoDB",
+    "elasticfilesystem": "Amazon Elastic File System",
+    "kinesisvideo": "Kinesis Video Streams",
+    "lambda": "Lambda",
+    "secretsmanager": "Secrets Manager",
+    "xray": "X-Ray",
+}
+_ENDPOINTS = {"ebs": "ec2"}
+# EBS creates grants for the instances that attach a volume, and revokes them.
+_GRANTING_SERVICES = frozenset({"ebs"})
+
+
 def aws_managed_policy(service: str, account_id: str, region: str) -> str:
-    """The key policy of the AWS managed key of ``service``."""
-    root = root_principal_arn(region, account_id)
+    """The key policy of the AWS managed key of ``service``, pretty-printed as AWS serves it.
+
+    Principals of the account may use the key only through the service
+    (kms:ViaService) and read its metadata directly: a direct Encrypt is denied.
+    https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key
+    """
+    name = _DISPLAY_NAMES.get(service, service.upper())
+    granting = service in _GRANTING_SERVICES
+    through = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
+    through += ["kms:CreateGrant", "kms:DescribeKey"] if granting else ["kms:DescribeKey"]
+    metadata = ["kms:Describe*", "kms:Get*", "kms:List*"]
+    metadata += ["kms:RevokeGrant"] if granting else []
+    endpoint = _ENDPOINTS.get(service, service)
     return jackson_json(
         {
             "Version": "2012-10-17",
-            "Id": f"auto-{service}-1",
+            "Id": f"auto-{service}-2",
             "Statement": [
                 {
-                    "Sid": f"Allow access through {service} for all principals in the account "
-                    f"that are authorized to use {service}",
+                    "Sid": f"Allow access through {name} for all principals in the account "
+                    f"that are authorized to use {name}",
                     "Effect": "Allow",
                     "Principal": {"AWS": "*"},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:CreateGrant",
-                        "kms:DescribeKey",
-                    ],
+                    "Action": through,
                     "Resource": "*",
                     "Condition": {
                         "StringEquals": {
                             "kms:CallerAccount": account_id,
-                            "kms:ViaService": f"{service}.{region}.amazonaws.com",
+                            "kms:ViaService": f"{endpoint}.{region}.amazonaws.com",
                         }
                     },
                 },
                 {
                     "Sid": "Allow direct access to key metadata to the account",
                     "Effect": "Allow",
-                    "Principal": {"AWS": root},
-                    "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"],
+                    "Principal": {"AWS": root_principal_arn(region, account_id)},
+                    "Action": metadata,
                     "Resource": "*",
                 },
             ],

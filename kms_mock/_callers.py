@@ -13,15 +13,18 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Final, TypedDict
+from typing import Any, Final, TypedDict
 
 from ._arns import root_principal_arn
-from ._errors import UsageError
+from ._authz import compile_policy
+from ._authz.elements import as_list
+from ._errors import MalformedPolicyDocumentException, UsageError
 
 ROOT: Final = "Root"
 IAM_USER: Final = "IAMUser"
@@ -240,10 +243,10 @@ def via_service_endpoint(region: str) -> str | None:
 
 
 class IdentityPolicies:
-    """The IAM identity policies a test attached, by principal ARN.
+    """The IAM identity policies a test attached, by principal ARN: ``kms.iam``.
 
     Configuration of a mock, like :class:`Principals`. A role's policies apply
-    to its sessions too; the account root needs none.
+    to its sessions too; the account root needs none (and can have none).
     """
 
     def __init__(self) -> None:
@@ -255,6 +258,91 @@ class IdentityPolicies:
         copied._by_arn = dict(self._by_arn)
         return copied
 
+    def attach(self, principal_arn: str, policy: str | Mapping[str, Any]) -> None:
+        """Attach an IAM identity policy (JSON text or dict) to a user or role.
+
+        The policy is compiled now: one KMS or IAM would refuse is a UsageError
+        that says why. A role's policies apply to every session of the role.
+        """
+        arn = _identity_arn(principal_arn)
+        text = policy if isinstance(policy, str) else _policy_text(policy)
+        _check_identity_policy(arn, text)
+        self._by_arn[arn] = (*self._by_arn.get(arn, ()), text)
+
+    def detach(self, principal_arn: str) -> None:
+        """Detach every policy attached to ``principal_arn`` (none attached: nothing happens)."""
+        self._by_arn.pop(principal_arn, None)
+
+    def attached(self, principal_arn: str) -> list[str]:
+        """The texts of the policies attached to ``principal_arn`` itself, in attaching order."""
+        return list(self._by_arn.get(principal_arn, ()))
+
     def of(self, principal: Principal) -> tuple[str, ...]:
         """The texts of the policies that apply to ``principal`` (its role's included)."""
-        return self._by_arn.get(principal.arn, ())
+        own = self._by_arn.get(principal.arn, ())
+        if principal.role_arn is None:
+            return own
+        return self._by_arn.get(principal.role_arn, ()) + own
+
+
+def _identity_arn(arn: object) -> str:
+    """``arn`` if it names an IAM user or role: what identity policies attach to."""
+    if isinstance(arn, str) and _USER_OR_ROLE_ARN.fullmatch(arn):
+        return arn
+    raise UsageError(
+        f"{arn!r} is not an IAM user or role ARN: identity policies attach to "
+        "arn:aws:iam::<account-id>:user/<name> or arn:aws:iam::<account-id>:role/<name> "
+        "(a role's policies apply to its sessions; the account root needs none)."
+    )
+
+
+def _policy_text(policy: object) -> str:
+    if not isinstance(policy, Mapping):
+        raise UsageError(
+            f"identity policy {policy!r} is neither a JSON text nor a dict: pass "
+            '{"Version": "2012-10-17", "Statement": [...]} or its json.dumps().'
+        )
+    try:
+        return json.dumps(policy)
+    except (TypeError, ValueError) as error:
+        raise UsageError(f"identity policy {policy!r} cannot be written as JSON: {error}") from None
+
+
+def _check_identity_policy(arn: str, text: str) -> None:
+    """Refuse what IAM refuses in an identity policy, naming the problem."""
+    try:
+        compile_policy(text)
+    except MalformedPolicyDocumentException as error:
+        raise UsageError(f"the identity policy for {arn} is malformed: {error.message}") from None
+    statements = json.loads(text)["Statement"]
+    if any("Principal" in s or "NotPrincipal" in s for s in as_list(statements)):
+        # IAM's own words for this (MalformedPolicyDocument in CreatePolicy).
+        raise UsageError(
+            f"the identity policy for {arn} is malformed: Policy document should not "
+            "specify a principal. (A Principal belongs in the key policy.)"
+        )
+
+
+# The identity_policies setting: principal ARN -> the policies attached to it.
+IdentityPolicySetting = Mapping[str, Sequence[str | Mapping[str, Any]]]
+
+
+def attached_policies(setting: object) -> IdentityPolicies:
+    """A registry holding the ``identity_policies`` setting (None: no policies)."""
+    registry = IdentityPolicies()
+    if setting is None:
+        return registry
+    if not isinstance(setting, Mapping):
+        raise UsageError(
+            f"identity_policies={setting!r} must be a dict of user or role ARNs to lists of "
+            'policies, such as {"arn:aws:iam::123456789012:role/App": [policy]}.'
+        )
+    for arn, policies in setting.items():
+        if isinstance(policies, str | Mapping) or not isinstance(policies, Sequence):
+            raise UsageError(
+                f"identity_policies[{arn!r}] must be a list of policies (JSON texts or "
+                f"dicts), not {policies!r}."
+            )
+        for policy in policies:
+            registry.attach(arn, policy)
+    return registry

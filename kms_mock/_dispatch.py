@@ -20,6 +20,7 @@ from ._aws_managed import derive_aws_managed_key
 from ._callers import Principal, acting_principal, root_principal, via_service_endpoint
 from ._errors import NotImplementedByMock, ServiceError, UnknownOperationException
 from ._models import Alias, Key
+from ._permissions import ACCOUNT_LEVEL_OPERATIONS, authorize_account
 from ._shapes import service_model
 from ._store import Backend, RegionStore
 from ._validation import decode_request
@@ -71,6 +72,7 @@ class Request:
     user_agent: str = ""  # the caller's User-Agent header, for the audit log
     access_key_id: str | None = None
     via_service: str | None = None
+    params: Params = field(default_factory=dict)  # the decoded request, once validated
     resources: list[str] = field(default_factory=list)
     key_material_id: str | None = None
     # Made on first use: most calls need neither.
@@ -139,7 +141,7 @@ def _serve(request: Request, params: Any) -> Response:
         if request.operation in service_model().operation_names:
             raise NotImplementedByMock(request.operation)
         raise UnknownOperationException(None)
-    decoded = decode_request(request.operation, params, request.region)
+    decoded = request.params = decode_request(request.operation, params, request.region)
     if "Recipient" in decoded:
         # decoded holds modeled members only, so this is every operation whose input
         # has Recipient. AWS answers those with CiphertextForRecipient, sealed for a
@@ -147,6 +149,8 @@ def _serve(request: Request, params: Any) -> Response:
         raise NotImplementedByMock(
             f"{request.operation} with Recipient (Nitro Enclaves attestation)"
         )
+    if request.operation in ACCOUNT_LEVEL_OPERATIONS:
+        authorize_account(request)
     return handler(request, decoded)
 
 

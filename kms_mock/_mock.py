@@ -26,7 +26,16 @@ from . import (
     _operations,  # noqa: F401  (registers every served operation)
 )
 from ._active import Activation
-from ._callers import Principals, acting_as, check_service_name, parse_principal, via
+from ._callers import (
+    IdentityPolicies,
+    IdentityPolicySetting,
+    Principals,
+    acting_as,
+    attached_policies,
+    check_service_name,
+    parse_principal,
+    via,
+)
 from ._clock import Clock, SystemClock, _MovableClock
 from ._errors import UsageError
 from ._faults import Faults
@@ -39,6 +48,7 @@ from ._settings import (
     check_account_id,
     check_audit_log_limit,
     check_clock,
+    check_enforce_permissions,
     check_region,
     check_request_quotas,
     check_seed,
@@ -77,6 +87,8 @@ class MockKMS:
         seed: int | None = None,
         audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
         request_quotas: bool | Mapping[str, float] | None = None,
+        enforce_permissions: bool = True,
+        identity_policies: IdentityPolicySetting | None = None,
     ) -> None:
         self.region = check_region(region)
         self.account_id = check_account_id(account_id)
@@ -101,6 +113,8 @@ class MockKMS:
         self._key_store_connection_delay = _key_stores.DEFAULT_CONNECTION_DELAY
         self._principals = Principals()
         self._transient_key_state_delay = DEFAULT_TRANSIENT_KEY_STATE_DELAY
+        self._enforce_permissions = check_enforce_permissions(enforce_permissions)
+        self._identity_policies = attached_policies(identity_policies)
 
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
@@ -146,6 +160,8 @@ class MockKMS:
             audit_log_limit=self._audit_log_limit,
             key_store_connection_delay=self._key_store_connection_delay,
             principals=self._principals,
+            identity_policies=self._identity_policies,
+            enforce_permissions=self._enforce_permissions,
             transient_key_state_delay=self._transient_key_state_delay,
         )
         if self._observable:
@@ -309,6 +325,34 @@ class MockKMS:
         """
         return self._principals
 
+    @property
+    def iam(self) -> IdentityPolicies:
+        """The IAM identity policies of principals: ``kms.iam.attach(arn, policy)``.
+
+        ``attach`` takes a user or role ARN and a policy (JSON text or dict); a
+        role's policies apply to its sessions. ``detach(arn)`` removes them,
+        ``attached(arn)`` lists them. Like registrations, attachments are
+        configuration: they outlast ``stop()``, and each decorated call starts
+        with those made before it.
+        """
+        return self._identity_policies
+
+    @property
+    def enforce_permissions(self) -> bool:
+        """Whether key policies, identity policies and grants decide each call (default True).
+
+        The default caller, the account root, is allowed everything under the
+        default key policy, so a suite that names no principal sees no change.
+        Set it False for moto-like leniency: every call is allowed.
+        """
+        return self._enforce_permissions
+
+    @enforce_permissions.setter
+    def enforce_permissions(self, enforce: bool) -> None:
+        self._enforce_permissions = check_enforce_permissions(enforce)
+        if self._activation is not None:
+            self._activation.backend.enforce_permissions = enforce
+
     def as_principal(self, arn: str) -> AbstractContextManager[None]:
         """``with kms.as_principal(arn):``: calls of this thread or asyncio task made by ``arn``.
 
@@ -337,6 +381,7 @@ class MockKMS:
         fresh = copy.copy(self)
         fresh._activation = fresh._last_backend = fresh._faults = None
         fresh._principals = self._principals.copy()
+        fresh._identity_policies = self._identity_policies.copy()
         fresh._rewinds_clock = True
         return fresh
 
@@ -589,6 +634,8 @@ def mock_kms(
     seed: int | None = None,
     audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
     request_quotas: bool | Mapping[str, float] | None = None,
+    enforce_permissions: bool = True,
+    identity_policies: IdentityPolicySetting | None = None,
 ) -> MockKMS: ...
 
 
@@ -602,6 +649,8 @@ def mock_kms(
     seed: int | None = None,
     audit_log_limit: int | None = DEFAULT_AUDIT_LOG_LIMIT,
     request_quotas: bool | Mapping[str, float] | None = None,
+    enforce_permissions: bool = True,
+    identity_policies: IdentityPolicySetting | None = None,
 ) -> Any:
     """Mock AWS KMS: ``@mock_kms``, ``@mock_kms(region=...)``, or ``with mock_kms() as kms``.
 
@@ -614,7 +663,10 @@ def mock_kms(
     ``kms.audit_log`` keeps: the earliest are dropped and counted in
     ``kms.audit_log_dropped``. ``request_quotas`` turns on AWS's requests-per-second
     quotas, measured on the mock clock: True for AWS's defaults, or a dict of custom
-    values by quota name (see docs/faults.md).
+    values by quota name (see docs/faults.md). ``enforce_permissions`` (default True)
+    makes key policies, identity policies and grants decide each call;
+    ``identity_policies`` maps user and role ARNs to the IAM policies attached to them
+    (a list of JSON texts or dicts), as ``kms.iam.attach`` does.
     """
     mock = MockKMS(
         region=region,
@@ -623,6 +675,8 @@ def mock_kms(
         seed=seed,
         audit_log_limit=audit_log_limit,
         request_quotas=request_quotas,
+        enforce_permissions=enforce_permissions,
+        identity_policies=identity_policies,
     )
     if func is None:
         return mock

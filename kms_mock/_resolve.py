@@ -38,6 +38,7 @@ from ._models import (
     UPDATING,
     Key,
 )
+from ._permissions import authorize
 
 if TYPE_CHECKING:
     from ._dispatch import Request
@@ -93,15 +94,22 @@ def is_key_id(value: str) -> bool:
     return _KEY_ID.fullmatch(value) is not None
 
 
-def find_key(request: Request, key_id: str, *, aliases: bool = False) -> Key:
-    """The key ``key_id`` names; ``aliases`` says whether alias names/ARNs are accepted.
+def find_key(
+    request: Request, key_id: str, *, aliases: bool = False, permission: str | None = None
+) -> Key:
+    """The key ``key_id`` names, once the caller is authorized to use it for this call.
 
-    Raises NotFoundException with AWS's messages: ``Invalid keyId '<input>'``,
-    ``Invalid arn <region>``, ``Key '<arn>' does not exist`` and
-    ``Alias <alias arn> is not found.``. The key is noted for the audit log.
+    ``aliases`` says whether alias names/ARNs are accepted; ``permission`` is
+    the one the call asks on this key when it is not ``kms:<Operation>``
+    (ReEncrypt: ``kms:ReEncryptFrom`` and ``kms:ReEncryptTo``). Raises
+    NotFoundException with AWS's messages: ``Invalid keyId '<input>'``,
+    ``Invalid arn <region>``, ``Key '<arn>' does not exist`` and ``Alias <alias
+    arn> is not found.``, then AccessDeniedException. The key is noted for the
+    audit log (a denied call's record names it too).
     """
     key = _lookup(request, key_id, aliases=aliases)
     request.note_audit_resource(key.arn)
+    authorize(request, key, permission, key_id=key_id)
     return key
 
 

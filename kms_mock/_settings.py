@@ -101,3 +101,13 @@ def check_clock(clock: object) -> Clock | None:
             "timezone-aware datetime (such as datetime.now(timezone.utc)) is needed."
         )
     return clock  # type: ignore[return-value]
+
+
+def check_enforce_permissions(enforce: object) -> bool:
+    """``enforce`` if it is a bool."""
+    if not isinstance(enforce, bool):
+        raise UsageError(
+            f"enforce_permissions={enforce!r} must be True (policies and grants decide each "
+            "call) or False (every call is allowed)."
+        )
+    return enforce

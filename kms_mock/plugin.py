@@ -24,6 +24,7 @@ from ._settings import (
     DEFAULT_REGION,
     check_account_id,
     check_audit_log_limit,
+    check_enforce_permissions,
     check_region,
     check_request_quotas,
     check_seed,
@@ -51,7 +52,11 @@ KEYWORDS = (
     "audit_log_limit",
     "request_quotas",
     "assert_all_faults_fired",
+    "enforce_permissions",
+    "identity_policies",
 )
+#: The settings an ini option can give (policies are no one-line text).
+INI_KEYWORDS = tuple(name for name in KEYWORDS if name != "identity_policies")
 #: Where the fixture clock starts when no ``start`` is configured: a fixed date,
 #: so that dates in a test's assertions do not depend on when it runs.
 DEFAULT_START = "2025-01-01T00:00:00Z"
@@ -74,10 +79,15 @@ _INI_HELP = {
     "assert_all_faults_fired": (
         "kms_mock: true to fail a test whose fault rules did not all fire (default: false)."
     ),
+    "enforce_permissions": (
+        "kms_mock: whether key policies, identity policies and grants decide each call "
+        "(true or false; default: true)."
+    ),
 }
 _MARKER_HELP = (
     "kms_mock(region=..., account_id=..., start=..., seed=..., audit_log_limit=..., "
-    "request_quotas=..., assert_all_faults_fired=...): run the test inside "
+    "request_quotas=..., assert_all_faults_fired=..., enforce_permissions=..., "
+    "identity_policies=...): run the test inside "
     "a fresh kms_mock, with these settings over the suite's (kms_mock_config, ini)."
 )
 _FAULT_MARKER_HELP = (
@@ -112,7 +122,7 @@ def _unknown(names: list[str], noun: str) -> str:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Declare the ``kms_mock_*`` ini options, one per setting."""
-    for name in KEYWORDS:
+    for name in INI_KEYWORDS:
         parser.addini(f"kms_mock_{name}", _INI_HELP[name], default="")
 
 
@@ -126,7 +136,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _read_ini(config: pytest.Config) -> dict[str, Any]:
     settings: dict[str, Any] = {}
-    for name in KEYWORDS:
+    for name in INI_KEYWORDS:
         raw = str(config.getini(f"kms_mock_{name}")).strip()
         if raw:
             if name in _INT_KEYWORDS:
@@ -147,15 +157,7 @@ _INT_KEYWORDS = {
 
 
 # Ini options read as booleans.
-_BOOL_KEYWORDS = ("request_quotas", "assert_all_faults_fired")
-
-
-def _ini_bool(name: str, raw: str) -> bool:
-    if raw.lower() in ("true", "false"):
-        return raw.lower() == "true"
-    raise pytest.UsageError(
-        f"ini option kms_mock_{name} = {raw!r} is not a boolean: use true or false."
-    )
+_BOOL_KEYWORDS = ("request_quotas", "assert_all_faults_fired", "enforce_permissions")
 
 
 def _ini_int(name: str, raw: str) -> int:
@@ -165,6 +167,17 @@ def _ini_int(name: str, raw: str) -> int:
         raise pytest.UsageError(
             f"ini option kms_mock_{name} = {raw!r} is not an int: use {_INT_KEYWORDS[name]}."
         ) from None
+
+
+def _ini_bool(name: str, raw: str) -> bool:
+    # pytest's own spelling of ini booleans.
+    if raw.lower() in {"true", "1", "yes", "on"}:
+        return True
+    if raw.lower() in {"false", "0", "no", "off"}:
+        return False
+    raise pytest.UsageError(
+        f"ini option kms_mock_{name} = {raw!r} is not a boolean: use true or false."
+    )
 
 
 # -- settings ---------------------------------------------------------------------
@@ -187,6 +200,12 @@ def _validated(name: str, value: Any, source: str) -> Any:
         elif name == "assert_all_faults_fired":
             if not isinstance(value, bool):
                 raise KmsMockUsageError(f"assert_all_faults_fired={value!r} must be True or False.")
+        elif name == "enforce_permissions":
+            check_enforce_permissions(value)
+        elif name == "identity_policies":
+            from ._callers import attached_policies  # compiles them: only when given
+
+            attached_policies(value)
         else:
             check_audit_log_limit(value)
     except KmsMockUsageError as error:
@@ -289,6 +308,8 @@ def kms_mock(request: pytest.FixtureRequest, kms_mock_config: object) -> Iterato
         seed=settings.get("seed"),
         audit_log_limit=settings.get("audit_log_limit", DEFAULT_AUDIT_LOG_LIMIT),
         request_quotas=settings.get("request_quotas"),
+        enforce_permissions=settings.get("enforce_permissions", True),
+        identity_policies=settings.get("identity_policies"),
     )
     with mock:
         _add_marked_faults(request, mock)

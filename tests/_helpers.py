@@ -311,9 +311,3 @@ def _event_owners(backend: Backend) -> dict[int, str]:
             if key_store.transition is not None:
                 owners[id(key_store.transition)] = f"connection of {key_store.store_id}"
     return owners
-
-
-def attach_identity_policy(kms: MockKMS, principal_arn: str, policy: str) -> None:
-    """Attach the IAM identity policy ``policy`` (JSON text) to ``principal_arn``."""
-    policies = backend_of(kms).identity_policies
-    policies._by_arn[principal_arn] = (*policies._by_arn.get(principal_arn, ()), policy)

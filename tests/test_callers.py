@@ -2,7 +2,9 @@
 
 Through boto3 clients with distinct credentials: who the audit log says called,
 which account's keys an unqualified key id names, and which operations may use
-another account's key by its ARN.
+another account's key by its ARN. Permissions are not enforced here: this module
+is about who calls and which account a call addresses (``test_permissions.py``
+is about what each caller may do).
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from kms_mock import MockKMS, UsageError, mock_kms
+from kms_mock import FrozenClock, MockKMS, UsageError, mock_kms
 from kms_mock._callers import via_service_endpoint
 from kms_mock._resolve import CROSS_ACCOUNT_OPERATIONS
 from kms_mock._shapes import service_model
@@ -36,6 +39,13 @@ OTHER = "111122223333"
 ALICE = f"arn:aws:iam::{ACCOUNT}:user/Alice"
 BOB_IN_OTHER = f"arn:aws:iam::{OTHER}:user/Bob"
 SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/Deployer/ci-run"
+
+
+@pytest.fixture
+def kms(clock: FrozenClock) -> Iterator[MockKMS]:
+    """An active mock on the frozen ``clock`` that lets every caller make every call."""
+    with mock_kms(clock=clock, enforce_permissions=False) as mock:
+        yield mock
 
 
 def client_as(kms: MockKMS, arn: str, region: str = REGION) -> KMSClient:
@@ -312,7 +322,7 @@ def test_same_account_only_operations_refuse_another_accounts_key(
     assert error_of(excinfo) == hidden_denial(BOB_IN_OTHER, operation)
     assert type(excinfo.value) is ClientError  # not in the KMS model: no modeled class
     assert client.describe_key(KeyId=key["KeyId"])["KeyMetadata"] == key  # unchanged
-    assert kms.audit_log[-2]["errorCode"] == "AccessDeniedException"
+    assert kms.audit_log[-2]["errorCode"] == "AccessDenied"  # CloudTrail's name for it
 
 
 def test_a_same_account_only_operation_hides_whether_the_key_exists(kms: MockKMS) -> None:
@@ -409,7 +419,7 @@ def test_a_malformed_service_name_is_a_usage_error(kms: MockKMS) -> None:
 
 
 def test_registrations_are_configuration_kept_across_activations() -> None:
-    mock = mock_kms()
+    mock = mock_kms(enforce_permissions=False)
     credentials = mock.principals.register(BOB_IN_OTHER)  # before any activation
     for _ in range(2):
         with mock:

@@ -146,12 +146,14 @@ def test_old_ciphertext_decrypts_with_its_own_material_after_rotations(
     assert fresh["KeyMaterialId"] == after["CurrentKeyMaterialId"]
 
 
-def test_aws_managed_key_encrypts_and_decrypts(client: KMSClient) -> None:
-    response = client.encrypt(KeyId="alias/aws/s3", Plaintext=b"object key")
+def test_aws_managed_key_encrypts_and_decrypts(kms: MockKMS, client: KMSClient) -> None:
+    with kms.via_service("s3"):  # its key policy lets S3 use it, not the caller directly
+        response = client.encrypt(KeyId="alias/aws/s3", Plaintext=b"object key")
     managed = client.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
     assert managed["KeyManager"] == "AWS"
     assert response["KeyId"] == managed["Arn"]
-    decrypted = client.decrypt(CiphertextBlob=response["CiphertextBlob"])
+    with kms.via_service("s3"):
+        decrypted = client.decrypt(CiphertextBlob=response["CiphertextBlob"])
     assert decrypted["Plaintext"] == b"object key"
     assert decrypted["KeyMaterialId"] == managed["CurrentKeyMaterialId"]
 

@@ -37,8 +37,9 @@ def test_generate_mac_on_an_aws_alias_creates_no_key(kms: MockKMS, client: KMSCl
         lambda: client.generate_mac(KeyId=EBS, Message=b"m", MacAlgorithm="HMAC_SHA_256")
     )
     code, message, status = error_of(excinfo)
-    assert (code, status) == ("InvalidKeyUsageException", 400)
-    assert message.endswith(" key usage is ENCRYPT_DECRYPT which is not valid for GenerateMac.")
+    # Its key policy allows no GenerateMac: denied before the key usage is checked.
+    assert (code, status) == ("AccessDeniedException", 400)
+    assert message.endswith(" because no resource-based policy allows the kms:GenerateMac action")
     _nothing_of_ebs(client)
     assert dump(kms) == before
 
@@ -53,7 +54,8 @@ def test_get_public_key_on_an_aws_alias_creates_no_key(kms: MockKMS, client: KMS
 
 def test_dry_run_encrypt_on_an_aws_alias_creates_no_key(kms: MockKMS, client: KMSClient) -> None:
     before = dump(kms)
-    excinfo = raises(lambda: client.encrypt(KeyId=EBS, Plaintext=b"x", DryRun=True))
+    with kms.via_service("ec2"):  # EBS's key serves EBS, whose calls come from EC2
+        excinfo = raises(lambda: client.encrypt(KeyId=EBS, Plaintext=b"x", DryRun=True))
     assert error_of(excinfo) == ("DryRunOperationException", DRY_RUN, 400)
     _nothing_of_ebs(client)
     assert dump(kms) == before
@@ -65,13 +67,17 @@ def test_failed_call_names_the_key_a_later_call_creates(client: KMSClient) -> No
     excinfo = raises(lambda: client.sign(KeyId=EBS, Message=b"m", SigningAlgorithm="ECDSA_SHA_256"))
     message = error_of(excinfo)[1]
     created = client.describe_key(KeyId=EBS)["KeyMetadata"]
-    assert message == f"{created['Arn']} key usage is ENCRYPT_DECRYPT which is not valid for Sign."
+    assert message == (
+        f"User: arn:aws:iam::{ACCOUNT}:root is not authorized to perform: kms:Sign on resource: "
+        f"{created['Arn']} because no resource-based policy allows the kms:Sign action"
+    )
 
 
 def test_successful_encrypt_on_an_aws_alias_creates_it_and_decrypts_later(
     kms: MockKMS, client: KMSClient, clock: FrozenClock
 ) -> None:
-    response = client.encrypt(KeyId=EBS, Plaintext=b"volume key")
+    with kms.via_service("ec2"):
+        response = client.encrypt(KeyId=EBS, Plaintext=b"volume key")
     managed = client.describe_key(KeyId=EBS)["KeyMetadata"]
     assert response["KeyId"] == managed["Arn"]
     assert managed["KeyManager"] == "AWS"
@@ -84,7 +90,9 @@ def test_successful_encrypt_on_an_aws_alias_creates_it_and_decrypts_later(
     )
     clock.advance(days=400)  # rotated once since: the old material still decrypts
     assert len(kms.key_materials(managed["KeyId"])) == 2
-    assert client.decrypt(CiphertextBlob=response["CiphertextBlob"])["Plaintext"] == b"volume key"
+    with kms.via_service("ec2"):
+        decrypted = client.decrypt(CiphertextBlob=response["CiphertextBlob"])
+    assert decrypted["Plaintext"] == b"volume key"
 
 
 def _seeded_ids(*, fail_first: bool) -> list[str]:

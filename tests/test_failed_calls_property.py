@@ -66,7 +66,7 @@ def _key(client: KMSClient, **kwargs: Any) -> str:
     return client.create_key(**kwargs)["KeyMetadata"]["KeyId"]
 
 
-def populate(client: KMSClient, clock: FrozenClock) -> Population:
+def populate(kms: MockKMS, client: KMSClient, clock: FrozenClock) -> Population:
     """Symmetric, RSA, ECC, HMAC, imported and multi-Region keys in every state, with aliases.
 
     Imported: a key pending import and a key with material (which expires, and new
@@ -102,9 +102,11 @@ def populate(client: KMSClient, clock: FrozenClock) -> Population:
         *in_stores,
         with_material,
     )
+    with kms.via_service("s3"):  # AWS managed keys encrypt for their service only
+        s3_blob = client.encrypt(KeyId="alias/aws/s3", Plaintext=b"s3")["CiphertextBlob"]
     blobs = (
         old_blob["CiphertextBlob"],
-        client.encrypt(KeyId="alias/aws/s3", Plaintext=b"s3")["CiphertextBlob"],
+        s3_blob,
         client.encrypt(KeyId=rsa, Plaintext=b"r", EncryptionAlgorithm="RSAES_OAEP_SHA_256")[
             "CiphertextBlob"
         ],
@@ -191,8 +193,8 @@ CLIENTS = {
 
 def _population() -> Population:
     clock = FrozenClock(START)
-    with _fresh_mock(clock):
-        return populate(HOME, clock)
+    with _fresh_mock(clock) as kms:
+        return populate(kms, HOME, clock)
 
 
 POPULATION = _population()
@@ -414,7 +416,7 @@ def test_a_failed_call_changes_nothing(operation: str) -> None:
         clock = FrozenClock(START)
         with _fresh_mock(clock) as kms:
             assert (
-                populate(HOME, clock).key_ids == POPULATION.key_ids
+                populate(kms, HOME, clock).key_ids == POPULATION.key_ids
             )  # the seed makes them the same
             for region, params in drawn:
                 before = dump(kms)

@@ -17,7 +17,7 @@ import pytest
 
 from kms_mock import FrozenClock, MockKMS
 from kms_mock._operations import grants as grant_operations
-from tests._helpers import ACCOUNT, attach_identity_policy, backend_of, error_of, new_key, raises
+from tests._helpers import ACCOUNT, backend_of, error_of, new_key, raises
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -566,7 +566,7 @@ def test_grantee_may_retire_only_with_retire_grant(kms: MockKMS, client: KMSClie
     ]
     denied = [event for event in kms.audit_log if "errorCode" in event]
     assert [(event["eventName"], event["errorCode"]) for event in denied] == [
-        ("RetireGrant", "AccessDeniedException")
+        ("RetireGrant", "AccessDenied")
     ]
 
 
@@ -576,7 +576,7 @@ def test_issuing_account_retires_through_iam(kms: MockKMS, client: KMSClient) ->
     bob = client_as(kms, BOB)
     code, _, _ = error_of(raises(lambda: bob.retire_grant(GrantToken=created["GrantToken"])))
     assert code == "AccessDeniedException"
-    attach_identity_policy(kms, BOB, _statement("Allow", "kms:RetireGrant"))
+    kms.iam.attach(BOB, _statement("Allow", "kms:RetireGrant"))
     bob.retire_grant(GrantToken=created["GrantToken"])
     assert client.list_grants(KeyId=key["KeyId"])["Grants"] == []
 
@@ -584,7 +584,7 @@ def test_issuing_account_retires_through_iam(kms: MockKMS, client: KMSClient) ->
 def test_an_iam_deny_stops_even_the_retiring_principal(kms: MockKMS, client: KMSClient) -> None:
     key = new_key(client)
     created = grant(client, key["KeyId"], RetiringPrincipal=BOB)
-    attach_identity_policy(kms, BOB, _statement("Deny", "kms:RetireGrant"))
+    kms.iam.attach(BOB, _statement("Deny", "kms:RetireGrant"))
     excinfo = raises(lambda: client_as(kms, BOB).retire_grant(GrantToken=created["GrantToken"]))
     assert error_of(excinfo) == (
         "AccessDeniedException",

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 KEYWORDS = (
-    "region, account_id, start, seed, audit_log_limit, request_quotas, assert_all_faults_fired"
+    "region, account_id, start, seed, audit_log_limit, request_quotas, assert_all_faults_fired, "
+    "enforce_permissions, identity_policies"
 )
 ALLOWED = f"The allowed keywords are: {KEYWORDS}."
 
@@ -222,12 +223,15 @@ def test_marker_and_ini_options_are_registered(run: _Runner) -> None:
     markers = run("--markers").outlines
     assert (
         "@pytest.mark.kms_mock(region=..., account_id=..., start=..., seed=..., "
-        "audit_log_limit=..., request_quotas=..., assert_all_faults_fired=...): run the test "
+        "audit_log_limit=..., request_quotas=..., assert_all_faults_fired=..., "
+        "enforce_permissions=..., identity_policies=...): run the test "
         "inside a fresh kms_mock, with these settings over the suite's (kms_mock_config, ini)."
         in markers
     )
     help_lines = run("--help").outlines
     for name in KEYWORDS.split(", "):
+        if name == "identity_policies":  # no ini option: policies are no one-line text
+            continue
         assert any(line.startswith(f"  kms_mock_{name} (string):") for line in help_lines)
 
 
@@ -456,6 +460,96 @@ def test_audit_log_limit_from_ini_and_markers(run: _Runner, pytester: pytest.Pyt
         """
     )
     run("-p", "no:randomly").assert_outcomes(passed=3)
+
+
+def test_permissions_from_ini_config_and_markers(run: _Runner, pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nkms_mock_enforce_permissions = false\n")
+    pytester.makeconftest(
+        """
+        import pytest
+
+        ALICE = "arn:aws:iam::123456789012:user/Alice"
+        LIST_KEYS = {"Statement": [{"Effect": "Allow", "Action": "kms:ListKeys", "Resource": "*"}]}
+
+
+        @pytest.fixture
+        def kms_mock_config():
+            return {"identity_policies": {ALICE: [LIST_KEYS]}}
+
+
+        @pytest.fixture
+        def as_bob(kms_mock, kms_client):
+            with kms_mock.as_principal("arn:aws:iam::123456789012:user/Bob"):
+                yield kms_client
+        """
+    )
+    pytester.makepyfile(
+        test_permissions="""
+        import pytest
+        from botocore.exceptions import ClientError
+
+
+        def test_ini_turns_enforcement_off(kms_mock, as_bob):
+            assert kms_mock.enforce_permissions is False
+            as_bob.list_keys()
+
+
+        @pytest.mark.kms_mock(enforce_permissions=True)
+        def test_the_marker_turns_it_on(as_bob):
+            with pytest.raises(ClientError):
+                as_bob.list_keys()
+
+
+        @pytest.mark.kms_mock(enforce_permissions=True)
+        def test_config_attaches_policies(kms_mock, kms_client):
+            with kms_mock.as_principal("arn:aws:iam::123456789012:user/Alice"):
+                kms_client.list_keys()
+        """
+    )
+    run("-p", "no:randomly").assert_outcomes(passed=3)
+
+
+@pytest.mark.parametrize(
+    ("ini", "message"),
+    [
+        (
+            "kms_mock_enforce_permissions = maybe",
+            "ini option kms_mock_enforce_permissions = 'maybe' is not a boolean: use true or "
+            "false.",
+        ),
+    ],
+)
+def test_a_bad_permissions_ini_option_stops_the_run(
+    run: _Runner, pytester: pytest.Pytester, ini: str, message: str
+) -> None:
+    pytester.makeini(f"[pytest]\n{ini}\n")
+    pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
+    result = run()
+    assert f"ERROR: {message}" in result.errlines
+
+
+def test_a_malformed_identity_policy_in_a_marker_is_a_usage_error(
+    run: _Runner, pytester: pytest.Pytester
+) -> None:
+    pytester.makepyfile(
+        test_bad="""
+        import pytest
+
+
+        @pytest.mark.kms_mock(identity_policies={"arn:aws:iam::123456789012:user/A": ["{"]})
+        def test_bad(kms_mock):
+            pass
+        """
+    )
+    result = run("-p", "no:randomly")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*@pytest.mark.kms_mock(identity_policies=*) on test_bad.py::test_bad: the identity "
+            "policy for arn:aws:iam::123456789012:user/A is malformed: Policy contains invalid "
+            "JSON."
+        ]
+    )
 
 
 def test_built_in_defaults_without_configuration(kms_mock: MockKMS) -> None:

@@ -929,7 +929,7 @@ def test_list_key_rotations_agrees_with_key_materials(
 
 
 def test_aws_managed_key_rotates_yearly_from_creation(
-    client: KMSClient, clock: FrozenClock
+    kms: MockKMS, client: KMSClient, clock: FrozenClock
 ) -> None:
     clock.advance(days=7)
     key = aws_managed_key(client)
@@ -941,7 +941,8 @@ def test_aws_managed_key_rotates_yearly_from_creation(
         "RotationPeriodInDays": 365,
         "NextRotationDate": created + days(365),
     }
-    blob = client.encrypt(KeyId="alias/aws/s3", Plaintext=b"s3 object key")["CiphertextBlob"]
+    with kms.via_service("s3"):  # its key policy lets S3 use it, not the caller directly
+        blob = client.encrypt(KeyId="alias/aws/s3", Plaintext=b"s3 object key")["CiphertextBlob"]
     clock.advance(days=364)
     assert rotations(client, key["KeyId"]) == []
     clock.advance(days=1 + 730)
@@ -952,6 +953,7 @@ def test_aws_managed_key_rotates_yearly_from_creation(
         (created + days(1095), "AUTOMATIC"),
     ]
     assert status(client, key["KeyId"])["NextRotationDate"] == created + days(1460)
-    decrypted = client.decrypt(CiphertextBlob=blob)
+    with kms.via_service("s3"):
+        decrypted = client.decrypt(CiphertextBlob=blob)
     assert decrypted["Plaintext"] == b"s3 object key"
     assert decrypted["KeyMaterialId"] == key["CurrentKeyMaterialId"]

@@ -113,7 +113,7 @@ def test_a_lookup_never_keeps_a_store(backend: Backend) -> None:
 def _request(backend: Backend) -> Request:
     return Request(
         backend=backend,
-        operation="Encrypt",
+        operation="DescribeKey",  # the AWS managed key's policy lets the account describe it
         region=REGION,
         account_id=ACCOUNT,
         now=START,

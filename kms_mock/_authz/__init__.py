@@ -9,7 +9,7 @@ AccessDeniedException messages.
 
 from __future__ import annotations
 
-from .conditions import ContextValue
+from .conditions import ContextValue, LowerCaseContext
 from .documents import Policy, compile_policy
 from .evaluation import (
     ALLOWED,
@@ -29,6 +29,7 @@ __all__ = [
     "ContextValue",
     "Decision",
     "KeyRef",
+    "LowerCaseContext",
     "Policy",
     "Reason",
     "access_denied_message",

@@ -16,6 +16,7 @@ import datetime as _dt
 import ipaddress
 import operator
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -46,27 +47,51 @@ _OVERLY_PERMISSIVE = {
 }
 
 
+class LowerCaseContext(ABC):
+    """A request context asked one lower-case key at a time, never listed.
+
+    So a context that computes a value when first asked computes only the
+    keys the policies' conditions name.
+    """
+
+    @abstractmethod
+    def get(self, key: str) -> ContextValue | None:
+        """The request's value for the lower-case ``key``; None when it has none."""
+
+
 class Context:
     """A request's condition keys, found whatever the case of their names.
 
     ``defaults`` hold what every request has (the caller's global keys); the
     request's own keys win. Lowered once, on the first lookup, so a policy
-    without conditions costs nothing here.
+    without conditions costs nothing here; a :class:`LowerCaseContext` is not
+    lowered (nor listed) at all.
     """
 
     __slots__ = ("_defaults", "_given", "_lowered")
 
-    def __init__(self, given: Mapping[str, ContextValue], defaults: Mapping[str, Scalar]) -> None:
+    def __init__(
+        self, given: Mapping[str, ContextValue] | LowerCaseContext, defaults: Mapping[str, Scalar]
+    ) -> None:
         self._given = given
         self._defaults = defaults
         self._lowered: dict[str, ContextValue] | None = None
 
-    def values(self, key: str) -> tuple[Scalar, ...] | None:
-        """The values of the lower-case ``key``; None when absent (or an empty set)."""
+    def _lookup(self, key: str) -> ContextValue | None:
+        given = self._given
         if self._lowered is None:
             self._lowered = {name.lower(): value for name, value in self._defaults.items()}
-            self._lowered.update((name.lower(), value) for name, value in self._given.items())
-        value = self._lowered.get(key)
+            if not isinstance(given, LowerCaseContext):
+                self._lowered.update((name.lower(), value) for name, value in given.items())
+        if isinstance(given, LowerCaseContext):
+            value = given.get(key)
+            if value is not None:
+                return value
+        return self._lowered.get(key)
+
+    def values(self, key: str) -> tuple[Scalar, ...] | None:
+        """The values of the lower-case ``key``; None when absent (or an empty set)."""
+        value = self._lookup(key)
         if value is None:
             return None
         if isinstance(value, _MULTI):

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-from .conditions import Context, ContextValue
+from .conditions import Context, ContextValue, LowerCaseContext
 from .documents import Policy, compile_policy
 from .principals import Caller, Named
 
@@ -81,7 +81,9 @@ def _identity_verdict(
     return False, allowed
 
 
-def _request_context(caller: Caller, context: Mapping[str, ContextValue]) -> Context:
+def _request_context(
+    caller: Caller, context: Mapping[str, ContextValue] | LowerCaseContext
+) -> Context:
     """The request's condition keys, with the caller's aws:PrincipalArn and aws:PrincipalAccount."""
     return Context(
         context,
@@ -93,10 +95,11 @@ def evaluate(
     caller: Caller,
     action: str,
     key: KeyRef | None,
-    context: Mapping[str, ContextValue],
+    context: Mapping[str, ContextValue] | LowerCaseContext,
     key_policy: str | None,
     identity_policies: Sequence[str] = (),
     grant_allows: bool | Callable[[], bool] = False,
+    resource: str = "*",
 ) -> Decision:
     """Whether ``caller`` may ``action`` (``kms:Encrypt``, ``kms:ReEncryptFrom``, ...).
 
@@ -106,6 +109,8 @@ def evaluate(
     the documents' texts, compiled once each. ``grant_allows`` is asked only
     when no policy decides. Operations a key's account alone may call must not
     be asked for another account's key (their key resolution refuses it).
+    ``resource`` is what identity policies see of an account-level permission:
+    ``*``, or the alias ARN of an alias permission (CreateAlias asks one).
     """
     lowered_action = action.lower()
     request = _request_context(caller, context)
@@ -119,7 +124,8 @@ def evaluate(
                 False, "deny_resource" if caller.account_id == key.account_id else "hidden"
             )
     identity = [compile_policy(text) for text in identity_policies]
-    resource = "*" if key is None else key.arn
+    if key is not None:
+        resource = key.arn
     denied, identity_allows = _identity_verdict(identity, lowered_action, resource, request)
     if denied:
         return Decision(False, "deny_identity")

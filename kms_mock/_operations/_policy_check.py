@@ -9,39 +9,41 @@ a later PutKeyPolicy request, as the engine decides it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from .._arns import root_principal_arn
 from .._authz import Caller, KeyRef, caller, compile_policy, keeps_put_key_policy
+from .._dispatch import Request
 from .._errors import MalformedPolicyDocumentException
 
 LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key policy in the future."
 
 
-def checked_policy(
-    params: Mapping[str, Any],
-    account_id: str,
-    *,
-    principal: Caller | None = None,
-    key_arn: str | None = None,
-    identity_policies: Sequence[str] = (),
-) -> str | None:
+def checked_policy(request: Request, key_arn: str | None = None) -> str | None:
     """The request's ``Policy``, if it has one, once it passed :func:`check_policy`.
 
-    ``principal`` defaults to the root user of ``account_id``.
+    The caller the lockout check asks about is the request's principal, with
+    its identity policies; with permissions not enforced, the account root
+    (whom the default key policy names). ``key_arn``: the key the policy is for.
     """
+    params = request.params
     policy: str | None = params.get("Policy")
-    if policy is not None:
-        # Any Region will do: the engine does not compare principals' partitions.
-        root = caller(root_principal_arn("us-east-1", account_id))
-        check_policy(
-            policy,
-            principal or root,
-            bypass_lockout_check=params.get("BypassPolicyLockoutSafetyCheck", False),
-            key_arn=key_arn,
-            identity_policies=identity_policies,
-        )
+    if policy is None:
+        return None
+    backend = request.backend
+    if backend.enforce_permissions:
+        principal = caller(request.principal.arn)
+        identity_policies = backend.identity_policies.of(request.principal)
+    else:
+        principal = caller(root_principal_arn(request.region, request.account_id))
+        identity_policies = ()
+    check_policy(
+        policy,
+        principal,
+        bypass_lockout_check=params.get("BypassPolicyLockoutSafetyCheck", False),
+        key_arn=key_arn,
+        identity_policies=identity_policies,
+    )
     return policy
 
 

@@ -28,14 +28,17 @@ from .._key_stores import CustomKeyStore
 from .._keyspecs import ENCRYPT_DECRYPT, KEY_SPECS, is_symmetric_encryption
 from .._materials import KeyMaterial
 from .._models import Key, KeyUsage
+from .._permissions import authorize_account
 from .._resolve import find_key, require_usable
 
 DRY_RUN_MESSAGE = "The request would have succeeded, but the DryRun option is set."
 
 
-def deny_aws_managed(request: Request, key: Key) -> None:
+def _deny_aws_managed(request: Request, key: Key) -> None:
     """AWS managed keys' policies let the account read them, never change them.
 
+    With permissions enforced, the key's policy has refused the call already
+    (``find_key``); with them off, an AWS managed key still stays AWS's.
     https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-cmk
     """
     if key.is_aws_managed:
@@ -45,10 +48,17 @@ def deny_aws_managed(request: Request, key: Key) -> None:
         )
 
 
+def authorize_tagging(request: Request) -> None:
+    """CreateKey and ReplicateKey with Tags also ask ``kms:TagResource``, of IAM
+    (CreateKey in botocore's model: "Required permissions")."""
+    if request.params.get("Tags"):
+        authorize_account(request, "kms:TagResource")
+
+
 def key_to_change(request: Request, key_id: str) -> Key:
     """The customer managed key a call changes, named by key id or key ARN."""
     key = find_key(request, key_id)
-    deny_aws_managed(request, key)
+    _deny_aws_managed(request, key)
     return key
 
 

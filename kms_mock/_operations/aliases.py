@@ -24,6 +24,7 @@ from .._errors import (
 )
 from .._keyspecs import KEY_SPECS
 from .._models import Alias, Key
+from .._permissions import authorize, authorize_account
 from .._resolve import find_key, require_not_pending_deletion
 from ._pagination import paginate
 from ._rules import key_to_change
@@ -50,6 +51,15 @@ def _check_alias_name(name: str) -> None:
         )
     if name.startswith(AWS_ALIAS_PREFIX):
         raise NotAuthorizedException(None)
+
+
+def _authorize_alias(request: Request, name: str) -> str:
+    """The alias's ARN, once IAM lets the caller act on it: each alias operation asks its
+    permission on the alias too, which only identity policies give (CreateAlias in
+    botocore's model: "Required permissions")."""
+    arn = alias_arn(request.region, request.account_id, name)
+    authorize_account(request, resource=arn)
+    return arn
 
 
 def _existing_alias(request: Request, name: str) -> Alias:
@@ -106,7 +116,7 @@ def create_alias(request: Request, params: Params) -> Response:
     """
     name: str = params["AliasName"]
     _check_alias_name(name)
-    arn = alias_arn(request.region, request.account_id, name)
+    arn = _authorize_alias(request, name)
     if name in request.store.aliases:
         raise AlreadyExistsException(f"An alias with the name {arn} already exists")
     key = key_to_change(request, params["TargetKeyId"])
@@ -134,10 +144,13 @@ def update_alias(request: Request, params: Params) -> Response:
     """
     name: str = params["AliasName"]
     _check_alias_name(name)
+    _authorize_alias(request, name)
     alias = _existing_alias(request, name)
     new = key_to_change(request, params["TargetKeyId"])
+    current = request.store.keys[alias.target_key_id]
+    authorize(request, current)  # the key the alias leaves asks kms:UpdateAlias too
     require_not_pending_deletion(new)
-    _require_compatible(name, request.store.keys[alias.target_key_id], new)
+    _require_compatible(name, current, new)
     if new.key_id != alias.target_key_id:
         _require_room_for_alias(request, new)
         request.store.retarget_alias(alias, new.key_id)
@@ -150,7 +163,9 @@ def delete_alias(request: Request, params: Params) -> Response:
     """Remove an alias, whatever the state of its key; the key is untouched."""
     name: str = params["AliasName"]
     _check_alias_name(name)
-    _existing_alias(request, name)
+    _authorize_alias(request, name)
+    alias = _existing_alias(request, name)
+    authorize(request, request.store.keys[alias.target_key_id])
     request.store.remove_alias(name)
     return {}
 

@@ -32,6 +32,7 @@ from .._keypairs import HASHES, HashClass
 from .._keyspecs import ALGORITHMS, ENCRYPT_DECRYPT, KEY_SPECS, RSA, SYMMETRIC_DEFAULT
 from .._materials import KeyMaterial
 from .._models import Key
+from .._permissions import authorize
 from .._resolve import find_key
 from ._rules import (
     DRY_RUN_MESSAGE,
@@ -110,10 +111,13 @@ def _rsa_decrypt(
 _Outcome: TypeAlias = tuple[Key, bytes, str, KeyMaterial | None]
 
 
-def _encrypt_to(request: Request, key_id: str, plaintext: bytes, params: Params) -> _Outcome:
+def _encrypt_to(
+    request: Request, key_id: str, plaintext: bytes, params: Params, permission: str | None = None
+) -> _Outcome:
     """(key, ciphertext, algorithm, material): sealed under a symmetric key's current
-    material, or RSA-OAEP-encrypted (no material)."""
-    key = find_key(request, key_id, aliases=True)
+    material, or RSA-OAEP-encrypted (no material). ``permission``: ReEncrypt's
+    ``kms:ReEncryptTo`` (default: the call's own)."""
+    key = find_key(request, key_id, aliases=True, permission=permission)
     algorithm: str = params.get("EncryptionAlgorithm") or SYMMETRIC_DEFAULT
     require_usage(request, key, ENCRYPT_DECRYPT, algorithm)
     if _is_rsa_encryption_key(key):
@@ -151,10 +155,15 @@ def _open(
     request: Request,
     blob: bytes,
     named: Key | None,
-    algorithm: str,
-    context: Mapping[str, str] | None,
+    source: _Source,
 ) -> tuple[Key, KeyMaterial, bytes]:
-    """Decrypt symmetric ``blob`` as Decrypt (or ReEncrypt's source side) does."""
+    """Decrypt symmetric ``blob`` as Decrypt (or ReEncrypt's source side) does.
+
+    Without a ``named`` key (authorized when it was found), the ciphertext's key
+    is the one the caller needs ``source.permission`` on.
+    """
+    params = request.params
+    algorithm: str = params.get(source.algorithm, SYMMETRIC_DEFAULT)
     try:
         envelope = _ciphertext.parse(blob)
     except _ciphertext.MalformedCiphertext:
@@ -172,27 +181,35 @@ def _open(
     if key is None:
         raise AccessDeniedException(_NO_SUCH_KEY)
     request.note_audit_resource(key.arn)
+    if named is None:
+        authorize(request, key, source.permission, by_ciphertext=True)
     require_usage(request, key, ENCRYPT_DECRYPT, algorithm)
     material = key.materials.by_id.get(envelope.material_id)
     if material is None:
         raise InvalidCiphertextException(None)
     try:
-        plaintext = _ciphertext.open_sealed(envelope, material.aes_key, context)
+        plaintext = _ciphertext.open_sealed(envelope, material.aes_key, params.get(source.context))
     except _ciphertext.MalformedCiphertext:
         raise InvalidCiphertextException(None) from None
     return key, material, plaintext
 
 
 class _Source(NamedTuple):
-    """The request members that name the ciphertext's key, algorithm and context."""
+    """The request members that name the ciphertext's key, algorithm and context, and
+    the permission its key must give (ReEncrypt in botocore's model: ``kms:ReEncryptFrom``)."""
 
     key_id: str
     algorithm: str
     context: str
+    permission: str
 
 
-_DECRYPT = _Source("KeyId", "EncryptionAlgorithm", "EncryptionContext")
-_REENCRYPT = _Source("SourceKeyId", "SourceEncryptionAlgorithm", "SourceEncryptionContext")
+_DECRYPT = _Source("KeyId", "EncryptionAlgorithm", "EncryptionContext", "kms:Decrypt")
+_REENCRYPT = _Source(
+    "SourceKeyId", "SourceEncryptionAlgorithm", "SourceEncryptionContext", "kms:ReEncryptFrom"
+)
+# ReEncrypt's permission on its destination key.
+_REENCRYPT_TO = "kms:ReEncryptTo"
 
 
 def _decrypt_source(request: Request, params: Params, source: _Source) -> _Outcome:
@@ -203,12 +220,16 @@ def _decrypt_source(request: Request, params: Params, source: _Source) -> _Outco
         raise ValidationException("CiphertextBlob is required.")
     blob: bytes = params["CiphertextBlob"]
     key_id = params.get(source.key_id)
-    named = None if key_id is None else find_key(request, key_id, aliases=True)
+    named = (
+        None
+        if key_id is None
+        else find_key(request, key_id, aliases=True, permission=source.permission)
+    )
     algorithm: str = params.get(source.algorithm, SYMMETRIC_DEFAULT)
-    context = params.get(source.context)
     if named is not None and _is_rsa_encryption_key(named):
+        context = params.get(source.context)
         return named, _rsa_decrypt(request, named, blob, algorithm, context), algorithm, None
-    key, material, plaintext = _open(request, blob, named, algorithm, context)
+    key, material, plaintext = _open(request, blob, named, source)
     return key, plaintext, algorithm, material
 
 
@@ -223,7 +244,7 @@ def _check_named_source(request: Request, params: Params, source: _Source) -> No
         raise ValidationException(
             f"{source.key_id} is required when DryRunModifiers includes IGNORE_CIPHERTEXT."
         )
-    key = find_key(request, params[source.key_id], aliases=True)
+    key = find_key(request, params[source.key_id], aliases=True, permission=source.permission)
     algorithm = params.get(source.algorithm, SYMMETRIC_DEFAULT)
     require_usage(request, key, ENCRYPT_DECRYPT, algorithm)
 
@@ -251,7 +272,9 @@ def re_encrypt(request: Request, params: Params) -> Response:
     """Decrypt, then encrypt under the destination key (its current material, or RSA-OAEP)."""
     if _ignores_ciphertext(params):
         _check_named_source(request, params, _REENCRYPT)
-        destination = find_key(request, params["DestinationKeyId"], aliases=True)
+        destination = find_key(
+            request, params["DestinationKeyId"], aliases=True, permission=_REENCRYPT_TO
+        )
         algorithm = params.get("DestinationEncryptionAlgorithm", SYMMETRIC_DEFAULT)
         require_usage(request, destination, ENCRYPT_DECRYPT, algorithm)
         raise DryRunOperationException(DRY_RUN_MESSAGE)
@@ -264,7 +287,7 @@ def re_encrypt(request: Request, params: Params) -> Response:
         "DryRun": params.get("DryRun", False),
     }
     destination, blob, destination_algorithm, destination_material = _encrypt_to(
-        request, params["DestinationKeyId"], plaintext, destination_params
+        request, params["DestinationKeyId"], plaintext, destination_params, _REENCRYPT_TO
     )
     note_material(request, destination_material)
     track_usage(request, source)

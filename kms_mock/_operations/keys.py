@@ -28,7 +28,7 @@ from .._resolve import (
 from ._key_metadata import key_metadata
 from ._pagination import paginate
 from ._policy_check import checked_policy
-from ._rules import key_store_of, key_store_state_error, key_to_change
+from ._rules import authorize_tagging, key_store_of, key_store_state_error, key_to_change
 from ._tag_rules import merged_tags
 
 DEFAULT_PENDING_WINDOW_DAYS = 30
@@ -115,10 +115,11 @@ def _key_store_for(
 @operation("CreateKey")
 def create_key(request: Request, params: Params) -> Response:
     """Create a customer managed key; symmetric keys get their first material now."""
+    authorize_tagging(request)
     key_spec, key_usage = _key_spec_and_usage(params)
     origin = _check_origin(params)
     key_store = _key_store_for(request, params, origin, key_spec)
-    policy = checked_policy(params, request.account_id)
+    policy = checked_policy(request)
     tags = merged_tags(NO_TAGS, params.get("Tags", []))
     # Last: AWS would make this key; kms_mock says why it cannot (SM2, for one).
     reason = unsupported_reason(key_spec)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .._arns import partition_for
+from .._arns import key_arn, partition_for
 from .._dispatch import Params, Request, Response, operation
 from .._errors import (
     AlreadyExistsException,
@@ -23,10 +23,11 @@ from .._errors import (
 from .._keyfactory import new_replica
 from .._lifecycle import add_replica, make_primary
 from .._models import NO_TAGS, UPDATING, Key
+from .._permissions import authorize, authorize_account
 from .._resolve import refuse_states, require_usable
 from ._key_metadata import key_metadata
 from ._policy_check import checked_policy
-from ._rules import key_to_change, require_multi_region_primary
+from ._rules import authorize_tagging, key_to_change, require_multi_region_primary
 from ._tag_rules import merged_tags, tag_list
 
 
@@ -62,6 +63,10 @@ def _audit_create_key(request: Request, params: Params, replica: Key, metadata: 
 def replicate_key(request: Request, params: Params) -> Response:
     """A replica of a multi-Region primary key in another Region of its partition."""
     primary = key_to_change(request, params["KeyId"])
+    # The replica is a CreateKey in its Region, which IAM alone allows
+    # (ReplicateKey in botocore's model: "Required permissions").
+    authorize_account(request, "kms:CreateKey")
+    authorize_tagging(request)
     require_multi_region_primary(primary)
     # Disabled, pending (replica) deletion or import: it "cannot be replicated"
     # (ScheduleKeyDeletion in botocore's model; the key-state table). Nor while
@@ -70,7 +75,7 @@ def replicate_key(request: Request, params: Params) -> Response:
     refuse_states(primary, UPDATING)
     region: str = params["ReplicaRegion"]
     _check_replica_region(request, primary, region)
-    policy = checked_policy(params, request.account_id)
+    policy = checked_policy(request, key_arn(region, primary.account_id, primary.key_id))
     replica = new_replica(
         primary,
         region,
@@ -109,6 +114,7 @@ def update_primary_region(request: Request, params: Params) -> Response:
         # Not recorded from AWS ("There must be an existing replica key in this
         # Region": UpdatePrimaryRegionRequest in botocore's model).
         raise NotFoundException(f"{primary.arn} has no replica in {region}.")
+    authorize(request, replica)  # both keys ask kms:UpdatePrimaryRegion
     require_usable(replica)
     make_primary(request.backend, replica, request.now)
     request.note_audit_resource(replica.arn)

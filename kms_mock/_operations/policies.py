@@ -48,7 +48,7 @@ def put_key_policy(request: Request, params: Params) -> Response:
     """Replace the key's policy, after the JSON and lockout safety checks."""
     key = key_to_change(request, params["KeyId"])
     _require_default_name(params)
-    policy = checked_policy(params, request.account_id)
+    policy = checked_policy(request, key.arn)
     assert policy is not None  # a required member, validated before
     key.policy = policy
     return {}
