@@ -34,6 +34,7 @@ RECIPES = {
     "system_clock": 2,
     "large_suite_autouse": 4,
     "failure_paths": 3,
+    "roles_and_permissions": 3,
 }
 # moto adds its handler to botocore's built-in list each time it is imported:
 # this recipe runs in a process of its own, as a user's suite would.
