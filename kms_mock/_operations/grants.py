@@ -23,7 +23,6 @@ from .._dispatch import Params, Request, Response, operation
 from .._errors import (
     AccessDeniedException,
     InvalidGrantIdException,
-    InvalidGrantTokenException,
     LimitExceededException,
     NotFoundException,
     ValidationException,
@@ -33,6 +32,7 @@ from .._grants import (
     KeyGrants,
     grant_operations_for,
     grant_token,
+    invalid_grant_token,
     may_retire,
     parse_grant_token,
 )
@@ -88,18 +88,6 @@ def _grant_of(key: Key, grant_id: str) -> Grant:
 def _delete(key: Key, grant: Grant) -> None:
     assert key.grants is not None  # the key holds ``grant``
     key.grants.remove(grant)
-
-
-def _invalid_token() -> InvalidGrantTokenException:
-    # Not recorded from AWS (the error shape's documentation: "the specified grant
-    # token is not valid").
-    return InvalidGrantTokenException("Invalid grant token.")
-
-
-def _check_grant_tokens(tokens: Sequence[str]) -> None:
-    """Well-formed tokens are accepted (grants apply at once here); others are not."""
-    if any(parse_grant_token(token) is None for token in tokens):
-        raise _invalid_token()
 
 
 # -- CreateGrant --------------------------------------------------------------------------------
@@ -236,13 +224,13 @@ def _new_grant(
 def create_grant(request: Request, params: Params) -> Response:
     """Give a grantee principal some operations on a key, maybe under a constraint.
 
-    Check order (inferred: AWS's is not recorded): the parameters, the key, the
-    grant tokens, the key state, what the key can do, then the quota; DryRun stops there.
+    Check order (inferred: AWS's is not recorded): the parameters (dispatch checks the
+    grant tokens with them), the key, the key state, what the key can do, then the
+    quota; DryRun stops there.
     """
     constraint = _constraint(params)
     operations = frozenset(params["Operations"])
     key = find_key(request, params["KeyId"])
-    _check_grant_tokens(params.get("GrantTokens", ()))
     _require_grantable(key)
     _require_operations_for(key, operations, constraint)
     grant = _same_grant(key.grants, params, operations, constraint)
@@ -345,7 +333,7 @@ def _grant_named_by_token(request: Request, token: str) -> tuple[Key, Grant]:
     named = parse_grant_token(token)
     parsed = None if named is None else parse_kms_arn(named[0])
     if named is None or parsed is None:
-        raise _invalid_token()
+        raise invalid_grant_token()
     key_arn, grant_id = named
     key = request.backend.key(
         parsed.account_id, parsed.region, parsed.resource.removeprefix("key/")
