@@ -172,6 +172,11 @@ def _allows(grant: Grant, operation: str, params: Mapping[str, Any]) -> bool:
     return _context_holds(grant, params.get(member, {}))
 
 
+def grantee_arns(arn: str, role_arn: str | None) -> tuple[str, ...]:
+    """The ARNs a grant may name a caller by: its own, and an assumed-role session's role."""
+    return (arn,) if role_arn is None else (arn, role_arn)
+
+
 def grants_allow(
     grants: KeyGrants | None,
     grantees: Iterable[str],
@@ -343,6 +348,7 @@ __all__ = [
     "check_grant_tokens",
     "grant_operations_for",
     "grant_token",
+    "grantee_arns",
     "grants_allow",
     "invalid_grant_token",
     "may_retire",

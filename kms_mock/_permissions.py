@@ -26,7 +26,7 @@ from ._authz import (
 )
 from ._callers import Principal
 from ._errors import AccessDeniedException
-from ._grants import KeyGrants, grants_allow
+from ._grants import KeyGrants, grantee_arns, grants_allow
 from ._keyspecs import KEY_SPECS, SYMMETRIC_DEFAULT
 from ._models import Key
 from ._store import Backend
@@ -164,10 +164,7 @@ class _GrantStep:
     def __call__(self) -> bool:
         self.asked = True
         principal = self.call.principal
-        # A session's grants may name the session or its role.
-        grantees = [principal.arn]
-        if principal.role_arn is not None:
-            grantees.append(principal.role_arn)
+        grantees = grantee_arns(principal.arn, principal.role_arn)
         return grants_allow(self.grants, grantees, self.operation, self.call.params)
 
 

@@ -264,9 +264,9 @@ def test_a_multi_region_keys_type(backend: Backend) -> None:
 def test_the_grant_step_asks_for_the_session_and_its_role(
     backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    asked: list[tuple[list[str], str]] = []
+    asked: list[tuple[tuple[str, ...], str]] = []
 
-    def grants_allow(grants: Any, grantees: list[str], operation: str, params: Any) -> bool:
+    def grants_allow(grants: Any, grantees: tuple[str, ...], operation: str, params: Any) -> bool:
         asked.append((grantees, operation))
         return True
 
@@ -278,7 +278,7 @@ def test_the_grant_step_asks_for_the_session_and_its_role(
     authorize(request(backend, "ReEncrypt", {}, arn=session), key, "kms:ReEncryptFrom")
     # Never remembered: a grant may go at any time.
     role = f"arn:aws:iam::{ACCOUNT}:role/App"
-    assert asked == [([session, role], "ReEncryptFrom")] * 2
+    assert asked == [((session, role), "ReEncryptFrom")] * 2
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from typing import Any
 
 from .._arns import parse_kms_arn, root_principal_arn
 from .._authz import Reason, access_denied_message, caller, identity_decision
-from .._callers import Principal
 from .._dispatch import Params, Request, Response, operation
 from .._errors import (
     AccessDeniedException,
@@ -32,6 +31,7 @@ from .._grants import (
     KeyGrants,
     grant_operations_for,
     grant_token,
+    grantee_arns,
     invalid_grant_token,
     may_retire,
     parse_grant_token,
@@ -57,13 +57,6 @@ _PAGE = {"default_limit": 50, "max_limit": 100}
 _CONSTRAINT_KINDS = ("EncryptionContextSubset", "EncryptionContextEquals")
 # A grant's constraint: which kind (a GrantConstraints member) and its pairs; None if none.
 Constraint = tuple[str, Mapping[str, str]] | None
-
-
-def _grantees(principal: Principal) -> tuple[str, ...]:
-    """The ARNs a grant may name the caller by: its own, and an assumed role's."""
-    if principal.role_arn is None:
-        return (principal.arn,)
-    return (principal.arn, principal.role_arn)
 
 
 @functools.cache
@@ -369,7 +362,8 @@ def _require_may_retire(request: Request, key: Key, grant: Grant) -> None:
         {"kms:CallerAccount": principal.account_id},
         request.backend.identity_policies.of(principal),
     )
-    if may_retire(grant, _grantees(principal), principal.account_id, identity):
+    grantees = grantee_arns(principal.arn, principal.role_arn)
+    if may_retire(grant, grantees, principal.account_id, identity):
         return
     # AWS's message for this denial is not recorded: the identity-based form, since the
     # caller's identity policies are what could have let it in.
