@@ -55,7 +55,7 @@ ADMIN_ONLY = document(statement("Allow", Principal={"AWS": ADMIN}))
 
 
 def no_resource_allow(principal: str, action: str, key_arn: str) -> tuple[str, str, int]:
-    """§10.4 form #1: a caller of the key's account whom no key-policy statement names."""
+    """AccessDenied for a caller of the key's account whom no key-policy statement names."""
     return (
         "AccessDeniedException",
         f"User: {principal} is not authorized to perform: {action} on resource: {key_arn} "
@@ -65,7 +65,7 @@ def no_resource_allow(principal: str, action: str, key_arn: str) -> tuple[str, s
 
 
 def hidden(principal: str, action: str, resource: str = "this resource") -> tuple[str, str, int]:
-    """§10.4 form #5: a caller of another account, whom the key's existence is not shown."""
+    """AccessDenied for a caller of another account, whom the key's existence is not shown."""
     return (
         "AccessDeniedException",
         f"User: {principal} is not authorized to perform: {action} on {resource} {HIDDEN}",
@@ -74,7 +74,7 @@ def hidden(principal: str, action: str, resource: str = "this resource") -> tupl
 
 
 def denied_outside_grant(principal: str, action: str, key_arn: str) -> tuple[str, str, int]:
-    """The denial a grant-only caller gets: #1 in the key's account, #5 from another."""
+    """The denial a grant-only caller gets: no resource-based allow, or hidden across accounts."""
     if f"::{ACCOUNT}:" in principal:
         return no_resource_allow(principal, action, key_arn)
     return hidden(principal, action)
