@@ -5,9 +5,9 @@ Run it from the repository root::
     python benchmarks/bench_grants.py            # table + benchmarks/results/grants.json
 
 The permissions issue's target: 10,000 grants on one key keep a granted Decrypt
-within 1.5x of an ungranted one (grants indexed by grantee). Enforcement is not
-wired into the operations in this branch, so this measures the grant step of
-the decision itself, and the grant operations end to end:
+within 1.5x of an ungranted one (grants indexed by grantee). Measured on the
+grant step of the decision alone, end to end with enforcement on, and for the
+grant operations:
 
 (a) ``grants_allow`` for a grantee holding one grant (a Decrypt with an
     EncryptionContextSubset constraint) on a key with that grant only.
@@ -15,6 +15,11 @@ the decision itself, and the grant operations end to end:
     Target: at most 1.5x (a).
 (c) CreateGrant per call through a boto3 client, on a key with 10,000 grants.
 (d) ListGrants per call (a page of 50) on a key with 10,000 grants.
+(e) Decrypt through a boto3 client with registered credentials, on a key with
+    10,000 grants: a role session whom only its role's grant (Decrypt, with an
+    EncryptionContextSubset constraint) allows, vs the account root, whom the
+    default key policy allows, decrypting the same ciphertext. The two sides
+    are timed in turn, one repeat each. Target: at most 1.5x.
 
 Medians of per-call times over batches; garbage collection off while timing.
 The exit status is 1 when a target is missed.
@@ -27,17 +32,32 @@ import datetime as _dt
 import statistics
 import sys
 import time
+import timeit
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import boto3
 
 # The foundation benchmark's hermetic set-up (AWS_* removed, config files
 # pointing nowhere) runs on import; its helpers keep the methods identical.
-from bench_foundation import Measurement, fmt, gc_off, kms_client, measurement_table, write_results
+from bench_foundation import (
+    Measurement,
+    fmt,
+    gc_off,
+    interleaved,
+    kms_client,
+    measurement_table,
+    write_results,
+)
+from botocore.exceptions import ClientError
 
-from kms_mock import FrozenClock, mock_kms
+from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._grants import Grant, KeyGrants, grants_allow
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
 
 RESULTS = Path(__file__).resolve().parent / "results" / "grants.json"
 ACCOUNT = "123456789012"
@@ -105,27 +125,75 @@ def bench_grants_allow(others: int, repeat: int) -> list[float]:
     return per_call(decide, BATCH, repeat)
 
 
-def bench_grant_calls(repeat: int) -> tuple[list[float], list[float]]:
-    with mock_kms(clock=FrozenClock("2025-01-01T00:00:00Z")):
-        client = kms_client()
-        key_id = client.create_key()["KeyMetadata"]["KeyId"]
-        for number in range(MANY):
-            client.create_grant(
+class CallSamples(NamedTuple):
+    """Per-call seconds of the calls through a boto3 client, on a key with 10,000 grants."""
+
+    granted_decrypt: list[float]
+    ungranted_decrypt: list[float]
+    create_grant: list[float]
+    list_grants: list[float]
+
+
+def bench_grant_calls(repeat: int) -> CallSamples:
+    with mock_kms(clock=FrozenClock("2025-01-01T00:00:00Z")) as kms:
+        root = kms_client()
+        key_id = root.create_key()["KeyMetadata"]["KeyId"]
+        for number in range(MANY - 1):
+            root.create_grant(
                 KeyId=key_id,
                 GranteePrincipal=f"arn:aws:iam::{ACCOUNT}:role/Other{number}",
                 Operations=["Decrypt"],
             )
+        root.create_grant(
+            KeyId=key_id,
+            GranteePrincipal=GRANTEE,
+            Operations=["Decrypt"],
+            Constraints={"EncryptionContextSubset": {"tenant": "acme"}},
+        )
+        granted, ungranted = bench_decrypts(kms, root, key_id, repeat)
 
         def create() -> None:
-            client.create_grant(KeyId=key_id, GranteePrincipal=GRANTEE, Operations=["Decrypt"])
+            root.create_grant(KeyId=key_id, GranteePrincipal=GRANTEE, Operations=["Decrypt"])
 
         def list_page() -> None:
-            client.list_grants(KeyId=key_id, Limit=50)
+            root.list_grants(KeyId=key_id, Limit=50)
 
         creating = per_call(create, CALL_BATCH, repeat)
         per_call(list_page, 20, 1)  # warm up
         listing = per_call(list_page, CALL_BATCH, repeat)
-    return creating, listing
+    return CallSamples(granted, ungranted, creating, listing)
+
+
+def _error_code(call: Callable[[], object]) -> str | None:
+    try:
+        call()
+    except ClientError as error:
+        return str(error.response["Error"]["Code"])
+    return None
+
+
+def bench_decrypts(
+    kms: MockKMS, root: KMSClient, key_id: str, repeat: int
+) -> tuple[list[float], list[float]]:
+    """(e): the grantee's Decrypt and the root's, of one ciphertext, repeats in turn."""
+    context = DECRYPT_PARAMS["EncryptionContext"]
+    blob = root.encrypt(KeyId=key_id, Plaintext=b"x" * 64, EncryptionContext=context)
+    session = boto3.session.Session(**kms.principals.register(GRANTEE))
+    grantee = session.client("kms", region_name="us-east-1")
+
+    def decrypt_as(client: KMSClient) -> timeit.Timer:
+        return timeit.Timer(
+            lambda: client.decrypt(CiphertextBlob=blob["CiphertextBlob"], EncryptionContext=context)
+        )
+
+    timers = {"granted": (decrypt_as(grantee), CALL_BATCH), "root": (decrypt_as(root), CALL_BATCH)}
+    for timer, _ in timers.values():
+        timer.timeit(50)  # warm up
+    samples = interleaved(timers, repeat, lambda _: gc_off())
+    # The grant alone lets the grantee in: the default key policy delegates to IAM,
+    # and the role has no identity policy, so DescribeKey (not granted) is denied.
+    assert _error_code(lambda: grantee.describe_key(KeyId=key_id)) == "AccessDeniedException"
+    return samples["granted"], samples["root"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,7 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     one = bench_grants_allow(0, args.repeat)
     many = bench_grants_allow(MANY - 1, args.repeat)
     ratio = statistics.median(many) / statistics.median(one)
-    creating, listing = bench_grant_calls(args.repeat)
+    calls = bench_grant_calls(args.repeat)
+    decrypt_ratio = statistics.median(calls.granted_decrypt) / statistics.median(
+        calls.ungranted_decrypt
+    )
     measurements = [
         Measurement(
             "(a) grants_allow, key with 1 grant",
@@ -163,19 +234,29 @@ def main(argv: list[str] | None = None) -> int:
         ),
         Measurement(
             f"(c) CreateGrant per call, key with {MANY:,}+ grants",
-            statistics.median(creating),
+            statistics.median(calls.create_grant),
             "s",
             "reported",
             None,
-            samples={"create_grant": creating},
+            samples={"create_grant": calls.create_grant},
         ),
         Measurement(
             f"(d) ListGrants per call (50 a page), key with {MANY:,}+ grants",
-            statistics.median(listing),
+            statistics.median(calls.list_grants),
             "s",
             "reported",
             None,
-            samples={"list_grants": listing},
+            samples={"list_grants": calls.list_grants},
+        ),
+        Measurement(
+            f"(e) Decrypt by grant / by key policy, key with {MANY:,} grants",
+            decrypt_ratio,
+            "ratio",
+            "<= 1.50x",
+            decrypt_ratio <= 1.5,
+            detail=f"{fmt(statistics.median(calls.granted_decrypt))} vs "
+            f"{fmt(statistics.median(calls.ungranted_decrypt))}",
+            samples={"granted": calls.granted_decrypt, "root": calls.ungranted_decrypt},
         ),
     ]
     print(measurement_table(measurements))

@@ -19,6 +19,7 @@ from ._arns import alias_arn
 from ._aws_managed import derive_aws_managed_key
 from ._callers import Principal, acting_principal, root_principal, via_service_endpoint
 from ._errors import NotImplementedByMock, ServiceError, UnknownOperationException
+from ._grants import check_grant_tokens
 from ._models import Alias, Key
 from ._permissions import ACCOUNT_LEVEL_OPERATIONS, authorize_account
 from ._shapes import service_model
@@ -149,6 +150,11 @@ def _serve(request: Request, params: Any) -> Response:
         raise NotImplementedByMock(
             f"{request.operation} with Recipient (Nitro Enclaves attestation)"
         )
+    tokens = decoded.get("GrantTokens")
+    if tokens:
+        # Every operation whose input has GrantTokens, as Recipient above (DescribeKey
+        # too, though its modeled errors omit InvalidGrantTokenException).
+        check_grant_tokens(tokens)
     if request.operation in ACCOUNT_LEVEL_OPERATIONS:
         authorize_account(request)
     return handler(request, decoded)

@@ -6,7 +6,7 @@ Developer Guide, "Grants in AWS KMS"; botocore's ``GrantConstraints`` shape).
 Grants only allow: an explicit Deny in a policy still wins (``_authz``).
 Each key keeps its grants indexed by grantee, so a call looks at the caller's
 grants only, however many the key has. The rules here are pure: grants and
-request values in, a verdict out.
+request values in, a verdict out (or, for a grant token, an error).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ._errors import InvalidGrantTokenException
 from ._keyspecs import (
     ENCRYPT_DECRYPT,
     GENERATE_VERIFY_MAC,
@@ -171,6 +172,11 @@ def _allows(grant: Grant, operation: str, params: Mapping[str, Any]) -> bool:
     return _context_holds(grant, params.get(member, {}))
 
 
+def grantee_arns(arn: str, role_arn: str | None) -> tuple[str, ...]:
+    """The ARNs a grant may name a caller by: its own, and an assumed-role session's role."""
+    return (arn,) if role_arn is None else (arn, role_arn)
+
+
 def grants_allow(
     grants: KeyGrants | None,
     grantees: Iterable[str],
@@ -317,12 +323,34 @@ def parse_grant_token(token: str) -> tuple[str, str] | None:
         return None
 
 
+def invalid_grant_token() -> InvalidGrantTokenException:
+    """The error for a token kms_mock did not make.
+
+    AWS's text is not recorded; the error shape's documentation says "the
+    specified grant token is not valid".
+    """
+    return InvalidGrantTokenException("Invalid grant token.")
+
+
+def check_grant_tokens(tokens: Iterable[str]) -> None:
+    """Refuse the request unless each of ``tokens`` is one kms_mock made.
+
+    A well-formed token is otherwise ignored, even one of a retired grant: it
+    only hastens a grant's eventual consistency in AWS, and here grants apply at once.
+    """
+    if any(parse_grant_token(token) is None for token in tokens):
+        raise invalid_grant_token()
+
+
 __all__ = [
     "Grant",
     "KeyGrants",
+    "check_grant_tokens",
     "grant_operations_for",
     "grant_token",
+    "grantee_arns",
     "grants_allow",
+    "invalid_grant_token",
     "may_retire",
     "parse_grant_token",
 ]

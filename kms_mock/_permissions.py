@@ -26,7 +26,7 @@ from ._authz import (
 )
 from ._callers import Principal
 from ._errors import AccessDeniedException
-from ._grants import KeyGrants, grants_allow
+from ._grants import KeyGrants, grantee_arns, grants_allow
 from ._keyspecs import KEY_SPECS, SYMMETRIC_DEFAULT
 from ._models import Key
 from ._store import Backend
@@ -109,9 +109,10 @@ def authorize(
     principal = call.principal
     identity_policies = backend.identity_policies.of(principal)
     memo = (principal.arn, action, key.arn, key.policy, identity_policies)
-    decision = _UNCONDITIONAL.get(memo) if key.grants is None else None
+    decision = _UNCONDITIONAL.get(memo)
     if decision is None:
         context = _RequestContext(call, action, key, key_id)
+        grant_step = _GrantStep(call, key.grants, action[4:])
         decision = evaluate(
             caller(principal.arn),
             action,
@@ -119,9 +120,9 @@ def authorize(
             context,
             key.policy,
             identity_policies,
-            False if key.grants is None else _grant_step(call, key.grants, action[4:]),
+            grant_step,
         )
-        if not context.asked and key.grants is None:
+        if not context.asked and not grant_step.asked:
             _remember(memo, decision)
     if decision.reason is not None:
         hidden = by_ciphertext and principal.account_id != key.account_id
@@ -131,9 +132,10 @@ def authorize(
         raise AccessDeniedException(message)
 
 
-# Decisions no condition took part in, by (caller, action, key ARN, key policy,
-# identity policies): the same again whatever the request. The default key
-# policy has no condition, so Encrypt under it costs one lookup. Bounded.
+# Decisions no condition and no grant took part in (a policy allowed or denied), by
+# (caller, action, key ARN, key policy, identity policies): the same again whatever
+# the request and the key's grants. The default key policy has no condition, so
+# Encrypt under it costs one lookup, however many grants the key has. Bounded.
 _UNCONDITIONAL: dict[tuple[str, str, str, str, tuple[str, ...]], Decision] = {}
 _UNCONDITIONAL_LIMIT = 1024
 
@@ -144,14 +146,26 @@ def _remember(memo: tuple[str, str, str, str, tuple[str, ...]], decision: Decisi
     _UNCONDITIONAL[memo] = decision
 
 
-def _grant_step(call: AuthorizedCall, grants: KeyGrants, operation: str) -> Callable[[], bool]:
-    """The grant step of a decision: asked only when no policy decides."""
-    principal = call.principal
-    # A session's grants may name the session or its role.
-    grantees = [principal.arn]
-    if principal.role_arn is not None:
-        grantees.append(principal.role_arn)
-    return lambda: grants_allow(grants, grantees, operation, call.params)
+class _GrantStep:
+    """The grant step of a decision: asked only when no policy decides.
+
+    ``asked`` tells whether the decision depended on the key's grants, which
+    may change at any time (a decision that did is never remembered).
+    """
+
+    __slots__ = ("asked", "call", "grants", "operation")
+
+    def __init__(self, call: AuthorizedCall, grants: KeyGrants | None, operation: str) -> None:
+        self.call = call
+        self.grants = grants
+        self.operation = operation  # a GrantOperation name: ReEncryptFrom, not kms:...
+        self.asked = False
+
+    def __call__(self) -> bool:
+        self.asked = True
+        principal = self.call.principal
+        grantees = grantee_arns(principal.arn, principal.role_arn)
+        return grants_allow(self.grants, grantees, self.operation, self.call.params)
 
 
 def authorize_account(call: AuthorizedCall, action: str | None = None, resource: str = "*") -> None:

@@ -72,6 +72,11 @@ def new_client(region: str = REGION) -> KMSClient:
     return boto3.client("kms", region_name=region)
 
 
+def client_as(kms: MockKMS, arn: str, region: str = REGION) -> KMSClient:
+    """A boto3 KMS client whose calls ``arn`` makes (credentials registered with ``kms``)."""
+    return boto3.client("kms", region_name=region, **kms.principals.register(arn))
+
+
 def new_key(client: KMSClient, **create_key_kwargs: Any) -> dict[str, Any]:
     """CreateKey's KeyMetadata, as a plain dict."""
     return dict(client.create_key(**create_key_kwargs)["KeyMetadata"])

@@ -26,6 +26,7 @@ from kms_mock._shapes import service_model
 from tests._helpers import (
     ACCOUNT,
     REGION,
+    client_as,
     error_of,
     listed_key_ids,
     new_key,
@@ -46,11 +47,6 @@ def kms(clock: FrozenClock) -> Iterator[MockKMS]:
     """An active mock on the frozen ``clock`` that lets every caller make every call."""
     with mock_kms(clock=clock, enforce_permissions=False) as mock:
         yield mock
-
-
-def client_as(kms: MockKMS, arn: str, region: str = REGION) -> KMSClient:
-    """A KMS client whose calls ``arn`` makes (its registered credentials)."""
-    return boto3.client("kms", region_name=region, **kms.principals.register(arn))
 
 
 def identity_of_last_call(kms: MockKMS) -> dict[str, Any]:

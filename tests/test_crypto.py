@@ -160,7 +160,15 @@ def test_aws_managed_key_encrypts_and_decrypts(kms: MockKMS, client: KMSClient) 
 
 def test_grant_tokens_up_to_ten_are_accepted(client: KMSClient) -> None:
     key = new_key(client)
-    tokens = [f"token-{i}" for i in range(10)]
+    # Tokens CreateGrant made: any other string is InvalidGrantTokenException.
+    tokens = [
+        client.create_grant(
+            KeyId=key["KeyId"],
+            GranteePrincipal=f"arn:aws:iam::{ACCOUNT}:root",
+            Operations=["Decrypt"],
+        )["GrantToken"]
+        for _ in range(10)
+    ]
     blob = client.encrypt(KeyId=key["KeyId"], Plaintext=b"x", GrantTokens=tokens)["CiphertextBlob"]
     assert client.decrypt(CiphertextBlob=blob, GrantTokens=tokens)["Plaintext"] == b"x"
     data_key = client.generate_data_key(KeyId=key["KeyId"], KeySpec="AES_256", GrantTokens=tokens)

@@ -12,12 +12,11 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import pytest
 
 from kms_mock import FrozenClock, MockKMS
 from kms_mock._operations import grants as grant_operations
-from tests._helpers import ACCOUNT, backend_of, error_of, new_key, raises
+from tests._helpers import ACCOUNT, backend_of, client_as, error_of, new_key, raises
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -34,10 +33,6 @@ def grant(client: KMSClient, key_id: str, **kwargs: Any) -> dict[str, Any]:
     kwargs.setdefault("GranteePrincipal", ALICE)
     kwargs.setdefault("Operations", ["Decrypt"])
     return dict(client.create_grant(KeyId=key_id, **kwargs))
-
-
-def client_as(kms: MockKMS, arn: str) -> KMSClient:
-    return boto3.client("kms", region_name="us-east-1", **kms.principals.register(arn))
 
 
 def _statement(effect: str, action: str) -> str:

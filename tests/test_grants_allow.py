@@ -16,6 +16,7 @@ from kms_mock._grants import (
     KeyGrants,
     grant_operations_for,
     grant_token,
+    grantee_arns,
     grants_allow,
     may_retire,
     parse_grant_token,
@@ -89,6 +90,11 @@ def test_a_session_grant_covers_that_session_only() -> None:
     assert allows(grant, "Decrypt", {}, SESSION, ROLE)
     other = f"arn:aws:sts::{ACCOUNT}:assumed-role/app/other"
     assert not allows(grant, "Decrypt", {}, other, ROLE)
+
+
+def test_grantee_arns_of_a_session_add_its_role() -> None:
+    assert grantee_arns(ALICE, None) == (ALICE,)
+    assert grantee_arns(SESSION, ROLE) == (SESSION, ROLE)
 
 
 def test_any_of_the_callers_grants_may_allow() -> None:

@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock, MockKMS, UsageError, mock_kms
-from tests._helpers import ACCOUNT, REGION, dump, error_of, new_key, raises, stored_key
+from tests._helpers import ACCOUNT, REGION, client_as, dump, error_of, new_key, raises, stored_key
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -58,11 +58,6 @@ def key_policy(*statements: dict[str, Any]) -> str:
 
 
 ALL_OF_KMS = document(allow())
-
-
-def client_as(kms: MockKMS, arn: str) -> KMSClient:
-    """A KMS client whose calls ``arn`` makes (its registered credentials)."""
-    return boto3.client("kms", region_name=REGION, **kms.principals.register(arn))
 
 
 def denied(principal: str, action: str, resource: str, reason: str) -> tuple[str, str, int]:

@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 
 from kms_mock import FrozenClock, _permissions
+from kms_mock._authz import evaluate
 from kms_mock._callers import parse_principal
 from kms_mock._dispatch import Request
 from kms_mock._errors import AccessDeniedException
-from kms_mock._grants import KeyGrants
+from kms_mock._grants import Grant, KeyGrants
 from kms_mock._keyfactory import new_key
 from kms_mock._models import Alias, Key
 from kms_mock._permissions import authorize, authorize_account
@@ -263,9 +264,9 @@ def test_a_multi_region_keys_type(backend: Backend) -> None:
 def test_the_grant_step_asks_for_the_session_and_its_role(
     backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    asked: list[tuple[list[str], str]] = []
+    asked: list[tuple[tuple[str, ...], str]] = []
 
-    def grants_allow(grants: Any, grantees: list[str], operation: str, params: Any) -> bool:
+    def grants_allow(grants: Any, grantees: tuple[str, ...], operation: str, params: Any) -> bool:
         asked.append((grantees, operation))
         return True
 
@@ -277,4 +278,46 @@ def test_the_grant_step_asks_for_the_session_and_its_role(
     authorize(request(backend, "ReEncrypt", {}, arn=session), key, "kms:ReEncryptFrom")
     # Never remembered: a grant may go at any time.
     role = f"arn:aws:iam::{ACCOUNT}:role/App"
-    assert asked == [([session, role], "ReEncryptFrom")] * 2
+    assert asked == [((session, role), "ReEncryptFrom")] * 2
+
+
+@pytest.fixture
+def evaluations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The actions ``_permissions`` evaluates, with nothing remembered from earlier tests."""
+    evaluated: list[str] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        evaluated.append(args[1])
+        return evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(_permissions, "evaluate", counting)
+    monkeypatch.setattr(_permissions, "_UNCONDITIONAL", {})
+    return evaluated
+
+
+def test_a_decision_no_grant_took_part_in_is_remembered_on_a_key_with_grants(
+    backend: Backend, evaluations: list[str]
+) -> None:
+    key = key_with(backend)
+    key.grants = KeyGrants()
+    key.grants.add(
+        Grant("g" * 64, key.arn, ALICE, frozenset({"Encrypt"}), f"arn:aws:iam::{ACCOUNT}:root", NOW)
+    )
+    root = f"arn:aws:iam::{ACCOUNT}:root"
+    for _ in range(2):
+        authorize(request(backend, "Encrypt", {}, arn=root), key)  # the key policy allows
+    assert evaluations == ["kms:Encrypt"]
+
+
+def test_a_denial_the_grant_step_took_part_in_is_not_remembered(
+    backend: Backend, evaluations: list[str]
+) -> None:
+    key = key_with(backend)
+    with pytest.raises(AccessDeniedException):
+        authorize(request(backend, "Encrypt", {}), key)
+    key.grants = KeyGrants()
+    key.grants.add(
+        Grant("g" * 64, key.arn, ALICE, frozenset({"Encrypt"}), f"arn:aws:iam::{ACCOUNT}:root", NOW)
+    )
+    authorize(request(backend, "Encrypt", {}), key)  # its new grant allows
+    assert evaluations == ["kms:Encrypt"] * 2

@@ -18,12 +18,10 @@ from typing import Any
 
 from .._arns import parse_kms_arn, root_principal_arn
 from .._authz import Reason, access_denied_message, caller, identity_decision
-from .._callers import Principal
 from .._dispatch import Params, Request, Response, operation
 from .._errors import (
     AccessDeniedException,
     InvalidGrantIdException,
-    InvalidGrantTokenException,
     LimitExceededException,
     NotFoundException,
     ValidationException,
@@ -33,6 +31,8 @@ from .._grants import (
     KeyGrants,
     grant_operations_for,
     grant_token,
+    grantee_arns,
+    invalid_grant_token,
     may_retire,
     parse_grant_token,
 )
@@ -59,13 +59,6 @@ _CONSTRAINT_KINDS = ("EncryptionContextSubset", "EncryptionContextEquals")
 Constraint = tuple[str, Mapping[str, str]] | None
 
 
-def _grantees(principal: Principal) -> tuple[str, ...]:
-    """The ARNs a grant may name the caller by: its own, and an assumed role's."""
-    if principal.role_arn is None:
-        return (principal.arn,)
-    return (principal.arn, principal.role_arn)
-
-
 @functools.cache
 def _operation_order() -> dict[str, int]:
     """Positions in botocore's GrantOperation enum: the order operations are listed in."""
@@ -88,18 +81,6 @@ def _grant_of(key: Key, grant_id: str) -> Grant:
 def _delete(key: Key, grant: Grant) -> None:
     assert key.grants is not None  # the key holds ``grant``
     key.grants.remove(grant)
-
-
-def _invalid_token() -> InvalidGrantTokenException:
-    # Not recorded from AWS (the error shape's documentation: "the specified grant
-    # token is not valid").
-    return InvalidGrantTokenException("Invalid grant token.")
-
-
-def _check_grant_tokens(tokens: Sequence[str]) -> None:
-    """Well-formed tokens are accepted (grants apply at once here); others are not."""
-    if any(parse_grant_token(token) is None for token in tokens):
-        raise _invalid_token()
 
 
 # -- CreateGrant --------------------------------------------------------------------------------
@@ -236,13 +217,13 @@ def _new_grant(
 def create_grant(request: Request, params: Params) -> Response:
     """Give a grantee principal some operations on a key, maybe under a constraint.
 
-    Check order (inferred: AWS's is not recorded): the parameters, the key, the
-    grant tokens, the key state, what the key can do, then the quota; DryRun stops there.
+    Check order (inferred: AWS's is not recorded): the parameters (dispatch checks the
+    grant tokens with them), the key, the key state, what the key can do, then the
+    quota; DryRun stops there.
     """
     constraint = _constraint(params)
     operations = frozenset(params["Operations"])
     key = find_key(request, params["KeyId"])
-    _check_grant_tokens(params.get("GrantTokens", ()))
     _require_grantable(key)
     _require_operations_for(key, operations, constraint)
     grant = _same_grant(key.grants, params, operations, constraint)
@@ -345,7 +326,7 @@ def _grant_named_by_token(request: Request, token: str) -> tuple[Key, Grant]:
     named = parse_grant_token(token)
     parsed = None if named is None else parse_kms_arn(named[0])
     if named is None or parsed is None:
-        raise _invalid_token()
+        raise invalid_grant_token()
     key_arn, grant_id = named
     key = request.backend.key(
         parsed.account_id, parsed.region, parsed.resource.removeprefix("key/")
@@ -381,7 +362,8 @@ def _require_may_retire(request: Request, key: Key, grant: Grant) -> None:
         {"kms:CallerAccount": principal.account_id},
         request.backend.identity_policies.of(principal),
     )
-    if may_retire(grant, _grantees(principal), principal.account_id, identity):
+    grantees = grantee_arns(principal.arn, principal.role_arn)
+    if may_retire(grant, grantees, principal.account_id, identity):
         return
     # AWS's message for this denial is not recorded: the identity-based form, since the
     # caller's identity policies are what could have let it in.
