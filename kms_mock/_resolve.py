@@ -77,13 +77,15 @@ CROSS_ACCOUNT_OPERATIONS = frozenset(
 )
 
 
-def hidden_resource_denial(request: Request) -> AccessDeniedException:
+def hidden_resource_denial(request: Request, action: str | None = None) -> AccessDeniedException:
     """AccessDenied that does not tell whether another account's key exists.
 
     The text AWS gives a caller whom another account's key policy does not let
-    in; kms_mock's inference for a same-account-only operation on such a key.
+    in, or who names a key or alias that account does not have; kms_mock's
+    inference for a same-account-only operation on such a key. ``action``
+    defaults to ``kms:<Operation>``.
     """
-    action = f"kms:{request.operation}"
+    action = action or f"kms:{request.operation}"
     return AccessDeniedException(
         access_denied_message("hidden", request.principal.arn, action, None)
     )
@@ -107,13 +109,22 @@ def find_key(
     arn> is not found.``, then AccessDeniedException. The key is noted for the
     audit log (a denied call's record names it too).
     """
-    key = _lookup(request, key_id, aliases=aliases)
+    key = _lookup(request, key_id, aliases=aliases, permission=permission)
     request.note_audit_resource(key.arn)
     authorize(request, key, permission, key_id=key_id)
     return key
 
 
-def _lookup(request: Request, key_id: str, *, aliases: bool) -> Key:
+def _absent(request: Request, account: str, permission: str | None, missing: str) -> Exception:
+    """NotFoundException ``missing`` for a key or alias that is not there; for another
+    account's, when permissions are enforced, the hidden-resource denial: that caller
+    never learns whether it exists."""
+    if account != request.account_id and request.backend.enforce_permissions:
+        return hidden_resource_denial(request, permission)
+    return NotFoundException(missing)
+
+
+def _lookup(request: Request, key_id: str, *, aliases: bool, permission: str | None) -> Key:
     account, region, resource = request.account_id, request.region, key_id
     if key_id.startswith("arn:"):
         parsed = parse_kms_arn(key_id)
@@ -129,7 +140,7 @@ def _lookup(request: Request, key_id: str, *, aliases: bool) -> Key:
     if resource.startswith("alias/"):
         if not aliases:
             raise NotFoundException(f"Invalid keyId '{key_id}'")
-        return _key_of_alias(request, account, resource)
+        return _key_of_alias(request, account, resource, permission)
     if not is_key_id(resource):
         raise NotFoundException(f"Invalid keyId '{key_id}'")
     if account != request.account_id and request.operation not in CROSS_ACCOUNT_OPERATIONS:
@@ -137,11 +148,12 @@ def _lookup(request: Request, key_id: str, *, aliases: bool) -> Key:
         raise hidden_resource_denial(request)
     key = request.backend.key(account, region, resource)
     if key is None:
-        raise NotFoundException(f"Key '{key_arn(region, account, resource)}' does not exist")
+        missing = f"Key '{key_arn(region, account, resource)}' does not exist"
+        raise _absent(request, account, permission, missing)
     return key
 
 
-def _key_of_alias(request: Request, account: str, alias_name: str) -> Key:
+def _key_of_alias(request: Request, account: str, alias_name: str, permission: str | None) -> Key:
     store = request.backend.region_store(account, request.region)
     alias = store.aliases.get(alias_name)
     if alias is not None:
@@ -150,9 +162,8 @@ def _key_of_alias(request: Request, account: str, alias_name: str) -> Key:
     # yet: naming another account's alias/aws/... must not make one there.
     key = request.provisional_key(alias_name) if account == request.account_id else None
     if key is None:
-        raise NotFoundException(
-            f"Alias {alias_arn(request.region, account, alias_name)} is not found."
-        )
+        missing = f"Alias {alias_arn(request.region, account, alias_name)} is not found."
+        raise _absent(request, account, permission, missing)
     return key
 
 

@@ -316,3 +316,12 @@ def _event_owners(backend: Backend) -> dict[int, str]:
             if key_store.transition is not None:
                 owners[id(key_store.transition)] = f"connection of {key_store.store_id}"
     return owners
+
+
+def hidden_resource_message(principal_arn: str, action: str) -> str:
+    """AWS's AccessDenied text for another account's key that hides whether it exists."""
+    return (
+        f"User: {principal_arn} is not authorized to perform: {action} on this resource "
+        "because the resource does not exist in this Region, no resource-based policies "
+        "allow access, or a resource-based policy explicitly denies access"
+    )

@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
-from tests._helpers import START, dump, error_of, raises, stores
+from tests._helpers import START, dump, error_of, hidden_resource_message, raises, stores
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -144,5 +144,9 @@ def test_a_write_in_a_new_region_keeps_its_store(kms: MockKMS) -> None:
 def test_another_accounts_predefined_alias_leaves_no_store(kms: MockKMS, client: KMSClient) -> None:
     alias_arn = f"arn:aws:kms:{REGION}:111122223333:alias/aws/s3"
     excinfo = raises(lambda: client.encrypt(KeyId=alias_arn, Plaintext=b"x"))
-    assert error_of(excinfo) == ("NotFoundException", f"Alias {alias_arn} is not found.", 400)
+    assert error_of(excinfo) == (
+        "AccessDeniedException",
+        hidden_resource_message(f"arn:aws:iam::{ACCOUNT}:root", "kms:Encrypt"),
+        400,
+    )
     assert stores(kms) == {}

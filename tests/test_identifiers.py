@@ -13,13 +13,14 @@ from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._arns import arn
-from tests._helpers import error_of, stores
+from tests._helpers import error_of, hidden_resource_message, stores
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+ROOT_ARN = f"arn:aws:iam::{ACCOUNT}:root"
 MISSING_ID = "0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"
 MISSING_MRK = "mrk-0123456789abcdef0123456789abcdef"
 
@@ -151,9 +152,10 @@ def test_arn_of_another_region_even_when_the_key_does_not_exist(client: KMSClien
 
 def test_key_arn_of_another_account(client: KMSClient) -> None:
     key_arn = f"arn:aws:kms:{REGION}:111122223333:key/{MISSING_ID}"
+    # Another account's caller is not told whether the key exists.
     assert error_for(client, "describe_key", key_arn) == (
-        "NotFoundException",
-        f"Key '{key_arn}' does not exist",
+        "AccessDeniedException",
+        hidden_resource_message(ROOT_ARN, "kms:DescribeKey"),
         400,
     )
 
@@ -234,8 +236,8 @@ def test_predefined_alias_arn_of_another_account_creates_nothing(
 ) -> None:
     alias_arn = f"arn:aws:kms:{REGION}:111122223333:alias/aws/s3"
     assert error_for(client, "describe_key", alias_arn) == (
-        "NotFoundException",
-        f"Alias {alias_arn} is not found.",
+        "AccessDeniedException",
+        hidden_resource_message(ROOT_ARN, "kms:DescribeKey"),
         400,
     )
     assert not any(stores(kms).values())

@@ -287,6 +287,19 @@ def test_another_account_that_the_key_policy_does_not_name_gets_the_hidden_form(
     assert error_of(excinfo) == denied(PARTNER_SESSION, "kms:Encrypt", "this resource", HIDDEN)
 
 
+@pytest.mark.parametrize("resource", ["key/1234abcd-12ab-34cd-56ef-1234567890ab", "alias/absent"])
+def test_another_accounts_missing_key_gets_the_hidden_form_not_not_found(
+    kms: MockKMS, resource: str
+) -> None:
+    # "the resource does not exist in this Region" is one of the three things the
+    # hidden form covers: another account's caller never learns which.
+    kms.iam.attach(PARTNER_ROLE, ALL_OF_KMS)
+    partner = client_as(kms, PARTNER_ROLE)
+    arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:{resource}"
+    excinfo = raises(lambda: partner.encrypt(KeyId=arn, Plaintext=b"x"))
+    assert error_of(excinfo) == denied(PARTNER_SESSION, "kms:Encrypt", "this resource", HIDDEN)
+
+
 def test_a_cross_account_decrypt_without_key_id_names_the_ciphertexts_resource(
     kms: MockKMS, client: KMSClient
 ) -> None:
