@@ -49,6 +49,10 @@ class UnknownOperationException(ServiceError):
     code = "UnknownOperationException"
 
 
+class MissingAuthenticationTokenException(ServiceError):
+    code = "MissingAuthenticationTokenException"
+
+
 class InvalidArnException(ServiceError):
     code = "InvalidArnException"
 
