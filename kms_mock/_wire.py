@@ -112,7 +112,7 @@ def signing_region(authorization: str) -> str | None:
     A SigV4a scope (``AKID/<date>/kms/aws4_request``) names no Region.
     """
     scope = _credential_scope(authorization)
-    return scope[2] if len(scope) == 5 and scope[2] else None
+    return scope[2] if len(scope) == 5 and REGION_NAME.fullmatch(scope[2]) else None
 
 
 def signing_access_key_id(authorization: str) -> str | None:

@@ -55,6 +55,7 @@ ROTATIONS_PAGE_SIZE = 4
 SERVE_HOST = "127.0.0.1"
 SERVE_PORT = 4599
 SERVE_ENDPOINT = f"http://{SERVE_HOST}:{SERVE_PORT}"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _utc(when: _dt.datetime) -> str:
@@ -291,15 +292,19 @@ def serve(args: argparse.Namespace, out: TextIO) -> int:
     kms = MockKMS(region=args.region, account_id=args.account_id, clock=args.clock, seed=args.seed)
     server = KmsServer(kms, host=args.host, port=args.port)
     # Either signal ends the serving loop; the server then closes down cleanly.
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signal_number, lambda *_: server.stop())
-    print(
-        f"kms-mock serve: {server.url} region={kms.region} account={kms.account_id} "
-        f"clock={_clock_text(kms.clock)}",
-        file=out,
-        flush=True,
-    )
-    server.run()
+    previous = {number: signal.signal(number, lambda *_: server.stop()) for number in STOP_SIGNALS}
+    try:
+        print(
+            f"kms-mock serve: {server.url} region={kms.region} account={kms.account_id} "
+            f"clock={_clock_text(kms.clock)}",
+            file=out,
+            flush=True,
+        )
+        server.run()
+    finally:
+        server.stop()  # already stopped, unless the line could not be written
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     return 0
 
 

@@ -110,7 +110,15 @@ def test_sigv4a_scope_names_an_access_key_but_no_region() -> None:
     assert signing_access_key_id(authorization) == "AKIDEXAMPLE"
 
 
-@pytest.mark.parametrize("authorization", ["Bearer token", "AWS4-HMAC-SHA256 Credential=", ""])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer token",
+        "AWS4-HMAC-SHA256 Credential=",
+        "",
+        "AWS4-HMAC-SHA256 Credential=/20260101/not a region/kms/aws4_request",
+    ],
+)
 def test_authorization_without_a_credential_names_nothing(authorization: str) -> None:
     assert signing_region(authorization) is None
     assert signing_access_key_id(authorization) is None
