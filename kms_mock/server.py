@@ -202,6 +202,7 @@ def serve(kms: MockKMS | None = None, *, host: str = DEFAULT_HOST, port: int = 0
 
 def _waitress_server(app: WSGIApplication, sockets: dict[int, Any], host: str, port: int) -> Any:
     try:
+        from waitress import wasyncore
         from waitress.server import create_server
     except ImportError:
         raise UsageError(
@@ -211,4 +212,10 @@ def _waitress_server(app: WSGIApplication, sockets: dict[int, Any], host: str, p
     # waitress warns whenever a request waits for a worker thread: expected when
     # many clients share a few threads, and no sign of trouble here.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    return create_server(app, map=sockets, host=host, port=port, threads=THREADS, ident="kms-mock")
+    try:
+        return create_server(
+            app, map=sockets, host=host, port=port, threads=THREADS, ident="kms-mock"
+        )
+    except OSError:  # the port is taken, the host is not this machine's: nothing may leak
+        wasyncore.close_all(sockets)
+        raise
