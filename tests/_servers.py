@@ -3,6 +3,7 @@ servers the tests start, boto3 clients for them, and plain HTTP requests."""
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 from collections.abc import Iterator
@@ -49,12 +50,22 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 def http_client(url: str, region: str = "us-east-1", **config: Any) -> KMSClient:
-    """A boto3 KMS client of ``url`` (a new session: nothing shared with other tests)."""
-    session = boto3.session.Session(
-        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key="not-a-secret", region_name=region
-    )
+    """A boto3 KMS client of ``url``, with credentials of its own, never retrying."""
     retries = Config(retries={"max_attempts": 1}, **config)
-    return session.client("kms", endpoint_url=url, config=retries)
+    return _session().client(
+        "kms",
+        region_name=region,
+        endpoint_url=url,
+        aws_access_key_id=ACCESS_KEY_ID,
+        aws_secret_access_key="not-a-secret",
+        config=retries,
+    )
+
+
+@functools.cache
+def _session() -> boto3.session.Session:
+    # One for the module: a session costs about 50 ms, a client from it a few.
+    return boto3.session.Session()
 
 
 def exchange(
