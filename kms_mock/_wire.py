@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from ._errors import MissingAuthenticationTokenException, ServiceError, UnknownOperationException
@@ -101,24 +101,23 @@ def region_of_url(url: str) -> str | None:
     return region_of_host(urlsplit(url).hostname)
 
 
-def _credential_scope(authorization: str) -> list[str]:
-    match = _CREDENTIAL.search(authorization)
-    return match["scope"].split("/") if match else []
+class SigningScope(NamedTuple):
+    """What a SigV4 Authorization header's credential scope names (None: not named)."""
+
+    access_key_id: str | None
+    region: str | None
 
 
-def signing_region(authorization: str) -> str | None:
-    """The Region of a SigV4 Authorization header's credential scope, else None.
+def signing_scope(authorization: str) -> SigningScope:
+    """The access key id and Region of ``Credential=AKID/<date>/<region>/kms/aws4_request``.
 
     A SigV4a scope (``AKID/<date>/kms/aws4_request``) names no Region.
     """
-    scope = _credential_scope(authorization)
-    return scope[2] if len(scope) == 5 and REGION_NAME.fullmatch(scope[2]) else None
-
-
-def signing_access_key_id(authorization: str) -> str | None:
-    """The access key id a SigV4 (or SigV4a) Authorization header names, else None."""
-    scope = _credential_scope(authorization)
-    return scope[0] if len(scope) >= 4 and scope[0] else None
+    match = _CREDENTIAL.search(authorization)
+    scope = match["scope"].split("/") if match else []
+    access_key_id = scope[0] if len(scope) >= 4 and scope[0] else None
+    region = scope[2] if len(scope) == 5 and REGION_NAME.fullmatch(scope[2]) else None
+    return SigningScope(access_key_id, region)
 
 
 def operation_of(target: str | bytes | None) -> str:
@@ -204,9 +203,9 @@ def handle_http(
         # Refused before the service sees it: CloudTrail records no such call.
         error = MissingAuthenticationTokenException(MISSING_TOKEN_MESSAGE)
         return _answer(backend.entropy.uuid4(), error.status, error_body(error), None)
-    region = signing_region(authorization) or region_of_host(host)
-    access_key_id = signing_access_key_id(authorization)
-    return handle(backend, target, body, region, user_agent, access_key_id)
+    scope = signing_scope(authorization)
+    region = scope.region or region_of_host(host)
+    return handle(backend, target, body, region, user_agent, scope.access_key_id)
 
 
 def _answer(

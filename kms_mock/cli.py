@@ -31,10 +31,11 @@ from botocore.exceptions import ClientError
 
 from . import __version__
 from ._clock import Clock, FrozenClock, SystemClock
-from ._control import ADVANCE_UNITS, CONTROL_PREFIX
+from ._control import ADVANCE_UNITS, CONTROL_PREFIX, utc_text
 from ._errors import UsageError
 from ._mock import MockKMS, mock_kms
 from ._settings import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from .server import DEFAULT_HOST, DEFAULT_PORT, KmsServer
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -51,10 +52,8 @@ DEMO_PLAINTEXT = b"written on 2025-01-01"
 # ListKeyRotations is read through boto3's paginator, a few entries per page.
 ROTATIONS_PAGE_SIZE = 4
 
-# ``kms-mock serve``'s defaults (kms_mock.server's, without importing waitress here).
-SERVE_HOST = "127.0.0.1"
-SERVE_PORT = 4599
-SERVE_ENDPOINT = f"http://{SERVE_HOST}:{SERVE_PORT}"
+# Where ``kms-mock clock`` finds the server unless told: ``kms-mock serve``'s default.
+SERVE_ENDPOINT = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -281,14 +280,12 @@ def clock_option(value: str) -> Clock:
 
 def _clock_text(clock: Clock) -> str:
     if isinstance(clock, FrozenClock):
-        return "frozen:" + clock.now().isoformat().replace("+00:00", "Z")
+        return "frozen:" + utc_text(clock.now())
     return "system"
 
 
 def serve(args: argparse.Namespace, out: TextIO) -> int:
     """Serve until SIGINT or SIGTERM; the first line says where, for a parent process to read."""
-    from .server import KmsServer
-
     kms = MockKMS(region=args.region, account_id=args.account_id, clock=args.clock, seed=args.seed)
     server = KmsServer(kms, host=args.host, port=args.port)
     # Either signal ends the serving loop; the server then closes down cleanly.
@@ -361,10 +358,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _serve_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--host", default=SERVE_HOST, help=f"address to bind (default {SERVE_HOST})"
+        "--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})"
     )
     parser.add_argument(
-        "--port", type=int, default=SERVE_PORT, help=f"0 picks a free one (default {SERVE_PORT})"
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"0 picks a free one (default {DEFAULT_PORT})",
     )
     parser.add_argument(
         "--region", default=DEFAULT_REGION, help="Region of requests that name none"

@@ -14,8 +14,7 @@ from kms_mock._wire import (
     handle_http,
     region_of_host,
     region_of_url,
-    signing_access_key_id,
-    signing_region,
+    signing_scope,
 )
 from tests._helpers import backend_of, stored_key_ids
 
@@ -96,9 +95,7 @@ def test_region_of_url() -> None:
 
 
 def test_signing_region_and_access_key_of_a_sigv4_header() -> None:
-    authorization = SIGV4.format(region="eu-central-1")
-    assert signing_region(authorization) == "eu-central-1"
-    assert signing_access_key_id(authorization) == "AKIDEXAMPLE"
+    assert signing_scope(SIGV4.format(region="eu-central-1")) == ("AKIDEXAMPLE", "eu-central-1")
 
 
 def test_sigv4a_scope_names_an_access_key_but_no_region() -> None:
@@ -106,8 +103,7 @@ def test_sigv4a_scope_names_an_access_key_but_no_region() -> None:
         "AWS4-ECDSA-P256-SHA256 Credential=AKIDEXAMPLE/20260101/kms/aws4_request, "
         "SignedHeaders=host, Signature=3045"
     )
-    assert signing_region(authorization) is None
-    assert signing_access_key_id(authorization) == "AKIDEXAMPLE"
+    assert signing_scope(authorization) == ("AKIDEXAMPLE", None)
 
 
 @pytest.mark.parametrize(
@@ -120,8 +116,7 @@ def test_sigv4a_scope_names_an_access_key_but_no_region() -> None:
     ],
 )
 def test_authorization_without_a_credential_names_nothing(authorization: str) -> None:
-    assert signing_region(authorization) is None
-    assert signing_access_key_id(authorization) is None
+    assert signing_scope(authorization) == (None, None)
 
 
 def _create_key_over_http(kms: MockKMS, **request: Any) -> dict[str, Any]:
