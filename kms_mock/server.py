@@ -33,9 +33,11 @@ DEFAULT_PORT = 4599
 # Worker threads answering requests; the backend's lock serializes the calls anyway.
 THREADS = 8
 
-_NOT_RUNNING = (
+_NOT_RUNNING = ControlAnswer(
+    503,
+    _control.JSON,
     b'{"error": "the mock behind this server is not running: start() it, or use '
-    b'kms_mock.server.serve(kms), which does."}'
+    b'kms_mock.server.serve(kms), which does."}',
 )
 
 
@@ -58,20 +60,18 @@ def make_app(kms: MockKMS) -> WSGIApplication:
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO") or "/"
         if not kms.active:
-            start_response(_status_line(503), [("Content-Type", _control.JSON)])
-            return [_NOT_RUNNING]
-        if path.startswith(CONTROL_PREFIX):
-            control = _control.answer(
+            answer: ControlAnswer | WireResponse = _NOT_RUNNING
+        elif path.startswith(CONTROL_PREFIX):
+            answer = _control.answer(
                 kms,
                 environ["REQUEST_METHOD"],
                 path[len(CONTROL_PREFIX) :],
                 environ.get("QUERY_STRING", ""),
                 _body_of(environ),
             )
-            start_response(_status_line(control.status), _control_headers(control))
-            return [control.body]
-        answer = _serve_kms(kms, environ)
-        start_response(_status_line(answer.status), list(answer.headers.items()))
+        else:
+            answer = _serve_kms(kms, environ)
+        start_response(_status_line(answer.status), _headers(answer))
         return [answer.body]
 
     return app
@@ -90,10 +90,12 @@ def _serve_kms(kms: MockKMS, environ: WSGIEnvironment) -> WireResponse:
     )
 
 
-def _control_headers(control: ControlAnswer) -> list[tuple[str, str]]:
-    headers = [("Content-Type", control.content_type), ("Content-Length", str(len(control.body)))]
-    if control.allow is not None:
-        headers.append(("Allow", control.allow))
+def _headers(answer: ControlAnswer | WireResponse) -> list[tuple[str, str]]:
+    if isinstance(answer, WireResponse):
+        return list(answer.headers.items())
+    headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(answer.body)))]
+    if answer.allow is not None:
+        headers.append(("Allow", answer.allow))
     return headers
 
 
