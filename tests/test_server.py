@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import socket
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,7 @@ import pytest
 from botocore import UNSIGNED
 from botocore.exceptions import ClientError
 
-from kms_mock import FrozenClock, MockKMS, _active, mock_kms
+from kms_mock import FrozenClock, MockKMS, UsageError, _active, mock_kms
 from kms_mock.server import KmsServer, make_app, serve
 from tests._helpers import START, error_of, exactly, new_client
 from tests._servers import (
@@ -386,3 +387,15 @@ def test_kms_server_fixture_serves_the_tests_mock(
     ]
     status, answer = kms_request(kms_server.url, "GetKeyRotationStatus", {"KeyId": key_id})
     assert (status, answer["NextRotationDate"]) == (200, 1798761600.0)  # 2027-01-01
+
+
+def test_without_waitress_the_server_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "waitress.server", None)
+    with pytest.raises(
+        UsageError,
+        match=exactly(
+            "kms_mock's HTTP server needs waitress: pip install 'kms-mock[server]'. "
+            "(make_app(kms) is a WSGI application for any other WSGI server.)"
+        ),
+    ):
+        serve()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.server
 import io
 import os
 import re
@@ -203,3 +204,19 @@ def test_serve_in_this_process_until_sigterm(monkeypatch: pytest.MonkeyPatch) ->
     assert answers == [200]
     # The test process's own handlers are back.
     assert {number: signal.getsignal(number) for number in cli.STOP_SIGNALS} == handlers
+
+
+def test_clock_command_against_another_http_server(capsys: pytest.CaptureFixture[str]) -> None:
+    class BadGateway(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_error(502, "Bad Gateway")
+
+        def log_message(self, *args: object) -> None:
+            """Quiet."""
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), BadGateway) as proxy:
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        endpoint = f"http://127.0.0.1:{proxy.server_address[1]}"
+        assert main(["clock", "show", "--endpoint", endpoint]) == 1
+        proxy.shutdown()
+    assert capsys.readouterr().err == f"kms-mock clock: {endpoint}: HTTP 502 Bad Gateway\n"
