@@ -114,7 +114,7 @@ class KmsServer:
     ) -> None:
         self.kms = MockKMS() if kms is None else kms
         self._owns_mock = not self.kms.active
-        # A socket map of its own: the loop serving it ends once every socket in it is closed.
+        # A socket map of its own, which this server's loop serves.
         self._sockets: dict[int, Any] = {}
         self._waitress = _waitress_server(make_app(self.kms), self._sockets, host, port)
         if self._owns_mock:
@@ -123,7 +123,12 @@ class KmsServer:
         self.port: int = self._waitress.effective_port
         self._thread: threading.Thread | None = None
         self._serving = threading.Event()
+        self._stopping = threading.Event()
         self._closed = threading.Event()
+        # Held while stop() wakes the loop and while the sockets close, so that the
+        # wake-up pipe is never written once closed (its number may be reused by
+        # then). Re-entrant: a signal handler may call stop() in the serving thread.
+        self._trigger_lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"<KmsServer {self.url} serving {self.kms!r}>"
@@ -149,33 +154,45 @@ class KmsServer:
         self._serve()
 
     def _serve(self) -> None:
+        from waitress import wasyncore
+
+        adjustments = self._waitress.adj
         try:
-            self._waitress.run()
+            # waitress's own loop, one wake-up at a time, so that it ends on stop().
+            while not self._stopping.is_set():
+                wasyncore.loop(
+                    timeout=adjustments.asyncore_loop_timeout,
+                    map=self._sockets,
+                    use_poll=adjustments.asyncore_use_poll,
+                    count=1,
+                )
         finally:
             self._close_down()
 
     def stop(self) -> None:
         """Stop serving and wait until the server is closed down (idempotent)."""
-        if self._closed.is_set():
-            return
-        if not self._serving.is_set():  # never served: no loop to end
-            self._close_sockets()
-            self._close_down()
-            return
-        # The thunk runs in the serving loop, which ends once every socket (the
-        # listener, the connections, the trigger itself) is closed.
-        self._waitress.trigger.pull_trigger(self._close_sockets)
-        if self._thread is not None and self._thread is not threading.current_thread():
+        with self._trigger_lock:
+            if self._stopping.is_set():
+                first = False
+            else:
+                first = True
+                self._stopping.set()
+                if self._serving.is_set():
+                    self._waitress.pull_trigger()  # the loop wakes, sees _stopping, ends
+        if not self._serving.is_set():
+            if first:  # never served: no loop to end
+                self._close_down()
+        elif self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
 
-    def _close_sockets(self) -> None:
+    def _close_down(self) -> None:
         from waitress import wasyncore
 
-        wasyncore.close_all(self._sockets)
-
-    def _close_down(self) -> None:
-        # Requests being answered finish; queued ones are cancelled.
+        # Requests being answered finish first: their worker threads wake the
+        # loop when done, through the pipe that closes next. Queued ones are cancelled.
         self._waitress.task_dispatcher.shutdown()
+        with self._trigger_lock:
+            wasyncore.close_all(self._sockets)
         if self._owns_mock:
             self.kms.stop()
         self._closed.set()
