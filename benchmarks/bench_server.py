@@ -121,8 +121,8 @@ def bench_encrypt(repeat: int) -> list[Measurement]:
             "s",
             "reported",
             None,
-            detail=f"in-process hook {fmt(medians['in-process hook'])}; without botocore "
-            f"(http.client, unsigned body) {fmt(medians['raw'])}",
+            detail=f"in-process hook {fmt(medians['in-process hook'])}; "
+            f"plain http.client, no botocore: {fmt(medians['raw'])}",
             samples=samples,
         )
     ]
