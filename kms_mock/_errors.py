@@ -26,6 +26,8 @@ class ServiceError(Exception):
 
     code: str = "KMSInternalException"
     status: int = 400
+    # The JSON member that carries the message on the wire.
+    message_member: str = "message"
     # Whether a fault rule made this error up (the audit log marks the call).
     injected: bool = False
 
@@ -49,6 +51,10 @@ class SerializationException(ServiceError):
 
 class UnknownOperationException(ServiceError):
     code = "UnknownOperationException"
+
+
+class MissingAuthenticationTokenException(ServiceError):
+    code = "MissingAuthenticationTokenException"
 
 
 class InvalidArnException(ServiceError):
@@ -126,6 +132,9 @@ THROTTLED_MESSAGE = (
 # type or schedule forbids it.
 class AccessDeniedException(ServiceError):
     code = "AccessDeniedException"
+    # Not in KMS's model: the answer comes from AWS's authorization layer, whose
+    # body says "Message" (a raw body recorded in aws-nitro-enclaves-sdk-c issue 157).
+    message_member = "Message"
 
 
 class NotAuthorizedException(ServiceError):

@@ -20,7 +20,6 @@ import functools
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import botocore
 import botocore.configprovider
@@ -40,7 +39,7 @@ from botocore.utils import get_tzinfo_options, lowercase_dict
 from ._active import active_backend
 from ._errors import READ_TIMEOUT, KmsMockError, TransportFault
 from ._shapes import timestamp_to_wire
-from ._wire import TARGET_PREFIX, WireResponse, handle
+from ._wire import TARGET_PREFIX, WireResponse, handle, region_of_url
 
 _parser = create_parser("json")
 
@@ -188,12 +187,6 @@ def _choose_signer(**_: Any) -> object | None:
     return botocore.UNSIGNED if active_backend() is not None else None
 
 
-def _region_of(url: str) -> str | None:
-    # kms.<region>.amazonaws.com[.cn] (or a FIPS / custom endpoint: no region).
-    parts = (urlsplit(url).hostname or "").split(".")
-    return parts[1] if len(parts) > 2 and parts[0].startswith("kms") else None
-
-
 # What a request answered at before-send becomes for the handlers after ours.
 _ANSWERED_SCHEME = "kms-mock+"
 
@@ -228,7 +221,7 @@ def _before_send(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
             backend,
             headers.get("X-Amz-Target"),
             body,
-            _region_of(request.url),
+            region_of_url(request.url),
             headers.get("User-Agent"),
             access_key_id,
         )
@@ -263,7 +256,7 @@ def is_kms(request: AWSPreparedRequest) -> bool:
     target: str | bytes = request.headers.get("X-Amz-Target") or ""
     if isinstance(target, bytes):
         target = target.decode("latin-1")
-    return target.startswith(TARGET_PREFIX) or _region_of(request.url) is not None
+    return target.startswith(TARGET_PREFIX) or region_of_url(request.url) is not None
 
 
 def refusal(url: str) -> KmsMockError:

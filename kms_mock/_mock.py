@@ -107,6 +107,7 @@ class MockKMS:
         self._clock_start = clock._checkpoint() if isinstance(clock, _MovableClock) else None
         self._rewinds_clock = False
         self._activation: Activation | None = None
+        self._intercepting = False
         # The live activation's backend, or after stop() the last one's.
         self._last_backend: Backend | None = None
         self._on_demand_rotation_limit = DEFAULT_ON_DEMAND_ROTATION_LIMIT
@@ -122,8 +123,13 @@ class MockKMS:
 
     @property
     def active(self) -> bool:
-        """Whether this mock is serving requests now."""
+        """Whether this mock is running: serving requests, in-process or through a server."""
         return self._activation is not None
+
+    @property
+    def intercepting(self) -> bool:
+        """Whether this mock is running and serves this process's botocore KMS clients."""
+        return self._activation is not None and self._intercepting
 
     @property
     def _backend(self) -> Backend:
@@ -140,8 +146,12 @@ class MockKMS:
 
     # -- activation -------------------------------------------------------
 
-    def start(self) -> MockKMS:
-        """Activate with empty state; KMS calls are served until ``stop()``."""
+    def start(self, *, intercept: bool = True) -> MockKMS:
+        """Activate with empty state; KMS calls are served until ``stop()``.
+
+        ``intercept=False`` starts the mock without capturing this process's
+        botocore clients: only a server (``kms_mock.server.serve(kms)``) serves it.
+        """
         if self._activation is not None:
             raise UsageError(
                 "this MockKMS is already active; call stop() first, or nest a new "
@@ -151,6 +161,26 @@ class MockKMS:
             self.clock = SystemClock()
         elif self._rewinds_clock and isinstance(self.clock, _MovableClock):
             self.clock._rewind(self._clock_start)
+        activation = Activation(self._new_backend())
+        if intercept:
+            _active.enter(activation)
+        self._activation, self._intercepting = activation, intercept
+        return self
+
+    def reset(self) -> None:
+        """Empty the running mock's state (keys, aliases, audit log); the clock stays put.
+
+        It goes on serving as before (intercepting or not): a server's clients,
+        and in-process clients, see an empty account from the next call on.
+        """
+        activation = self._activation
+        if activation is None:
+            raise UsageError("reset() empties a running mock: start() it first.")
+        previous, activation.backend = activation.backend, self._new_backend()
+        self._close(previous)
+
+    def _new_backend(self) -> Backend:
+        """Empty state with this mock's settings, kept as ``_last_backend``, told of clock moves."""
         backend = Backend(
             clock=self.clock,
             default_region=self.region,
@@ -169,8 +199,7 @@ class MockKMS:
         quotas = None if self._request_quotas is None else RequestQuotas(self._request_quotas)
         self._faults = Faults(backend, self.seed, quotas)
         self._last_backend = backend
-        self._activation = _active.enter(backend)
-        return self
+        return backend
 
     def stop(self) -> None:
         """Deactivate; the previous mock (if nested) serves again. Idempotent."""
@@ -179,9 +208,12 @@ class MockKMS:
             return
         self._faults = None
         _active.leave(activation)
+        self._close(activation.backend)
+
+    def _close(self, backend: Backend) -> None:
         if self._observable:
-            self.clock.unsubscribe(activation.backend.on_time_moved)  # type: ignore[attr-defined]
-        activation.backend.close()
+            self.clock.unsubscribe(backend.on_time_moved)  # type: ignore[attr-defined]
+        backend.close()
 
     def __enter__(self) -> MockKMS:
         return self.start()

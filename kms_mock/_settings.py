@@ -18,13 +18,14 @@ DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_AUDIT_LOG_LIMIT = 10_000
 
-_REGION = re.compile(r"([a-z]+-){2,3}\d+")
+#: How AWS names a Region (us-east-1, us-gov-west-1, us-isob-east-1).
+REGION_NAME = re.compile(r"([a-z]+-){2,3}\d+")
 _ACCOUNT = re.compile(r"\d{12}")
 
 
 def check_region(region: object) -> str:
     """``region`` if it is an AWS region name."""
-    if not isinstance(region, str) or _REGION.fullmatch(region) is None:
+    if not isinstance(region, str) or REGION_NAME.fullmatch(region) is None:
         raise UsageError(f"region={region!r} is not an AWS region name such as 'us-east-1'.")
     return region
 

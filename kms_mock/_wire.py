@@ -2,6 +2,8 @@
 
 Exactly what AWS receives and sends, so every transport (the botocore hook,
 the HTTP server) shares one request -> response function and stays thin.
+What a transport learns from the request itself (the Region of its host or
+of its SigV4 credential scope, the caller's access key id) is read here too.
 """
 
 from __future__ import annotations
@@ -9,11 +11,14 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import urlsplit
 
-from ._errors import ServiceError, UnknownOperationException
+from ._errors import MissingAuthenticationTokenException, ServiceError, UnknownOperationException
+from ._settings import REGION_NAME
 from ._shapes import blob_to_wire, timestamp_to_wire
 
 if TYPE_CHECKING:
@@ -21,6 +26,18 @@ if TYPE_CHECKING:
 
 TARGET_PREFIX = "TrentService."
 CONTENT_TYPE = "application/x-amz-json-1.1"
+
+# AWS's JSON services answer a request without an Authorization header with this
+# (inferred: the wording emulators record for AWS; the spec has no recording for KMS).
+MISSING_TOKEN_MESSAGE = "Request is missing Authentication Token"
+
+# KMS endpoints: kms.<region>.<partition's DNS suffix> (amazonaws.com, amazonaws.com.cn,
+# api.aws for dual-stack, ...) and kms-fips.<region>..., as "AWS Key Management Service
+# endpoints and quotas" lists them. Any other host (localhost, a proxy) names no Region.
+_KMS_HOST = re.compile(rf"kms(?:-fips)?\.(?P<region>{REGION_NAME.pattern})\.[a-z0-9.-]+")
+# The credential of a SigV4 Authorization header:
+# Credential=<access key id>/<date>/<region>/<service>/aws4_request.
+_CREDENTIAL = re.compile(r"Credential=(?P<scope>[^,\s]*)")
 
 
 @dataclass(slots=True)
@@ -56,10 +73,11 @@ def encode_body(members: dict[str, Any]) -> bytes:
 
 
 def error_body(error: ServiceError) -> bytes:
-    """``{"__type": code, "message": text}``; no message member when AWS sends none."""
+    """``{"__type": code, "message": text}`` (``Message`` where AWS says so); no message
+    member when AWS sends none."""
     document = {"__type": error.code}
     if error.message is not None:
-        document["message"] = error.message
+        document[error.message_member] = error.message
     return json.dumps(document).encode()
 
 
@@ -69,6 +87,38 @@ def _header_text(value: str | bytes | None) -> str:
     if isinstance(value, bytes):
         return value.decode("latin-1")
     return value or ""
+
+
+def region_of_host(host: str | None) -> str | None:
+    """The Region a KMS endpoint's host name names (a ``:port`` is ignored), else None."""
+    if not host:
+        return None
+    match = _KMS_HOST.fullmatch(host.partition(":")[0])
+    return match["region"] if match else None
+
+
+def region_of_url(url: str) -> str | None:
+    """The Region of ``url``'s host, if it is a KMS endpoint (``https://kms.<region>...``)."""
+    return region_of_host(urlsplit(url).hostname)
+
+
+class SigningScope(NamedTuple):
+    """What a SigV4 Authorization header's credential scope names (None: not named)."""
+
+    access_key_id: str | None
+    region: str | None
+
+
+def signing_scope(authorization: str) -> SigningScope:
+    """The access key id and Region of ``Credential=AKID/<date>/<region>/kms/aws4_request``.
+
+    A SigV4a scope (``AKID/<date>/kms/aws4_request``) names no Region.
+    """
+    match = _CREDENTIAL.search(authorization)
+    scope = match["scope"].split("/") if match else []
+    access_key_id = scope[0] if len(scope) >= 4 and scope[0] else None
+    region = scope[2] if len(scope) == 5 and REGION_NAME.fullmatch(scope[2]) else None
+    return SigningScope(access_key_id, region)
 
 
 def operation_of(target: str | bytes | None) -> str:
@@ -129,9 +179,39 @@ def handle(
             _header_text(user_agent),
             access_key_id,
         )
-        status, payload = 200, encode_body(members)
     except ServiceError as error:
-        members, status, payload = None, error.status, error_body(error)
+        return _answer(request_id, error.status, error_body(error), None)
+    return _answer(request_id, 200, encode_body(members), members)
+
+
+def handle_http(
+    backend: Backend,
+    *,
+    target: str | None,
+    body: bytes | str,
+    authorization: str | None,
+    host: str | None = None,
+    user_agent: str | None = None,
+) -> WireResponse:
+    """Serve a KMS request as it came over HTTP (the server, and callers such as ``requests``).
+
+    Its Region is the one its SigV4 credential scope names, else its host's,
+    else the backend's default; the scope's access key id names the caller if a
+    test registered it. Signatures are not checked, but a request must carry an
+    Authorization header, as AWS requires (MissingAuthenticationTokenException).
+    """
+    if not authorization:
+        # Refused before the service sees it: CloudTrail records no such call.
+        error = MissingAuthenticationTokenException(MISSING_TOKEN_MESSAGE)
+        return _answer(backend.entropy.uuid4(), error.status, error_body(error), None)
+    scope = signing_scope(authorization)
+    region = scope.region or region_of_host(host)
+    return handle(backend, target, body, region, user_agent, scope.access_key_id)
+
+
+def _answer(
+    request_id: str, status: int, payload: bytes, members: dict[str, Any] | None
+) -> WireResponse:
     headers = {
         "x-amzn-RequestId": request_id,
         "Content-Type": CONTENT_TYPE,

@@ -7,26 +7,35 @@ dates read the same however many stories come before it. A story is a
 function of :class:`Narrator`; :data:`STORIES` lists them in the order the
 demo tells them, so a new story is one function and one entry.
 
-``serve`` (the HTTP endpoint for non-Python clients) is not built yet: it says
-so and exits with status 2.
+``serve`` runs the HTTP endpoint (:mod:`kms_mock.server`) for non-Python
+clients such as the AWS CLI, until SIGINT or SIGTERM; ``clock show|advance|move-to``
+move a running server's clock through its control routes.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import json
+import signal
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
 from botocore.exceptions import ClientError
 
 from . import __version__
-from ._clock import FrozenClock
+from ._clock import Clock, FrozenClock, SystemClock
+from ._control import ADVANCE_UNITS, CONTROL_PREFIX, utc_text
+from ._errors import UsageError
 from ._mock import MockKMS, mock_kms
+from ._settings import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from .server import DEFAULT_HOST, DEFAULT_PORT, KmsServer
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -43,11 +52,9 @@ DEMO_PLAINTEXT = b"written on 2025-01-01"
 # ListKeyRotations is read through boto3's paginator, a few entries per page.
 ROTATIONS_PAGE_SIZE = 4
 
-SERVE_NOT_IMPLEMENTED = (
-    "kms-mock serve: the HTTP server mode is not implemented yet.\n"
-    "Use kms_mock in-process for now: `with mock_kms(): ...` around code that makes "
-    "boto3 KMS clients (see the README)."
-)
+# Where ``kms-mock clock`` finds the server unless told: ``kms-mock serve``'s default.
+SERVE_ENDPOINT = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _utc(when: _dt.datetime) -> str:
@@ -255,10 +262,83 @@ def demo(out: TextIO) -> int:
     return 0
 
 
-def serve(err: TextIO) -> int:
-    """Not built yet: say so, and fail with status 2."""
-    print(SERVE_NOT_IMPLEMENTED, file=err)
-    return 2
+def clock_option(value: str) -> Clock:
+    """``--clock``: ``system``, or ``frozen:<ISO-8601 instant>``."""
+    if value == "system":
+        return SystemClock()
+    kind, _, start = value.partition(":")
+    if kind == "frozen" and start:
+        try:
+            return FrozenClock(start)
+        except UsageError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    raise argparse.ArgumentTypeError(
+        f"{value!r} is not a clock: use system, or frozen:<ISO-8601> such as "
+        "frozen:2025-01-01T00:00:00Z."
+    )
+
+
+def _clock_text(clock: Clock) -> str:
+    if isinstance(clock, FrozenClock):
+        return "frozen:" + utc_text(clock.now())
+    return "system"
+
+
+def serve(args: argparse.Namespace, out: TextIO) -> int:
+    """Serve until SIGINT or SIGTERM; the first line says where, for a parent process to read."""
+    kms = MockKMS(region=args.region, account_id=args.account_id, clock=args.clock, seed=args.seed)
+    server = KmsServer(kms, host=args.host, port=args.port)
+    # Either signal ends the serving loop; the server then closes down cleanly.
+    previous = {number: signal.signal(number, lambda *_: server.stop()) for number in STOP_SIGNALS}
+    try:
+        print(
+            f"kms-mock serve: {server.url} region={kms.region} account={kms.account_id} "
+            f"clock={_clock_text(kms.clock)}",
+            file=out,
+            flush=True,
+        )
+        server.run()
+    finally:
+        server.stop()  # already stopped, unless the line could not be written
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    return 0
+
+
+def _control(endpoint: str, method: str, route: str, document: object = None) -> Any:
+    """The JSON answer of a server's control route; an error answer raises UsageError."""
+    body = None if document is None else json.dumps(document).encode()
+    request = urllib.request.Request(
+        endpoint.rstrip("/") + CONTROL_PREFIX + route, data=body, method=method
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as error:
+        raise UsageError(f"{endpoint}: {_error_message(error)}") from None
+    except urllib.error.URLError as error:
+        raise UsageError(f"no kms-mock server answers at {endpoint}: {error.reason}") from None
+
+
+def _error_message(error: urllib.error.HTTPError) -> str:
+    with error:
+        try:
+            return str(json.load(error)["error"])
+        except (ValueError, KeyError, TypeError):  # not a kms-mock server's answer
+            return f"HTTP {error.code} {error.reason}"
+
+
+def clock(args: argparse.Namespace, out: TextIO) -> int:
+    """``clock show|advance|move-to``: a server's clock, printed as ISO-8601 UTC."""
+    if args.clock_command == "advance":
+        amounts = {unit: getattr(args, unit) for unit in ADVANCE_UNITS if getattr(args, unit)}
+        answer = _control(args.endpoint, "POST", "clock/advance", amounts)
+    elif args.clock_command == "move-to":
+        answer = _control(args.endpoint, "POST", "clock/move-to", {"instant": args.instant})
+    else:
+        answer = _control(args.endpoint, "GET", "clock")
+    print(answer["now"], file=out)
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -271,8 +351,46 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "demo", help="tell the key rotation and lifecycle stories on a frozen clock, with timings"
     )
-    commands.add_parser("serve", help="HTTP endpoint for non-Python clients (not implemented yet)")
+    _serve_parser(commands.add_parser("serve", help="an HTTP endpoint for the AWS CLI and SDKs"))
+    _clock_parser(commands.add_parser("clock", help="read or move a running server's clock"))
     return parser
+
+
+def _serve_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"0 picks a free one (default {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--region", default=DEFAULT_REGION, help="Region of requests that name none"
+    )
+    parser.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID, help="the account of every key")
+    parser.add_argument(
+        "--clock",
+        type=clock_option,
+        default="system",
+        help="system (the default; clock advance offsets it), or frozen:<ISO-8601>",
+    )
+    parser.add_argument("--seed", type=int, help="reproducible key ids, material and nonces")
+
+
+def _clock_parser(parser: argparse.ArgumentParser) -> None:
+    endpoint = argparse.ArgumentParser(add_help=False)
+    endpoint.add_argument(
+        "--endpoint", default=SERVE_ENDPOINT, help=f"the server (default {SERVE_ENDPOINT})"
+    )
+    verbs = parser.add_subparsers(dest="clock_command", metavar="ACTION", required=True)
+    verbs.add_parser("show", parents=[endpoint], help="print the server's time")
+    advance = verbs.add_parser("advance", parents=[endpoint], help="move the clock forward")
+    for unit in ADVANCE_UNITS:
+        advance.add_argument(f"--{unit}", type=float, default=0)
+    move_to = verbs.add_parser("move-to", parents=[endpoint], help="move the clock to an instant")
+    move_to.add_argument("instant", help="ISO-8601, such as 2030-01-01T00:00:00Z")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,7 +399,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(sys.stdout)
-    if args.command == "serve":
-        return serve(sys.stderr)
+    try:
+        if args.command == "serve":
+            return serve(args, sys.stdout)
+        if args.command == "clock":
+            return clock(args, sys.stdout)
+    except (UsageError, OSError) as error:
+        # A bad setting, a port in use, a server that is not there: said in one line.
+        print(f"kms-mock {args.command}: {error}", file=sys.stderr)
+        return 1
     parser.print_help(sys.stderr)
     return 2

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from ._faults import Faults
     from ._mock import MockKMS
+    from .server import KmsServer
 
 # Loaded by pytest in every run, used or not: this module imports no botocore,
 # boto3 or cryptography at start (the fixtures do, when a test asks for them).
@@ -354,6 +355,21 @@ def kms_clock(kms_mock: MockKMS) -> FrozenClock:
             "FrozenClock."
         )
     return clock
+
+
+@pytest.fixture
+def kms_server(kms_mock: MockKMS) -> Iterator[KmsServer]:
+    """An HTTP endpoint serving this test's mock on a free port: ``kms_server.url``.
+
+    For clients outside this process's botocore (the AWS CLI, another language's
+    SDK, ``requests``): they see the same keys and clock as the test, whose own
+    boto3 clients keep being served in-process. It stops when the test ends,
+    passed or failed. Needs the ``server`` extra (waitress).
+    """
+    from .server import serve
+
+    with serve(kms_mock) as server:
+        yield server
 
 
 # One private session for the whole run: creating a session costs about 50 ms

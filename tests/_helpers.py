@@ -171,7 +171,8 @@ def served_by(kms: MockKMS) -> Iterator[None]:
     module-scoped mock and activate its state again per test, instead of one
     mock per test.
     """
-    activation = _active.enter(backend_of(kms))
+    activation = _active.Activation(backend_of(kms))
+    _active.enter(activation)
     try:
         yield
     finally:

@@ -1,5 +1,5 @@
-"""The ``kms-mock`` command line: ``demo`` tells the rotation and lifecycle stories,
-``serve`` is not built."""
+"""The ``kms-mock`` command line: ``demo`` tells the rotation and lifecycle stories
+(``serve`` and ``clock``: tests/test_server_cli.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from kms_mock import __version__, cli
-from kms_mock.cli import SERVE_NOT_IMPLEMENTED, Narrator, main
+from kms_mock.cli import Narrator, main
 
 KEY_ARN = re.compile(r"arn:aws:kms:us-east-1:123456789012:key/[0-9a-f-]{36}")
 START = _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
@@ -187,15 +187,6 @@ def test_demo_reports_a_failed_step(
         "",
         "The demo failed: NotFoundException: Invalid keyId 'no-such-key'",
     ]
-
-
-def test_serve_is_not_implemented_yet(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["serve"]) == 2
-
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert err == SERVE_NOT_IMPLEMENTED + "\n"
-    assert err.startswith("kms-mock serve: the HTTP server mode is not implemented yet.\n")
 
 
 def test_no_command_prints_help_and_fails(capsys: pytest.CaptureFixture[str]) -> None:

@@ -212,6 +212,9 @@ def test_fixtures_are_documented(run: _Runner) -> None:
             "A FrozenClock driving this test's mock, at 2025-01-01T00:00:00Z unless configured."
         ),
         "kms_client": "A boto3 KMS client in the region of this test's mock.",
+        "kms_server": (
+            "An HTTP endpoint serving this test's mock on a free port: ``kms_server.url``."
+        ),
         "kms_key": (
             'Factory: kms_key(rotation=True, rotation_period_days=90, alias="alias/app", **kwargs).'
         ),
