@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+import kms_mock.server
 from kms_mock import FrozenClock, mock_kms
 from kms_mock.cli import main
 from kms_mock.server import KmsServer, serve
@@ -19,6 +20,7 @@ from tests._servers import (
     SIGNED,
     control,
     http_client,
+    kms_request,
     loopback_only,  # noqa: F401  (the network guard of this module)
 )
 
@@ -207,6 +209,20 @@ def test_a_read_timeout_holds_the_answer_until_botocore_gives_up(
     assert created["ResponseMetadata"]["RetryAttempts"] == 1
     assert len(client.list_keys()["Keys"]) == 1
     assert control(server.url, "GET", "faults")[1]["rules"][0]["fired"] == 1
+
+
+def test_a_held_answer_ends_when_its_client_gives_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One worker thread: the next request is answered only once the held one has ended.
+    monkeypatch.setattr(kms_mock.server, "THREADS", 1)
+    with serve(mock_kms(clock=FrozenClock(START))) as server:
+        server.kms.faults.read_timeout(operation="ListKeys", times=1)
+        with raw_kms_request(server.url, "ListKeys") as connection:
+            connection.settimeout(0.2)
+            with pytest.raises(TimeoutError):  # held: no answer yet
+                connection.recv(1)
+        # The client gave up and closed its socket.
+        status, answer = kms_request(server.url, "ListKeys")
+        assert (status, answer["Keys"]) == (200, [])
 
 
 def test_a_held_answer_ends_when_the_server_stops() -> None:
