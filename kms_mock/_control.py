@@ -150,12 +150,16 @@ _next_rule_id = itertools.count(1)
 _rule_ids_lock = threading.Lock()
 
 
-def _rule_document(rule: FaultRule) -> dict[str, Any]:
+def _rule_id(rule: FaultRule) -> int:
     with _rule_ids_lock:
         number = _rule_ids.get(rule)
         if number is None:
             number = _rule_ids[rule] = next(_next_rule_id)
-    return {"id": number, "rule": rule.description, "fired": rule.fired}
+    return number
+
+
+def _rule_document(rule: FaultRule) -> dict[str, Any]:
+    return {"id": _rule_id(rule), "rule": rule.description, "fired": rule.fired}
 
 
 def _rules_document(kms: MockKMS) -> ControlAnswer:
@@ -185,15 +189,22 @@ def add_fault(kms: MockKMS, query: dict[str, list[str]], body: Any) -> ControlAn
             "and key (or add the rule in Python)."
         )
     add = getattr(kms.faults, kind)
-    parameters = [name for name in inspect.signature(add).parameters if name != "when"]
+    parameters = {
+        name: parameter
+        for name, parameter in inspect.signature(add).parameters.items()
+        if name != "when"
+    }
+    taken = ", ".join(parameters)
     unknown = sorted(set(arguments) - set(parameters))
     if unknown:
-        raise UsageError(f"faults: {kind} takes {', '.join(parameters)}; not {', '.join(unknown)}.")
-    # The one required argument of error (code) and delay (seconds) comes first.
-    if parameters[0] in {"code", "seconds"} and parameters[0] not in arguments:
-        raise UsageError(
-            f"faults: {kind} needs {parameters[0]} (it takes {', '.join(parameters)})."
-        )
+        raise UsageError(f"faults: {kind} takes {taken}; not {', '.join(unknown)}.")
+    missing = [
+        name
+        for name, parameter in parameters.items()
+        if parameter.default is parameter.empty and name not in arguments
+    ]
+    if missing:
+        raise UsageError(f"faults: {kind} needs {', '.join(missing)} (it takes {taken}).")
     return _json(_rule_document(add(**arguments)))
 
 
@@ -205,7 +216,7 @@ def remove_faults(kms: MockKMS, query: dict[str, list[str]], body: Any) -> Contr
     given = query["id"]
     if len(given) != 1 or not given[0].isdigit():
         raise UsageError("faults?id= takes the id of one rule, as GET faults lists them.")
-    rules = {_rule_document(rule)["id"]: rule for rule in kms.faults.rules}
+    rules = {_rule_id(rule): rule for rule in kms.faults.rules}
     rule = rules.get(int(given[0]))
     if rule is None:
         known = ", ".join(str(number) for number in rules) or "none"
