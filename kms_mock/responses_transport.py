@@ -57,7 +57,7 @@ def add_kms_callback(requests_mock: RequestsMock, kms: MockKMS | None = None) ->
                 target=headers.get("X-Amz-Target"),
                 body=request.body or b"",
                 authorization=headers.get("Authorization"),
-                host=_host_of(request),
+                host=urlsplit(str(request.url)).netloc,  # what requests sends as Host
                 user_agent=headers.get("User-Agent"),
             )
         except TransportFault as fault:
@@ -74,12 +74,6 @@ def _is_kms_endpoint(request: PreparedRequest) -> tuple[bool, str]:
     if region_of_url(str(request.url)) is None:
         return False, "not a KMS endpoint (kms.<region>.<partition suffix>)"
     return True, ""
-
-
-def _host_of(request: PreparedRequest) -> str | None:
-    # requests sends the URL's host as Host; a Host header set by the caller wins.
-    host = request.headers.get("Host")
-    return host if host else urlsplit(str(request.url)).netloc
 
 
 def _backend_of(kms: MockKMS | None) -> Backend:

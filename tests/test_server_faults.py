@@ -281,6 +281,14 @@ def test_faults_command_says_what_the_server_refused(
     )
 
 
+def test_faults_add_delay_takes_a_number(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["faults", "add", "delay", "soon"]) == 1
+    assert capsys.readouterr() == (
+        "",
+        "kms-mock faults: delay takes a number of seconds, not 'soon'.\n",
+    )
+
+
 def test_the_fault_route_body_is_the_kms_faults_call(server: KmsServer) -> None:
     # The route's document mirrors the Python call: the same rule, described the same.
     control(server.url, "POST", "faults", THROTTLE_CREATE_KEY)
