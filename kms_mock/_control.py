@@ -1,23 +1,29 @@
 """The server's control routes: what a test does with its handle, over HTTP.
 
-Under a reserved path that no KMS request uses, a script (or ``kms-mock clock``)
-reads and moves the mock's clock, empties its state, and reads its audit log
-and a key's material versions. Each route takes the handle, the query and the
-JSON body, and gives a status and a JSON document (or, for the audit log, JSON
-lines); a misuse is a :class:`UsageError` whose message the caller sees.
+Under a reserved path that no KMS request uses, a script (or ``kms-mock clock``,
+``kms-mock faults``) reads and moves the mock's clock, empties its state, reads
+its audit log and a key's material versions, and adds and removes fault rules.
+Each route takes the handle, the query and the JSON body, and gives a status and
+a JSON document (or, for the audit log, JSON lines); a misuse is a
+:class:`UsageError` whose message the caller sees.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import inspect
+import itertools
 import json
+import threading
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from ._clock import parse_instant
 from ._errors import UsageError
+from ._faults import RULE_KINDS, FaultRule
 
 if TYPE_CHECKING:
     from ._mock import MockKMS
@@ -137,6 +143,88 @@ def key_materials(kms: MockKMS, query: dict[str, list[str]], body: Any) -> Contr
     return _json([dataclasses.asdict(version) for version in versions])
 
 
+# The ids the server gives fault rules (those added in Python too, when first
+# listed): a rule lives as long as its activation, and its id with it.
+_rule_ids: weakref.WeakKeyDictionary[FaultRule, int] = weakref.WeakKeyDictionary()
+_next_rule_id = itertools.count(1)
+_rule_ids_lock = threading.Lock()
+
+
+def _rule_id(rule: FaultRule) -> int:
+    with _rule_ids_lock:
+        number = _rule_ids.get(rule)
+        if number is None:
+            number = _rule_ids[rule] = next(_next_rule_id)
+    return number
+
+
+def _rule_document(rule: FaultRule) -> dict[str, Any]:
+    return {"id": _rule_id(rule), "rule": rule.description, "fired": rule.fired}
+
+
+def _rules_document(kms: MockKMS) -> ControlAnswer:
+    return _json({"rules": [_rule_document(rule) for rule in kms.faults.rules]})
+
+
+def list_faults(kms: MockKMS, query: dict[str, list[str]], body: Any) -> ControlAnswer:
+    """``GET faults``: the fault rules in force, oldest first: id, the call that made it, fired."""
+    return _rules_document(kms)
+
+
+def add_fault(kms: MockKMS, query: dict[str, list[str]], body: Any) -> ControlAnswer:
+    """``POST faults`` with ``{"kind": "error", "code": "ThrottlingException", "times": 2}``.
+
+    ``kind`` names the method of ``kms.faults`` and the other members are its
+    keyword arguments (a ``when`` predicate cannot travel). Answers the new rule.
+    """
+    arguments = dict(_object(body, "faults", "{'kind': 'error', 'code': 'ThrottlingException'}"))
+    kind = arguments.pop("kind", None)
+    if kind not in RULE_KINDS:
+        raise UsageError(
+            f"faults: 'kind' names the rule to add: one of {', '.join(RULE_KINDS)} (not {kind!r})."
+        )
+    if "when" in arguments:
+        raise UsageError(
+            "faults: a 'when' predicate cannot travel over HTTP: match the calls by operation "
+            "and key (or add the rule in Python)."
+        )
+    add = getattr(kms.faults, kind)
+    parameters = {
+        name: parameter
+        for name, parameter in inspect.signature(add).parameters.items()
+        if name != "when"
+    }
+    taken = ", ".join(parameters)
+    unknown = sorted(set(arguments) - set(parameters))
+    if unknown:
+        raise UsageError(f"faults: {kind} takes {taken}; not {', '.join(unknown)}.")
+    missing = [
+        name
+        for name, parameter in parameters.items()
+        if parameter.default is parameter.empty and name not in arguments
+    ]
+    if missing:
+        raise UsageError(f"faults: {kind} needs {', '.join(missing)} (it takes {taken}).")
+    return _json(_rule_document(add(**arguments)))
+
+
+def remove_faults(kms: MockKMS, query: dict[str, list[str]], body: Any) -> ControlAnswer:
+    """``DELETE faults?id=<id>`` removes one rule, ``DELETE faults`` every one; answers the rest."""
+    if "id" not in query:
+        kms.faults.clear()
+        return _rules_document(kms)
+    given = query["id"]
+    if len(given) != 1 or not given[0].isdigit():
+        raise UsageError("faults?id= takes the id of one rule, as GET faults lists them.")
+    rules = {_rule_id(rule): rule for rule in kms.faults.rules}
+    rule = rules.get(int(given[0]))
+    if rule is None:
+        known = ", ".join(str(number) for number in rules) or "none"
+        raise UsageError(f"no fault rule {given[0]} on this server; its rules' ids: {known}.")
+    rule.remove()
+    return _rules_document(kms)
+
+
 def _object(body: Any, route: str, example: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise UsageError(f"{route} takes a JSON object such as {example}.")
@@ -152,6 +240,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "reset"): reset,
     ("GET", "audit-log"): audit_log,
     ("GET", "key-materials"): key_materials,
+    ("GET", "faults"): list_faults,
+    ("POST", "faults"): add_fault,
+    ("DELETE", "faults"): remove_faults,
 }
 
 

@@ -45,6 +45,9 @@ _TAG = re.compile(r"<[^>]+>")
 
 Predicate = Callable[[dict[str, Any]], bool]
 
+#: The methods of :class:`Faults` that add a rule.
+RULE_KINDS = ("error", "connection_error", "read_timeout", "delay")
+
 
 class InjectedError(ServiceError):
     """A KMS error that a fault rule answers with."""
@@ -130,6 +133,11 @@ class FaultRule:
 
     def __repr__(self) -> str:
         return f"<FaultRule {self._description} fired={self.fired}>"
+
+    @property
+    def description(self) -> str:
+        """The call that added it and its filters, such as ``error('ThrottlingException')``."""
+        return self._description
 
     def remove(self) -> None:
         """End this rule (removing it twice is harmless)."""

@@ -9,7 +9,8 @@ demo tells them, so a new story is one function and one entry.
 
 ``serve`` runs the HTTP endpoint (:mod:`kms_mock.server`) for non-Python
 clients such as the AWS CLI, until SIGINT or SIGTERM; ``clock show|advance|move-to``
-move a running server's clock through its control routes.
+move a running server's clock, and ``faults add|list|remove|clear`` its fault
+rules, through its control routes.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from . import __version__
 from ._clock import Clock, FrozenClock, SystemClock
 from ._control import ADVANCE_UNITS, CONTROL_PREFIX, utc_text
 from ._errors import UsageError
+from ._faults import RULE_KINDS
 from ._mock import MockKMS, mock_kms
 from ._settings import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 from .server import DEFAULT_HOST, DEFAULT_PORT, KmsServer
@@ -341,6 +343,54 @@ def clock(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def faults(args: argparse.Namespace, out: TextIO) -> int:
+    """``faults add|list|remove|clear``: a server's fault rules, printed one a line."""
+    if args.faults_command == "add":
+        answer = _control(args.endpoint, "POST", "faults", _fault_document(args))
+        rules = [answer]
+    else:
+        if args.faults_command == "list":
+            answer = _control(args.endpoint, "GET", "faults")
+        elif args.faults_command == "remove":
+            answer = _control(args.endpoint, "DELETE", f"faults?id={args.id}")
+        else:
+            answer = _control(args.endpoint, "DELETE", "faults")
+        # remove and clear print what is left, as list does
+        rules = answer["rules"]
+    for rule in rules:
+        print(f"{rule['id']}  {rule['rule']}  fired {rule['fired']}", file=out)
+    return 0
+
+
+def _fault_document(args: argparse.Namespace) -> dict[str, Any]:
+    """The body of ``POST faults`` for ``faults add``: the kind, its argument, the filters."""
+    document: dict[str, Any] = {"kind": args.kind}
+    if args.argument is not None:
+        # error's code, delay's seconds; the server says what the others take.
+        if args.kind == "delay":
+            try:
+                document["seconds"] = float(args.argument)
+            except ValueError:
+                raise UsageError(
+                    f"delay takes a number of seconds, not {args.argument!r}."
+                ) from None
+        else:
+            document["code"] = args.argument
+    if args.operation:
+        document["operation"] = args.operation[0] if len(args.operation) == 1 else args.operation
+    filters = {
+        "key": args.key,
+        "times": args.times,
+        "skip": args.skip,
+        "probability": args.probability,
+        "message": args.message,
+    }
+    document.update({name: value for name, value in filters.items() if value is not None})
+    if args.mock_time:
+        document["mock_time"] = True
+    return document
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kms-mock",
@@ -353,6 +403,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _serve_parser(commands.add_parser("serve", help="an HTTP endpoint for the AWS CLI and SDKs"))
     _clock_parser(commands.add_parser("clock", help="read or move a running server's clock"))
+    _faults_parser(commands.add_parser("faults", help="a running server's fault rules"))
     return parser
 
 
@@ -393,6 +444,30 @@ def _clock_parser(parser: argparse.ArgumentParser) -> None:
     move_to.add_argument("instant", help="ISO-8601, such as 2030-01-01T00:00:00Z")
 
 
+def _faults_parser(parser: argparse.ArgumentParser) -> None:
+    endpoint = argparse.ArgumentParser(add_help=False)
+    endpoint.add_argument(
+        "--endpoint", default=SERVE_ENDPOINT, help=f"the server (default {SERVE_ENDPOINT})"
+    )
+    verbs = parser.add_subparsers(dest="faults_command", metavar="ACTION", required=True)
+    add = verbs.add_parser(
+        "add", parents=[endpoint], help="add a rule, as kms.faults.<kind>(...) does"
+    )
+    add.add_argument("kind", choices=RULE_KINDS)
+    add.add_argument("argument", nargs="?", help="error: the error code; delay: seconds")
+    add.add_argument("--operation", action="append", help="a KMS operation (repeatable)")
+    add.add_argument("--key", help="a key id, key ARN, alias name or alias ARN")
+    add.add_argument("--times", type=int, help="at most this many calls")
+    add.add_argument("--skip", type=int, help="let this many matching calls pass first")
+    add.add_argument("--probability", type=float, help="each matching call, with this chance")
+    add.add_argument("--message", help="error: the message (default: AWS's)")
+    add.add_argument("--mock-time", action="store_true", help="delay: move the mock's clock")
+    verbs.add_parser("list", parents=[endpoint], help="print the rules in force")
+    remove = verbs.add_parser("remove", parents=[endpoint], help="remove one rule")
+    remove.add_argument("id", type=int, help="its id, as list prints it")
+    verbs.add_parser("clear", parents=[endpoint], help="remove every rule")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``kms-mock`` command line; returns the exit status."""
     parser = _parser()
@@ -404,6 +479,8 @@ def main(argv: list[str] | None = None) -> int:
             return serve(args, sys.stdout)
         if args.command == "clock":
             return clock(args, sys.stdout)
+        if args.command == "faults":
+            return faults(args, sys.stdout)
     except (UsageError, OSError) as error:
         # A bad setting, a port in use, a server that is not there: said in one line.
         print(f"kms-mock {args.command}: {error}", file=sys.stderr)

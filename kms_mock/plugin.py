@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import boto3
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_kms.type_defs import KeyMetadataTypeDef
+    from responses import RequestsMock
 
     from ._faults import Faults
     from ._mock import MockKMS
@@ -370,6 +371,24 @@ def kms_server(kms_mock: MockKMS) -> Iterator[KmsServer]:
 
     with serve(kms_mock) as server:
         yield server
+
+
+@pytest.fixture
+def kms_responses(kms_mock: MockKMS) -> Iterator[RequestsMock]:
+    """A ``responses.RequestsMock`` whose KMS URLs this test's mock answers.
+
+    ``requests`` calls to ``https://kms.<region>.amazonaws.com/`` (any partition,
+    FIPS hosts) see the same keys and clock as the test's boto3 clients; register
+    the test's other URLs on it as usual. As with ``@responses.activate``, unused
+    registrations do not fail the test. Needs the ``responses`` extra.
+    """
+    import responses
+
+    from .responses_transport import add_kms_callback
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as requests_mock:
+        add_kms_callback(requests_mock, kms_mock)
+        yield requests_mock
 
 
 # One private session for the whole run: creating a session costs about 50 ms

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import http
 import logging
+import socket
 import threading
+import time
 from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from . import _control
 from ._control import CONTROL_PREFIX, ControlAnswer
-from ._errors import UsageError
+from ._errors import READ_TIMEOUT, TransportFault, UsageError
 from ._mock import MockKMS
 from ._wire import WireResponse, handle_http
 
@@ -32,6 +34,11 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4599
 # Worker threads answering requests; the backend's lock serializes the calls anyway.
 THREADS = 8
+#: How long a read-timeout fault holds a request whose client does not give up:
+#: longer than the 60-second read timeout of botocore and the AWS CLI, so theirs fires.
+READ_TIMEOUT_HOLD = 90.0
+# How often a held request looks whether its client has gone.
+_HOLD_POLL = 0.05
 
 _NOT_RUNNING = ControlAnswer(
     503,
@@ -55,6 +62,9 @@ def make_app(kms: MockKMS) -> WSGIApplication:
 
     Each KMS request is served by the mock's state at that moment, so a test
     that moves ``kms.clock`` or calls ``kms.reset()`` sees the server follow.
+    A request that a connection-error or read-timeout fault rule fails has no
+    answer: the application raises, and the hosting server fails the request
+    as it fails any application error (:class:`KmsServer` drops the connection).
     """
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -116,14 +126,16 @@ class KmsServer:
         self._owns_mock = not self.kms.active
         # A socket map of its own, which this server's loop serves.
         self._sockets: dict[int, Any] = {}
-        self._waitress = _waitress_server(make_app(self.kms), self._sockets, host, port)
+        self._stopping = threading.Event()
+        self._waitress = _waitress_server(
+            make_app(self.kms), self._stopping, self._sockets, host, port
+        )
         if self._owns_mock:
             self.kms.start(intercept=False)
         self.host: str = self._waitress.effective_host
         self.port: int = self._waitress.effective_port
         self._thread: threading.Thread | None = None
         self._serving = threading.Event()
-        self._stopping = threading.Event()
         self._closed = threading.Event()
         # Held while stop() wakes the loop and while the sockets close, so that the
         # wake-up pipe is never written once closed (its number may be reused by
@@ -219,7 +231,58 @@ def serve(kms: MockKMS | None = None, *, host: str = DEFAULT_HOST, port: int = 0
     return KmsServer(kms, host=host, port=port)
 
 
-def _waitress_server(app: WSGIApplication, sockets: dict[int, Any], host: str, port: int) -> Any:
+def _failing_transport_faults(app: WSGIApplication, stopping: threading.Event) -> WSGIApplication:
+    """``app``, whose transport faults fail the connection under waitress: no answer at all.
+
+    A connection error closes it at once; a read timeout holds it until the client
+    gives up, the server stops, or :data:`READ_TIMEOUT_HOLD` has passed.
+    """
+    from waitress.channel import ClientDisconnected
+
+    def failing(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            return app(environ, start_response)
+        except TransportFault as fault:
+            if fault.kind == READ_TIMEOUT:
+                _hold(environ, stopping)
+            # What waitress raises for a client that went away: it closes the
+            # connection without writing a byte, as a reset socket leaves a client.
+            raise ClientDisconnected from None
+
+    return failing
+
+
+def _hold(environ: WSGIEnvironment, stopping: threading.Event) -> None:
+    connection = _client_socket(environ)
+    deadline = time.monotonic() + READ_TIMEOUT_HOLD
+    while time.monotonic() < deadline and not (connection and _closed_by_client(connection)):
+        if stopping.wait(_HOLD_POLL):
+            return
+
+
+def _client_socket(environ: WSGIEnvironment) -> socket.socket | None:
+    # waitress's documented client_disconnected callable is a method of the
+    # connection's channel, which holds the socket. waitress itself notices a
+    # client leaving only if it reads ahead (channel_request_lookahead), which
+    # slows every request down: the held one looks at its socket instead.
+    channel = getattr(environ.get("waitress.client_disconnected"), "__self__", None)
+    connection = getattr(channel, "socket", None)
+    return connection if isinstance(connection, socket.socket) else None
+
+
+def _closed_by_client(connection: socket.socket) -> bool:
+    # waitress's sockets never block: a peek finds the end of the stream, data, or nothing yet.
+    try:
+        return connection.recv(1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except OSError:  # reset by the client
+        return True
+
+
+def _waitress_server(
+    app: WSGIApplication, stopping: threading.Event, sockets: dict[int, Any], host: str, port: int
+) -> Any:
     try:
         from waitress import wasyncore
         from waitress.server import create_server
@@ -233,7 +296,12 @@ def _waitress_server(app: WSGIApplication, sockets: dict[int, Any], host: str, p
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
         return create_server(
-            app, map=sockets, host=host, port=port, threads=THREADS, ident="kms-mock"
+            _failing_transport_faults(app, stopping),
+            map=sockets,
+            host=host,
+            port=port,
+            threads=THREADS,
+            ident="kms-mock",
         )
     except OSError:  # the port is taken, the host is not this machine's: nothing may leak
         wasyncore.close_all(sockets)

@@ -50,8 +50,9 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 def http_client(url: str, region: str = "us-east-1", **config: Any) -> KMSClient:
-    """A boto3 KMS client of ``url``, with credentials of its own, never retrying."""
-    retries = Config(retries={"max_attempts": 1}, **config)
+    """A boto3 KMS client of ``url``, with credentials of its own, never retrying unless
+    ``config`` gives ``retries``."""
+    retries = Config(**({"retries": {"max_attempts": 1}} | config))
     return _session().client(
         "kms",
         region_name=region,

@@ -219,6 +219,7 @@ def test_fixtures_are_documented(run: _Runner) -> None:
             'Factory: kms_key(rotation=True, rotation_period_days=90, alias="alias/app", **kwargs).'
         ),
         "kms_faults": "The fault rules of this test's mock (``kms_mock.faults``): add rules to it.",
+        "kms_responses": "A ``responses.RequestsMock`` whose KMS URLs this test's mock answers.",
     }
 
 
