@@ -23,7 +23,8 @@ from urllib.parse import parse_qs
 
 from ._clock import parse_instant
 from ._errors import UsageError
-from ._faults import RULE_KINDS, FaultRule
+from ._faults import FaultRule
+from ._settings import RULE_KINDS
 
 if TYPE_CHECKING:
     from ._mock import MockKMS

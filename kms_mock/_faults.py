@@ -45,9 +45,6 @@ _TAG = re.compile(r"<[^>]+>")
 
 Predicate = Callable[[dict[str, Any]], bool]
 
-#: The methods of :class:`Faults` that add a rule.
-RULE_KINDS = ("error", "connection_error", "read_timeout", "delay")
-
 
 class InjectedError(ServiceError):
     """A KMS error that a fault rule answers with."""

@@ -112,3 +112,8 @@ def check_enforce_permissions(enforce: object) -> bool:
             "call) or False (every call is allowed)."
         )
     return enforce
+
+
+#: The methods of ``kms.faults`` that add a rule (the ``kms_fault`` marker and the
+#: server's fault route name them).
+RULE_KINDS = ("error", "connection_error", "read_timeout", "delay")

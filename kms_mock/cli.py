@@ -34,9 +34,8 @@ from . import __version__
 from ._clock import Clock, FrozenClock, SystemClock
 from ._control import ADVANCE_UNITS, CONTROL_PREFIX, utc_text
 from ._errors import UsageError
-from ._faults import RULE_KINDS
 from ._mock import MockKMS, mock_kms
-from ._settings import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from ._settings import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, RULE_KINDS
 from .server import DEFAULT_HOST, DEFAULT_PORT, KmsServer
 
 if TYPE_CHECKING:

@@ -22,6 +22,7 @@ from ._settings import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_AUDIT_LOG_LIMIT,
     DEFAULT_REGION,
+    RULE_KINDS,
     check_account_id,
     check_audit_log_limit,
     check_enforce_permissions,
@@ -97,8 +98,6 @@ _FAULT_MARKER_HELP = (
     "kms_mock.faults.<kind>(*args, **filters); kind is error, connection_error, read_timeout "
     "or delay (several markers: several rules, top first)."
 )
-#: The methods of ``kms.faults`` that the ``kms_fault`` marker can call.
-FAULT_KINDS = ("error", "connection_error", "read_timeout", "delay")
 
 _ini_settings = pytest.StashKey[dict[str, Any]]()
 
@@ -326,10 +325,10 @@ def _add_marked_faults(request: pytest.FixtureRequest, mock: MockKMS) -> None:
     # iter_markers yields the closest first, and a function's markers bottom first.
     for node, mark in reversed(list(request.node.iter_markers_with_node("kms_fault"))):
         kind, *args = mark.args or (None,)
-        if kind not in FAULT_KINDS:
+        if kind not in RULE_KINDS:
             raise pytest.UsageError(
                 f"@pytest.mark.kms_fault{mark.args!r} on {node.nodeid}: the first argument "
-                f"names the rule to add: one of {', '.join(FAULT_KINDS)}, as in "
+                f"names the rule to add: one of {', '.join(RULE_KINDS)}, as in "
                 "@pytest.mark.kms_fault('error', 'ThrottlingException', operation='Decrypt')."
             )
         try:
