@@ -34,6 +34,13 @@ def date_after(start: _dt.datetime, delta: _dt.timedelta) -> _dt.datetime | None
         return None
 
 
+def live_due(event: ScheduledEvent | None) -> _dt.datetime | None:
+    """When ``event`` will be applied; None if there is none, or it was applied or cancelled."""
+    if event is None or event.cancelled or not event.queued:
+        return None
+    return event.due
+
+
 def _cancelled_action(when: _dt.datetime) -> None:
     """What a cancelled event holds instead of its action: nothing to keep alive."""
 
@@ -44,6 +51,8 @@ class ScheduledEvent:
 
     due: _dt.datetime
     action: EventAction
+    # What the event changes (a key, a custom key store): a state file rewrites it.
+    subject: object = None
     cancelled: bool = False
     # In the heap: neither applied nor dropped yet.
     queued: bool = field(default=True, repr=False)
@@ -56,6 +65,8 @@ class Schedule:
         self._heap: list[tuple[_dt.datetime, int, ScheduledEvent]] = []
         self._order = itertools.count()
         self._cancelled = 0  # cancelled events still in the heap
+        # The subjects of the events applied, while a state file collects them (else None).
+        self.applied: list[object] | None = None
 
     def __len__(self) -> int:
         """The number of live (not cancelled, not yet applied) events."""
@@ -66,9 +77,12 @@ class Schedule:
         """Events held in memory: the live ones, plus at most as many cancelled ones."""
         return len(self._heap)
 
-    def add(self, due: _dt.datetime, action: EventAction) -> ScheduledEvent:
-        """Schedule ``action`` at ``due``; keep the event to cancel it later."""
-        event = ScheduledEvent(due, action)
+    def add(self, due: _dt.datetime, action: EventAction, subject: object = None) -> ScheduledEvent:
+        """Schedule ``action`` at ``due``; keep the event to cancel it later.
+
+        ``subject`` is what the action changes, named when it is applied (:attr:`applied`).
+        """
+        event = ScheduledEvent(due, action, subject)
         heapq.heappush(self._heap, (due, next(self._order), event))
         return event
 
@@ -110,4 +124,6 @@ class Schedule:
             else:
                 event.action(due)
                 applied += 1
+                if self.applied is not None:
+                    self.applied.append(event.subject)
         return applied
