@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import heapq
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -53,6 +52,8 @@ class ScheduledEvent:
     action: EventAction
     # What the event changes (a key, a custom key store): a state file rewrites it.
     subject: object = None
+    # Its place among events due at the same instant (a state file keeps it).
+    order: int = 0
     cancelled: bool = False
     # In the heap: neither applied nor dropped yet.
     queued: bool = field(default=True, repr=False)
@@ -63,7 +64,7 @@ class Schedule:
 
     def __init__(self) -> None:
         self._heap: list[tuple[_dt.datetime, int, ScheduledEvent]] = []
-        self._order = itertools.count()
+        self._next_order = 0
         self._cancelled = 0  # cancelled events still in the heap
         # The subjects of the events applied, while a state file collects them (else None).
         self.applied: list[object] | None = None
@@ -82,9 +83,14 @@ class Schedule:
 
         ``subject`` is what the action changes, named when it is applied (:attr:`applied`).
         """
-        event = ScheduledEvent(due, action, subject)
-        heapq.heappush(self._heap, (due, next(self._order), event))
+        event = ScheduledEvent(due, action, subject, self._next_order)
+        self._next_order += 1
+        heapq.heappush(self._heap, (due, event.order, event))
         return event
+
+    def number_next(self, order: int) -> None:
+        """Number the next event added ``order``: a loaded state file's events keep theirs."""
+        self._next_order = order
 
     def cancel(self, event: ScheduledEvent) -> None:
         """Make sure ``event`` never runs; cancelling an applied event changes nothing."""

@@ -127,9 +127,10 @@ def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
     except sqlite3.Error as error:
         raise UsageError(f"cannot open the state file {path}: {error}") from None
     try:
-        # Before the first access: then WAL needs no shared-memory file beside the database.
-        connection.execute("PRAGMA locking_mode=EXCLUSIVE")
         if not read_only:
+            # Before the first access: then WAL needs no shared-memory file beside the
+            # database, and the lock is held until the file is closed.
+            connection.execute("PRAGMA locking_mode=EXCLUSIVE")
             connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.OperationalError as error:
@@ -156,8 +157,11 @@ class StateFile:
                 "first (kms.save(path), or a run with state=path)."
             )
         self._connection: sqlite3.Connection | None = _connect(self.path, read_only=read_only)
+        # Whether this kms_mock wrote to the file (then it leaves it as one file, no WAL).
+        self._written = False
         if version is None:
             self._create()
+            self._written = True
         self._image: Rows = {}
         self._unit_rows: dict[Unit, set[RowId]] = {}
         self._family_regions: dict[tuple[str, str], list[str]] = {}
@@ -182,10 +186,11 @@ class StateFile:
 
     def _create(self) -> None:
         connection = self.connection
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("BEGIN")
+        # Written to the database file itself, before WAL: the header says what the file is
+        # even while its tables are only in the WAL (a process killed before a checkpoint).
         connection.execute(f"PRAGMA application_id={APPLICATION_ID}")
         connection.execute(f"PRAGMA user_version={FORMAT_VERSION}")
+        connection.execute("BEGIN")
         for table, columns in SCHEMA.items():
             keys = ", ".join(column.split()[0] for column in columns[: PRIMARY_KEYS[table]])
             connection.execute(
@@ -237,9 +242,13 @@ class StateFile:
 
     def _load_rows(self, loader: Loader) -> None:
         connection = self.connection
-        for account, region, next_sequence in connection.execute("SELECT * FROM regions"):
+        for account, region, position, next_sequence in connection.execute(
+            "SELECT * FROM regions ORDER BY position"
+        ):
             self._remember(
-                ("region", account, region), ("regions", (account, region)), (next_sequence,)
+                ("region", account, region),
+                ("regions", (account, region)),
+                (position, next_sequence),
             )
             loader.region(account, region, next_sequence)
         for account, region, store_id, text in connection.execute("SELECT * FROM key_stores"):
@@ -284,6 +293,9 @@ class StateFile:
 
     def attach(self, backend: Backend) -> None:
         """Write every change of ``backend`` from now on (its ``commit`` calls :meth:`commit`)."""
+        # The first write: a file that loaded is no corrupt one kms_mock must leave alone.
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self._written = True
         # Everything is compared with what the file holds: a new file gets it all.
         _note_everything(backend, backend.persist_to(self))
         backend.commit(everything=True)
@@ -299,6 +311,13 @@ class StateFile:
 
     def snapshot(self, backend: Backend) -> None:
         """Replace what the file holds by ``backend``'s whole state (``kms.save``)."""
+        try:
+            problems = [row[0] for row in self.connection.execute("PRAGMA quick_check")]
+        except sqlite3.DatabaseError as error:
+            problems = [str(error)]
+        if problems != ["ok"]:
+            raise _problem(self.path, f"is corrupt ({problems[0]})")
+        self._written = True
         self.clear()
         changes = Changes()
         _note_everything(backend, changes)
@@ -323,10 +342,14 @@ class StateFile:
             alias = backend.region_store(account, region).aliases.get(name)
             rows = {} if alias is None else alias_rows(account, region, alias)
             units[("alias", account, region, name)] = rows
+        if regions:
+            kept = backend.region_stores()
+            positions = {(store.account_id, store.region): at for at, store in enumerate(kept)}
         for account, region in regions:
+            position = positions.get((account, region))
             store = backend.region_store(account, region)
             units[("region", account, region)] = (
-                region_rows(store) if store.next_sequence > 1 else {}
+                {} if position is None else region_rows(store, position)
             )
         for unit, rows in units.items():
             self._diff(unit, rows, writes, deletes)
@@ -428,8 +451,11 @@ class StateFile:
         self._family_regions.clear()
 
     def close(self) -> None:
-        """Close the file (idempotent); WAL's log is folded into the database file."""
+        """Close the file (idempotent): one file again, that read-only mocks and any SQLite
+        tool can open (the WAL folded into it)."""
         if self._connection is not None:
+            if self._written:
+                self._connection.execute("PRAGMA journal_mode=DELETE")
             self._connection.close()
             self._connection = None
 

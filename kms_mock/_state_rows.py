@@ -32,7 +32,7 @@ from ._keyfactory import default_key_policy
 from ._keypairs import KeyPair, LazySecret, ReadySecret, drawn_at_random
 from ._materials import Import, KeyMaterial, MaterialSet
 from ._models import NO_TAGS, Alias, Key, KeyUsage, RelatedKeys, Tag, Tags
-from ._schedule import live_due
+from ._schedule import ScheduledEvent, live_due
 from ._store import Backend, RegionStore
 
 #: A row's identity: its table and primary key.
@@ -42,7 +42,12 @@ Rows = dict[RowId, tuple[Any, ...]]
 #: Every table, its primary key columns first (the order rows' values follow).
 SCHEMA: Final = {
     "meta": ("name TEXT", "value TEXT NOT NULL"),
-    "regions": ("account_id TEXT", "region TEXT", "next_sequence INTEGER NOT NULL"),
+    "regions": (
+        "account_id TEXT",
+        "region TEXT",
+        "position INTEGER NOT NULL",
+        "next_sequence INTEGER NOT NULL",
+    ),
     "keys": ("account_id TEXT", "key_id TEXT", "document TEXT NOT NULL"),
     "materials": (
         "account_id TEXT",
@@ -90,6 +95,14 @@ def _instant(text: str | None) -> _dt.datetime | None:
 
 def _instant_of(text: str) -> _dt.datetime:
     return _dt.datetime.fromisoformat(text)
+
+
+def _event(event: ScheduledEvent | None) -> list[Any] | None:
+    """A live event as [due, order]: events due at once are put back in their order."""
+    if live_due(event) is None:
+        return None
+    assert event is not None
+    return [event.due.isoformat(), event.order]
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -180,7 +193,7 @@ def _rotation_document(materials: MaterialSet) -> dict[str, Any]:
         "period_days": materials.rotation_period_days,
         "anchor": _when(materials.rotation_anchor),
         "next_at": _when(materials.next_rotation_at),
-        "due": _when(live_due(materials.rotation_event)),
+        "due": _event(materials.rotation_event),
         "on_demand": materials.on_demand_rotations,
     }
 
@@ -206,14 +219,14 @@ def _member_document(key: Key) -> dict[str, Any]:
                 _when(held.valid_to),
                 held.description,
                 held.present,
-                _when(live_due(held.expiry_event)),
+                _event(held.expiry_event),
             ]
             for material_id, held in key.imports.items()
         ],
         "deletion_date": _when(key.deletion_date),
         "pending_window_days": key.pending_window_days,
-        "deletion_due": _when(live_due(key.deletion_event)),
-        "transition_due": _when(live_due(key.transition)),
+        "deletion_due": _event(key.deletion_event),
+        "transition_due": _event(key.transition),
         "last_usage": None if key.last_usage is None else _usage_document(key.last_usage),
         "custom_key_store_id": None
         if key.custom_key_store is None
@@ -264,10 +277,11 @@ def alias_rows(account_id: str, region: str, alias: Alias) -> Rows:
     }
 
 
-def region_rows(store: RegionStore) -> Rows:
-    """A Region store's own rows: its creation counter and its custom key stores."""
+def region_rows(store: RegionStore, position: int) -> Rows:
+    """A Region store's own rows: its place among the stores, its creation counter and its
+    custom key stores."""
     account, region = store.account_id, store.region
-    rows: Rows = {("regions", (account, region)): (store.next_sequence,)}
+    rows: Rows = {("regions", (account, region)): (position, store.next_sequence)}
     for key_store in store.key_stores.values():
         rows[("key_stores", (account, region, key_store.store_id))] = (
             _text(_key_store_document(key_store)),
@@ -288,7 +302,7 @@ def _key_store_document(store: CustomKeyStore) -> dict[str, Any]:
         "connection_state": store.connection_state,
         "connection_error_code": store.connection_error_code,
         "failure": store.failure,
-        "transition_due": _when(live_due(store.transition)),
+        "transition_due": _event(store.transition),
     }
 
 
@@ -320,7 +334,7 @@ def audit_record(text: str) -> AuditRecord:
     return AuditRecord(**document)
 
 
-Rearm = tuple[_dt.datetime, Callable[[], None]]
+Rearm = tuple[_dt.datetime, int, Callable[[_dt.datetime], None]]
 
 
 class Loader:
@@ -336,6 +350,7 @@ class Loader:
         self._keys: dict[tuple[str, str], list[Key]] = {}
         self._aliases: dict[tuple[str, str], list[Alias]] = {}
         self._sequences: dict[tuple[str, str], int] = {}
+        self._key_stores: dict[tuple[str, str], dict[str, CustomKeyStore]] = {}
         self._events: list[Rearm] = []
 
     def region(self, account_id: str, region: str, next_sequence: int) -> None:
@@ -367,11 +382,12 @@ class Loader:
             connection_error_code=document["connection_error_code"],
             failure=document["failure"],
         )
-        self._store(account_id, region).key_stores[store_id] = store
-        due = _instant(document["transition_due"])
-        if due is not None:
-            schedule = self.backend.schedule
-            self._later(due, lambda: _key_stores.resume(schedule, store, due))
+        self._store(account_id, region)
+        self._key_stores.setdefault((account_id, region), {})[store_id] = store
+        schedule = self.backend.schedule
+        self._later(
+            document["transition_due"], lambda due: _key_stores.resume(schedule, store, due)
+        )
 
     def alias(
         self, account_id: str, region: str, name: str, target: str, created: str, updated: str
@@ -403,10 +419,10 @@ class Loader:
         for member in members:
             self._store(account_id, member.region)
             self._keys.setdefault((account_id, member.region), []).append(member)
-        rotation_due = _instant(document["rotation"]["due"])
-        if rotation_due is not None:
-            ruling = members[0]
-            self._later(rotation_due, lambda: _rotation.resume(self.backend, ruling, rotation_due))
+        ruling = members[0]
+        self._later(
+            document["rotation"]["due"], lambda due: _rotation.resume(self.backend, ruling, due)
+        )
 
     def _material_set(self, document: dict[str, Any], rows: Iterable[Any]) -> MaterialSet:
         rotation = document["rotation"]
@@ -467,39 +483,33 @@ class Loader:
             key.grants = _grants(document["grants"])
         store_id = document["custom_key_store_id"]
         if store_id is not None:
-            key.custom_key_store = self._store(account_id, region).key_stores[store_id]
+            key.custom_key_store = self._key_stores[(account_id, region)][store_id]
         self._imports(key, document["imports"])
         self._key_events(key, document)
         return key
 
     def _imports(self, key: Key, imports: list[list[Any]]) -> None:
-        for material_id, model, valid_to, description, present, due_text in imports:
+        for material_id, model, valid_to, description, present, expiry in imports:
             key.imports[material_id] = Import(model, _instant(valid_to), description, present)
-            due = _instant(due_text)
-            if due is not None:
-                self._later(
-                    due,
-                    functools.partial(
-                        _lifecycle.resume_expiry,
-                        self.backend,
-                        key,
-                        key.materials.by_id[material_id],
-                        due,
-                    ),
-                )
-
-    def _key_events(self, key: Key, document: dict[str, Any]) -> None:
-        deletion = _instant(document["deletion_due"])
-        if deletion is not None:
-            self._later(deletion, lambda: _lifecycle.resume_deletion(self.backend, key, deletion))
-        transition = _instant(document["transition_due"])
-        if transition is not None:
+            material = key.materials.by_id[material_id]
             self._later(
-                transition, lambda: _lifecycle.resume_transition(self.backend, key, transition)
+                expiry, functools.partial(_lifecycle.resume_expiry, self.backend, key, material)
             )
 
-    def _later(self, due: _dt.datetime, rearm: Callable[[], None]) -> None:
-        self._events.append((due, rearm))
+    def _key_events(self, key: Key, document: dict[str, Any]) -> None:
+        backend = self.backend
+        self._later(
+            document["deletion_due"], functools.partial(_lifecycle.resume_deletion, backend, key)
+        )
+        self._later(
+            document["transition_due"],
+            functools.partial(_lifecycle.resume_transition, backend, key),
+        )
+
+    def _later(self, event: list[Any] | None, rearm: Callable[[_dt.datetime], None]) -> None:
+        """Put the event ``[due, order]`` (if any) back in the schedule once all is loaded."""
+        if event is not None:
+            self._events.append((_instant_of(event[0]), event[1], rearm))
 
     def finish(self) -> list[RegionStore]:
         """The Region stores, holding what was read; the events back in the schedule."""
@@ -507,11 +517,15 @@ class Loader:
             store.restore(
                 self._keys.get(place, ()),
                 self._aliases.get(place, ()),
-                (),
+                self._key_stores.get(place, {}).values(),
                 self._sequences.get(place, 1),
             )
-        for _, rearm in sorted(self._events, key=lambda event: event[0]):
-            rearm()
+        # Each with its number: events due at the same instant keep their order.
+        schedule = self.backend.schedule
+        for due, order, rearm in sorted(self._events, key=lambda event: event[:2]):
+            schedule.number_next(order)
+            rearm(due)
+        schedule.number_next(max((order for _, order, _ in self._events), default=-1) + 1)
         return list(self._stores.values())
 
 
