@@ -6,7 +6,6 @@ import ast
 import datetime as _dt
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -175,9 +174,7 @@ def _root_policy() -> dict[str, Any]:
 
 
 @pytest.fixture
-def saved(
-    path: Path, tmp_path: Path
-) -> Iterator[tuple[bytes, dict[str, Any], list[dict[str, Any]]]]:
+def saved(path: Path, tmp_path: Path) -> tuple[bytes, dict[str, Any], list[dict[str, Any]]]:
     """The varied workload run in a mock with a state file: its dump, ids and audit log.
 
     The mock's whole state is saved to ``whole.db`` beside it, at the end.
@@ -188,7 +185,7 @@ def saved(
         before = dump(kms)
         audit = kms.audit_log
         kms.save(tmp_path / "whole.db")
-    yield before, made, audit
+    return before, made, audit
 
 
 # -- what a restart gives back ------------------------------------------------------------------
@@ -241,8 +238,8 @@ def test_time_that_passed_while_stopped_happens_on_the_scheduled_dates(
         assert [e["eventTime"] for e in deleted] == ["2025-01-08T00:00:00Z", "2025-01-31T00:00:00Z"]
 
 
-def test_the_same_seed_goes_on_where_the_saved_stream_stood(path: Path, tmp_path: Path) -> None:
-    with mock_kms(clock=FrozenClock(START), seed=9) as kms:
+def test_the_same_seed_goes_on_where_the_saved_stream_stood(path: Path) -> None:
+    with mock_kms(clock=FrozenClock(START), seed=9):
         uninterrupted = [client_of().create_key()["KeyMetadata"]["KeyId"] for _ in range(4)]
     with mock_kms(clock=FrozenClock(START), seed=9, state=path):
         first = [client_of().create_key()["KeyMetadata"]["KeyId"] for _ in range(2)]
@@ -273,17 +270,22 @@ def test_a_thousand_rotated_keys_with_aliases_survive_a_restart(path: Path) -> N
             assert client.decrypt(CiphertextBlob=blob)["KeyId"].endswith(key_id)
 
 
-def test_a_clock_that_stands_later_stays_and_a_system_clock_gets_its_offset(path: Path) -> None:
-    with mock_kms(clock=FrozenClock(START), state=path) as kms:
-        kms.clock.advance(days=3)
-    with mock_kms(clock=FrozenClock("2030-01-01T00:00:00Z"), state=path) as kms:
-        assert kms.clock.now() == _dt.datetime(2030, 1, 1, tzinfo=_dt.UTC)
-    system = tmp = path.with_name("system.db")
-    with mock_kms(clock=SystemClock(), state=system) as kms:
-        kms.clock.advance(days=400)
-    clock = SystemClock()
-    with mock_kms(clock=clock, state=tmp):
-        assert repr(clock) == "SystemClock(offset=400 days, 0:00:00)"
+def test_a_clock_moves_to_where_the_saved_one_stood_never_back(path: Path) -> None:
+    frozen = FrozenClock(START)
+    with mock_kms(clock=frozen, state=path):
+        frozen.advance(days=3)
+    restarted = FrozenClock(START)
+    with mock_kms(clock=restarted, state=path):
+        assert restarted.now() == _dt.datetime(2025, 1, 4, tzinfo=_dt.UTC)
+    later = FrozenClock("2030-01-01T00:00:00Z")
+    with mock_kms(clock=later, state=path):
+        assert later.now() == _dt.datetime(2030, 1, 1, tzinfo=_dt.UTC)
+    system = SystemClock()
+    with mock_kms(clock=system, state=path.with_name("system.db")):
+        system.advance(days=400)
+    again = SystemClock()
+    with mock_kms(clock=again, state=path.with_name("system.db")):
+        assert repr(again) == "SystemClock(offset=400 days, 0:00:00)"
 
 
 # -- writes ---------------------------------------------------------------------------------------
@@ -310,9 +312,9 @@ def test_the_last_use_a_read_made_is_written_with_the_next_change(path: Path) ->
         client = client_of()
         key_id = client.create_key()["KeyMetadata"]["KeyId"]
         client.encrypt(KeyId=key_id, Plaintext=b"x")
-        used = client.get_key_last_usage(KeyId=key_id)  # type: ignore[attr-defined]
+        used = client.get_key_last_usage(KeyId=key_id)
     with mock_kms(clock=FrozenClock(START), state=path):
-        again = client_of().get_key_last_usage(KeyId=key_id)  # type: ignore[attr-defined]
+        again = client_of().get_key_last_usage(KeyId=key_id)
         assert again["KeyLastUsage"] == used["KeyLastUsage"]
 
 
@@ -343,7 +345,7 @@ def test_save_to_the_file_in_use_writes_everything_to_it(path: Path) -> None:
     assert len(contents(path)["keys"]) == 1
 
 
-# -- read-only --------------------------------------------------------------------------------------
+# -- read-only -----------------------------------------------------------------------------------
 
 
 def test_read_only_serves_the_file_and_changes_stay_in_memory(path: Path) -> None:
@@ -351,12 +353,13 @@ def test_read_only_serves_the_file_and_changes_stay_in_memory(path: Path) -> Non
         key_id = client_of().create_key()["KeyMetadata"]["KeyId"]
     written = files_of(path)
     for _ in range(2):  # each activation starts from the file again
-        with mock_kms(clock=FrozenClock(START), state=path, state_read_only=True) as kms:
+        clock = FrozenClock(START)
+        with mock_kms(clock=clock, state=path, state_read_only=True):
             client = client_of()
             assert [key["KeyId"] for key in client.list_keys()["Keys"]] == [key_id]
             client.create_key()
             client.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
-            kms.clock.advance(days=8)
+            clock.advance(days=8)
             assert len(client.list_keys()["Keys"]) == 1
     assert files_of(path) == written
 
@@ -371,7 +374,7 @@ def test_read_only_needs_a_file(path: Path) -> None:
     assert not path.exists()
 
 
-# -- files kms_mock refuses -------------------------------------------------------------------------
+# -- files kms_mock refuses ----------------------------------------------------------------------
 
 ADVICE = (
     "; kms_mock leaves the file as it is. Pass the path of a kms_mock state file, or of a "
@@ -447,9 +450,11 @@ def test_another_accounts_file_is_refused(path: Path) -> None:
 
 
 def test_a_file_in_use_by_another_mock_is_refused(path: Path) -> None:
-    with mock_kms(state=path):
-        with pytest.raises(UsageError, match="is another kms_mock using it"):
-            mock_kms(state=path).start()
+    message = (
+        f"cannot use the state file {path}: database is locked (is another kms_mock using it?)"
+    )
+    with mock_kms(state=path), pytest.raises(UsageError, match=exactly(message)):
+        mock_kms(state=path).start()
 
 
 @pytest.mark.parametrize(
