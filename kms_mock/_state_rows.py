@@ -402,8 +402,11 @@ class Loader:
         )
         self._aliases.setdefault((account_id, region), []).append(alias)
 
-    def family(self, account_id: str, key_id: str, text: str, materials: Iterable[Any]) -> None:
-        """A ``keys`` row and its ``materials`` rows (position, document, secret, derived)."""
+    def family(
+        self, account_id: str, key_id: str, text: str, materials: Iterable[Any]
+    ) -> list[str]:
+        """A ``keys`` row and its ``materials`` rows (position, document, secret, derived);
+        the Regions of its keys."""
         document = json.loads(text)
         material_set = self._material_set(document, materials)
         members = [
@@ -423,6 +426,7 @@ class Loader:
         self._later(
             document["rotation"]["due"], lambda due: _rotation.resume(self.backend, ruling, due)
         )
+        return [member.region for member in members]
 
     def _material_set(self, document: dict[str, Any], rows: Iterable[Any]) -> MaterialSet:
         rotation = document["rotation"]
