@@ -115,13 +115,19 @@ def check_enforce_permissions(enforce: object) -> bool:
     return enforce
 
 
-def check_state(state: object, read_only: object) -> tuple[str | None, bool]:
-    """``state`` (a path, as a string) and ``read_only``, if they say where a state file is."""
+def check_state_read_only(read_only: object) -> bool:
+    """``read_only`` if it is a bool."""
     if not isinstance(read_only, bool):
         raise UsageError(
             f"state_read_only={read_only!r} must be True (load the state file, never write "
             "to it) or False."
         )
+    return read_only
+
+
+def check_state(state: object, read_only: object) -> tuple[str | None, bool]:
+    """``state`` (a path, as a string) and ``read_only``, if they say where a state file is."""
+    read_only = check_state_read_only(read_only)
     if state is None:
         if read_only:
             raise UsageError(

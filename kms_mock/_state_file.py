@@ -305,8 +305,8 @@ class StateFile:
         # The first write: a file that loaded is no corrupt one kms_mock must leave alone.
         self.connection.execute("PRAGMA journal_mode=WAL")
         self._written = True
-        # Everything is compared with what the file holds: a new file gets it all.
-        _note_everything(backend, backend.persist_to(self))
+        # The backend holds what the file held (or nothing): only meta may differ (the clock).
+        backend.persist_to(self)
         backend.commit(everything=True)
 
     def commit(self, backend: Backend) -> None:
