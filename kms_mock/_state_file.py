@@ -333,8 +333,16 @@ class StateFile:
         self._commit(backend, changes, list(backend.audit.records))
 
     def _commit(self, backend: Backend, changes: Changes, journal: list[AuditRecord]) -> None:
+        units = self._units(backend, changes)
         writes: Rows = {}
         deletes: list[RowId] = []
+        for unit, rows in units.items():
+            self._diff(unit, rows, writes, deletes)
+        self._write(writes, deletes, journal, backend.audit.limit)
+        self._settle(units, writes, deletes)
+
+    def _units(self, backend: Backend, changes: Changes) -> dict[Unit, Rows]:
+        """The rows, as they are now, of every unit ``changes`` names (and of meta)."""
         units: dict[Unit, Rows] = {("meta",): self._meta_rows(backend)}
         families: dict[tuple[str, str], set[str]] = {}
         for account, region, key_id in changes.keys:
@@ -351,19 +359,14 @@ class StateFile:
             alias = backend.region_store(account, region).aliases.get(name)
             rows = {} if alias is None else alias_rows(account, region, alias)
             units[("alias", account, region, name)] = rows
-        if regions:
-            kept = backend.region_stores()
-            positions = {(store.account_id, store.region): at for at, store in enumerate(kept)}
+        kept = backend.region_stores() if regions else []
+        positions = {(store.account_id, store.region): at for at, store in enumerate(kept)}
         for account, region in regions:
-            position = positions.get((account, region))
+            position = positions.get((account, region))  # None: a store no call kept
             store = backend.region_store(account, region)
-            units[("region", account, region)] = (
-                {} if position is None else region_rows(store, position)
-            )
-        for unit, rows in units.items():
-            self._diff(unit, rows, writes, deletes)
-        self._write(writes, deletes, journal, backend.audit.limit)
-        self._settle(units, writes, deletes)
+            rows = {} if position is None else region_rows(store, position)
+            units[("region", account, region)] = rows
+        return units
 
     def _family(self, backend: Backend, account: str, key_id: str, hinted: set[str]) -> Rows:
         members: list[Key] = []
