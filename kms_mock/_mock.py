@@ -220,23 +220,22 @@ class MockKMS:
         read-only. The clock moves forward to where the saved one stood, before the
         backend listens to it: what fell due meanwhile happens at its first reading."""
         assert self._state_path is not None
-        state = self._state
-        if state is None or restore:
-            state = StateFile(self._state_path, read_only=self._state_read_only)
-            try:
-                saved_clock = state.load(backend)
-                if saved_clock is not None:
-                    restore_clock(state.path, self.clock, saved_clock)
-            except BaseException:
+        if not restore:  # reset(): the file (never a read-only one) is emptied too
+            if self._state is not None:
+                self._state.clear()
+                self._state.attach(backend)
+            return
+        state = StateFile(self._state_path, read_only=self._state_read_only)
+        try:
+            saved_clock = state.load(backend)
+            if saved_clock is not None:
+                restore_clock(state.path, self.clock, saved_clock)
+            if not self._state_read_only:
+                state.attach(backend)
+                self._state = state
+        finally:
+            if self._state is not state:
                 state.close()
-                raise
-            if self._state_read_only:
-                state.close()
-                return
-        else:
-            state.clear()
-        state.attach(backend)
-        self._state = state
 
     def stop(self) -> None:
         """Deactivate; the previous mock (if nested) serves again. Idempotent."""

@@ -328,6 +328,16 @@ def test_reset_empties_the_file(path: Path) -> None:
     assert contents(path)["keys"] == []
 
 
+def test_reset_of_a_read_only_mock_empties_it_and_not_the_file(path: Path) -> None:
+    with mock_kms(clock=FrozenClock(START), state=path):
+        client_of().create_key()
+    written = files_of(path)
+    with mock_kms(clock=FrozenClock(START), state=path, state_read_only=True) as kms:
+        kms.reset()
+        assert client_of().list_keys()["Keys"] == []
+    assert files_of(path) == written
+
+
 def test_save_writes_a_file_a_new_mock_starts_from(path: Path) -> None:
     with mock_kms(clock=FrozenClock(START), seed=3) as kms:
         key_id = client_of().create_key(Description="prepared")["KeyMetadata"]["KeyId"]
