@@ -345,7 +345,7 @@ class StateFile:
         """The rows, as they are now, of every unit ``changes`` names (and of meta)."""
         units: dict[Unit, Rows] = {("meta",): self._meta_rows(backend)}
         families: dict[tuple[str, str], set[str]] = {}
-        for account, region, key_id in changes.keys:
+        for account, region, key_id in changes.touched_keys():
             families.setdefault((account, key_id), set()).add(region)
         regions = set(changes.regions)
         for subject in changes.events:

@@ -58,10 +58,11 @@ class Changes:
     Others (what reads touch: a key's last use) wait for the next write.
     """
 
-    __slots__ = ("aliases", "events", "keys", "regions", "urgent")
+    __slots__ = ("aliases", "arns", "events", "keys", "regions", "urgent")
 
     def __init__(self) -> None:
         self.keys: set[tuple[str, str, str]] = set()
+        self.arns: set[str] = set()  # of keys calls acted on
         self.aliases: set[tuple[str, str, str]] = set()
         self.regions: set[tuple[str, str]] = set()
         # The subjects of the scheduled events applied (the schedule appends them).
@@ -80,17 +81,24 @@ class Changes:
 
         ``writes``: the operation changes state (its changes are due now).
         """
-        for arn in resources:
-            parsed = parse_kms_arn(arn)  # a key's ARN: its resource is key/<key id>
-            if parsed is not None:
-                self.keys.add((parsed.account_id, parsed.region, parsed.resource[4:]))
+        self.arns.update(resources)  # read when written: a read costs a set update
         if store is not None:
             self.regions.add((store.account_id, store.region))
         self.urgent = self.urgent or writes
 
+    def touched_keys(self) -> set[tuple[str, str, str]]:
+        """(account, Region, key id) of every key noted, by the store or by a call."""
+        keys = set(self.keys)
+        for arn in self.arns:
+            parsed = parse_kms_arn(arn)  # a key's ARN: its resource is key/<key id>
+            if parsed is not None:
+                keys.add((parsed.account_id, parsed.region, parsed.resource[4:]))
+        return keys
+
     def clear(self) -> None:
         """Everything was written."""
         self.keys.clear()
+        self.arns.clear()
         self.aliases.clear()
         self.regions.clear()
         self.events.clear()
