@@ -205,7 +205,8 @@ class _Plan:
     response: _Structure | None  # None: CloudTrail shows no responseElements
 
 
-def _is_read_only(event_name: str) -> bool:
+def is_read_only(event_name: str) -> bool:
+    """Whether CloudTrail marks calls of ``event_name`` readOnly: they change no state."""
     return event_name.startswith(_READ_ONLY_PREFIXES) or event_name in _CRYPTOGRAPHIC
 
 
@@ -228,7 +229,7 @@ def _plan(operation: str) -> _Plan:
         plan = _Plan(
             model.name,
             _COMPILER.structure_or_empty(model.input_shape),
-            None if _is_read_only(operation) else _COMPILER.structure_or_empty(model.output_shape),
+            None if is_read_only(operation) else _COMPILER.structure_or_empty(model.output_shape),
         )
         _PLANS[operation] = plan
     return plan
@@ -323,7 +324,7 @@ class AuditRecord:
             "requestParameters": self._request_parameters(),
             "responseElements": self._response_elements(),
             "eventID": self.event_id,
-            "readOnly": not service and _is_read_only(self.event_name),
+            "readOnly": not service and is_read_only(self.event_name),
             "resources": [
                 {"accountId": _account_of(arn), "type": "AWS::KMS::Key", "ARN": arn}
                 for arn in self.resources
@@ -435,6 +436,8 @@ class AuditLog:
         self.dropped = 0
         self._records: deque[AuditRecord] = deque()
         self._strings: dict[str, str] = {}
+        # The records added since a state file last wrote them (None: no state file).
+        self.journal: list[AuditRecord] | None = None
 
     @property
     def records(self) -> deque[AuditRecord]:
@@ -514,7 +517,17 @@ class AuditLog:
         """The CloudTrail-shaped events, by event time."""
         return [record.to_event() for record in self._records]
 
+    def restore(self, records: list[AuditRecord], dropped: int) -> None:
+        """Hold ``records`` (by event time, as a state file saved them) and the dropped count."""
+        self._records.extend(records)
+        self.dropped = dropped
+        while self.limit is not None and len(self._records) > self.limit:
+            self._records.popleft()
+            self.dropped += 1
+
     def _add(self, record: AuditRecord) -> None:
+        if self.journal is not None:
+            self.journal.append(record)
         records = self._records
         if records and record.when < records[-1].when:
             # Dated before the newest record: a call that let go of the lock to

@@ -187,6 +187,10 @@ class Principals:
             aws_session_token=f"kms-mock-session-{access_key_id}" if temporary else None,
         )
 
+    def registrations(self) -> dict[str, str]:
+        """Every registration: access key id -> principal ARN, in registering order."""
+        return {access_key: principal.arn for access_key, principal in self._by_access_key.items()}
+
     def get(self, access_key_id: str | None) -> Principal | None:
         """The principal registered for ``access_key_id``, if any."""
         return None if access_key_id is None else self._by_access_key.get(access_key_id)
@@ -276,6 +280,10 @@ class IdentityPolicies:
     def attached(self, principal_arn: str) -> list[str]:
         """The texts of the policies attached to ``principal_arn`` itself, in attaching order."""
         return list(self._by_arn.get(principal_arn, ()))
+
+    def attachments(self) -> dict[str, list[str]]:
+        """Every attachment: principal ARN -> the texts of its policies, in attaching order."""
+        return {arn: list(texts) for arn, texts in self._by_arn.items()}
 
     def of(self, principal: Principal) -> tuple[str, ...]:
         """The texts of the policies that apply to ``principal`` (its role's included)."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from . import _rotation
 from ._arns import alias_arn
+from ._audit import is_read_only
 from ._aws_managed import derive_aws_managed_key
 from ._callers import Principal, acting_principal, root_principal, via_service_endpoint
 from ._errors import NotImplementedByMock, ServiceError, UnknownOperationException
@@ -105,12 +106,19 @@ class Request:
         return key
 
     def succeed(self) -> None:
-        """The operation returned: store its provisional keys; keep a store it wrote to."""
+        """The operation returned: store its provisional keys; keep a store it wrote to.
+
+        With a state file, note what the call touched: written before the answer if the
+        operation changes state, else with the next write (a read's last use of a key).
+        """
         if self._provisional_keys:
             for alias_name, key in self._provisional_keys.items():
                 self._store_aws_managed_key(alias_name, key)
         if self._store is not None:
             self.backend.keep(self._store)
+        changes = self.backend.changes
+        if changes is not None:
+            changes.note_call(self.resources, self._store, writes=not is_read_only(self.operation))
 
     def _store_aws_managed_key(self, alias_name: str, key: Key) -> None:
         store = self.store
@@ -201,7 +209,11 @@ def dispatch(
             response = _serve(request, params)
         except ServiceError as error:
             backend.audit.api_call(request, params, None, error)
+            if backend.state_file is not None:
+                backend.commit()  # what fell due before the call: a failed call changed nothing
             raise
         request.succeed()
         backend.audit.api_call(request, params, response, None)
+        if backend.state_file is not None:
+            backend.commit()  # before the answer: a process killed after it loses nothing
         return response

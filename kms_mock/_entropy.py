@@ -21,6 +21,15 @@ class Entropy:
         """Whether this source is reproducible (a seed was given)."""
         return self._rng is not None
 
+    def position(self) -> object:
+        """Where a seeded stream stands (restore it with :meth:`move_to`); None unseeded."""
+        return None if self._rng is None else self._rng.getstate()
+
+    def move_to(self, position: object) -> None:
+        """Go on from ``position``, which :meth:`position` gave (of the same seed)."""
+        if self._rng is not None:
+            self._rng.setstate(position)  # type: ignore[arg-type]
+
     def token_bytes(self, n: int) -> bytes:
         """``n`` random bytes."""
         if self._rng is None:

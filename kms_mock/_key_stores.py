@@ -119,7 +119,13 @@ def _after(
     store.transition = None
     due = date_after(now, delay)
     if due is not None:  # None: past year 9999, the change never comes
-        store.transition = schedule.add(due, lambda when: ends(store))
+        store.transition = schedule.add(due, lambda when: ends(store), store)
+
+
+def resume(schedule: Schedule, store: CustomKeyStore, due: _dt.datetime) -> None:
+    """A loaded state file's store, CONNECTING or DISCONNECTING: the change ends at ``due``."""
+    ends = _connection_ends if store.connection_state == CONNECTING else _disconnection_ends
+    store.transition = schedule.add(due, lambda when: ends(store), store)
 
 
 def _connection_ends(store: CustomKeyStore) -> None:

@@ -130,6 +130,16 @@ class LazySecret:
         state = "derived" if self._value is not None else "pending"
         return f"LazySecret({self.key_spec}, {state})"
 
+    @classmethod
+    def derived(
+        cls, key_spec: str, seed: bytes, value: Secret, *, reproducible: bool
+    ) -> LazySecret:
+        """One whose secret is ``value`` already: one that a state file kept, as
+        :func:`drawn_at_random` secrets cannot be derived again."""
+        secret = cls(key_spec, seed, reproducible=reproducible)
+        secret._value = value
+        return secret
+
     def peek(self) -> Secret | None:
         """The secret if it has been derived, else None (never derives)."""
         return self._value
@@ -191,11 +201,16 @@ def _seeded_rsa(key_spec: str, seed: bytes) -> KeyPair:
     return KeyPair.of(private_key_from(key_spec, stream, reproducible=True))
 
 
+def drawn_at_random(key_spec: str, *, reproducible: bool) -> bool:
+    """Whether the secret of a key of ``key_spec`` comes from the OS, not from its seed."""
+    return KEY_SPECS[key_spec].kind == RSA and not reproducible
+
+
 def private_key_from(key_spec: str, stream: ByteStream, *, reproducible: bool) -> PrivateKey:
     """A private key of ``key_spec`` whose randomness comes from ``stream``."""
     spec = KEY_SPECS[key_spec]
     if spec.kind == RSA:
-        if not reproducible:
+        if drawn_at_random(key_spec, reproducible=reproducible):
             return rsa.generate_private_key(RSA_PUBLIC_EXPONENT, spec.bits)
         return deterministic_rsa(spec.bits, stream)
     if spec.kind == ECC:

@@ -72,7 +72,12 @@ def _pass_through(backend: Backend, key: Key, state: str, now: _dt.datetime) -> 
     set_state(backend, key, state, now)
     due = date_after(now, backend.transient_key_state_delay)
     if due is not None:  # None: past year 9999, it never ends
-        key.transition = backend.schedule.add(due, lambda when: _settle(backend, key, when))
+        resume_transition(backend, key, due)
+
+
+def resume_transition(backend: Backend, key: Key, due: _dt.datetime) -> None:
+    """The transient state ``key`` is in ends at ``due`` (also: a loaded state file's)."""
+    key.transition = backend.schedule.add(due, lambda when: _settle(backend, key, when), key)
 
 
 def _settle(backend: Backend, key: Key, when: _dt.datetime) -> None:
@@ -94,9 +99,12 @@ def schedule_deletion(backend: Backend, key: Key, days: int, now: _dt.datetime) 
     key.pending_window_days = days
     key.deletion_date = date_after(now, _dt.timedelta(days=days))
     if key.deletion_date is not None:
-        key.deletion_event = backend.schedule.add(
-            key.deletion_date, lambda when: delete(backend, key, when)
-        )
+        resume_deletion(backend, key, key.deletion_date)
+
+
+def resume_deletion(backend: Backend, key: Key, due: _dt.datetime) -> None:
+    """The clock deletes ``key`` at ``due`` (also: a loaded state file's scheduled deletion)."""
+    key.deletion_event = backend.schedule.add(due, lambda when: delete(backend, key, when), key)
 
 
 def _has_replicas(key: Key) -> bool:
@@ -240,12 +248,17 @@ def material_imported(
             imported.description = earlier.description
     key.imports[material.material_id] = imported
     if imported.valid_to is not None:
-        imported.expiry_event = backend.schedule.add(
-            imported.valid_to, lambda when: _expire(backend, key, material, when)
-        )
+        resume_expiry(backend, key, material, imported.valid_to)
     _settle_pending(key)
     if key.state == PENDING_IMPORT and has_all_material(key):
         set_state(backend, key, ENABLED, now)
+
+
+def resume_expiry(backend: Backend, key: Key, material: KeyMaterial, due: _dt.datetime) -> None:
+    """``key``'s import of ``material`` expires at ``due`` (also: a loaded state file's)."""
+    key.imports[material.material_id].expiry_event = backend.schedule.add(
+        due, lambda when: _expire(backend, key, material, when), key
+    )
 
 
 def delete_material(backend: Backend, key: Key, material: KeyMaterial, now: _dt.datetime) -> None:

@@ -13,6 +13,7 @@ import copy
 import datetime as _dt
 import functools
 import inspect
+import os
 import unittest
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -52,7 +53,9 @@ from ._settings import (
     check_region,
     check_request_quotas,
     check_seed,
+    check_state,
 )
+from ._state_file import StateFile, restore_clock
 from ._store import DEFAULT_ON_DEMAND_ROTATION_LIMIT, DEFAULT_TRANSIENT_KEY_STATE_DELAY, Backend
 
 _T = TypeVar("_T")
@@ -89,6 +92,8 @@ class MockKMS:
         request_quotas: bool | Mapping[str, float] | None = None,
         enforce_permissions: bool = True,
         identity_policies: IdentityPolicySetting | None = None,
+        state: str | os.PathLike[str] | None = None,
+        state_read_only: bool = False,
     ) -> None:
         self.region = check_region(region)
         self.account_id = check_account_id(account_id)
@@ -116,6 +121,9 @@ class MockKMS:
         self._transient_key_state_delay = DEFAULT_TRANSIENT_KEY_STATE_DELAY
         self._enforce_permissions = check_enforce_permissions(enforce_permissions)
         self._identity_policies = attached_policies(identity_policies)
+        self._state_path, self._state_read_only = check_state(state, state_read_only)
+        # The state file the running activation writes to (None: none, or read-only).
+        self._state: StateFile | None = None
 
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
@@ -161,7 +169,7 @@ class MockKMS:
             self.clock = SystemClock()
         elif self._rewinds_clock and isinstance(self.clock, _MovableClock):
             self.clock._rewind(self._clock_start)
-        activation = Activation(self._new_backend())
+        activation = Activation(self._new_backend(restore=True))
         if intercept:
             _active.enter(activation)
         self._activation, self._intercepting = activation, intercept
@@ -176,11 +184,15 @@ class MockKMS:
         activation = self._activation
         if activation is None:
             raise UsageError("reset() empties a running mock: start() it first.")
-        previous, activation.backend = activation.backend, self._new_backend()
-        self._close(previous)
+        previous = activation.backend
+        self._close(previous)  # its last changes are written before the state file is emptied
+        activation.backend = self._new_backend(restore=False)
 
-    def _new_backend(self) -> Backend:
-        """Empty state with this mock's settings, kept as ``_last_backend``, told of clock moves."""
+    def _new_backend(self, *, restore: bool) -> Backend:
+        """Empty state with this mock's settings, kept as ``_last_backend``, told of clock moves.
+
+        With a state file, ``restore`` loads what it holds (else the file is emptied).
+        """
         backend = Backend(
             clock=self.clock,
             default_region=self.region,
@@ -194,12 +206,36 @@ class MockKMS:
             enforce_permissions=self._enforce_permissions,
             transient_key_state_delay=self._transient_key_state_delay,
         )
+        if self._state_path is not None:
+            self._keep_state(backend, restore)
         if self._observable:
             self.clock.subscribe(backend.on_time_moved)  # type: ignore[attr-defined]
         quotas = None if self._request_quotas is None else RequestQuotas(self._request_quotas)
         self._faults = Faults(backend, self.seed, quotas)
         self._last_backend = backend
         return backend
+
+    def _keep_state(self, backend: Backend, restore: bool) -> None:
+        """Load the state file into ``backend`` (``restore``) or empty it; attach it unless
+        read-only. The clock moves forward to where the saved one stood, before the
+        backend listens to it: what fell due meanwhile happens at its first reading."""
+        assert self._state_path is not None
+        if not restore:  # reset(): the file (never a read-only one) is emptied too
+            if self._state is not None:
+                self._state.clear()
+                self._state.attach(backend)
+            return
+        state = StateFile(self._state_path, read_only=self._state_read_only)
+        try:
+            saved_clock = state.load(backend)
+            if saved_clock is not None:
+                restore_clock(state.path, self.clock, saved_clock)
+            if not self._state_read_only:
+                state.attach(backend)
+                self._state = state
+        finally:
+            if self._state is not state:
+                state.close()
 
     def stop(self) -> None:
         """Deactivate; the previous mock (if nested) serves again. Idempotent."""
@@ -209,6 +245,31 @@ class MockKMS:
         self._faults = None
         _active.leave(activation)
         self._close(activation.backend)
+        if self._state is not None:
+            self._state.close()
+            self._state = None
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the mock's whole state to the state file ``path``, as it stands now.
+
+        The running mock's state, or after ``stop()`` the last activation's: keys with
+        every material version (secrets included: a file for tests and development
+        only), aliases, grants, custom key stores, the clock's position, registered
+        principals and identity policies, and the audit log. ``mock_kms(state=path)``
+        (or ``kms-mock serve --state path``) starts from it. A file that exists is
+        replaced if it is a kms_mock state file, and refused (left as it is) if not.
+        """
+        backend = self._backend
+        with backend.transaction():
+            state = self._state
+            if state is not None and state.path == StateFile.resolve(path):
+                backend.commit(everything=True)
+                return
+            target = StateFile(path)
+            try:
+                target.snapshot(backend)
+            finally:
+                target.close()
 
     def _close(self, backend: Backend) -> None:
         if self._observable:
@@ -411,7 +472,7 @@ class MockKMS:
     def _fresh(self) -> MockKMS:
         """A copy with the same (checked) settings, for one decorated call (or one test)."""
         fresh = copy.copy(self)
-        fresh._activation = fresh._last_backend = fresh._faults = None
+        fresh._activation = fresh._last_backend = fresh._faults = fresh._state = None
         fresh._principals = self._principals.copy()
         fresh._identity_policies = self._identity_policies.copy()
         fresh._rewinds_clock = True
@@ -668,6 +729,8 @@ def mock_kms(
     request_quotas: bool | Mapping[str, float] | None = None,
     enforce_permissions: bool = True,
     identity_policies: IdentityPolicySetting | None = None,
+    state: str | os.PathLike[str] | None = None,
+    state_read_only: bool = False,
 ) -> MockKMS: ...
 
 
@@ -683,6 +746,8 @@ def mock_kms(
     request_quotas: bool | Mapping[str, float] | None = None,
     enforce_permissions: bool = True,
     identity_policies: IdentityPolicySetting | None = None,
+    state: str | os.PathLike[str] | None = None,
+    state_read_only: bool = False,
 ) -> Any:
     """Mock AWS KMS: ``@mock_kms``, ``@mock_kms(region=...)``, or ``with mock_kms() as kms``.
 
@@ -698,7 +763,10 @@ def mock_kms(
     values by quota name (see docs/faults.md). ``enforce_permissions`` (default True)
     makes key policies, identity policies and grants decide each call;
     ``identity_policies`` maps user and role ARNs to the IAM policies attached to them
-    (a list of JSON texts or dicts), as ``kms.iam.attach`` does.
+    (a list of JSON texts or dicts), as ``kms.iam.attach`` does. ``state`` is the path of
+    a state file (SQLite): each activation starts from what it holds (created if absent)
+    and every change is written to it before the call is answered;
+    ``state_read_only=True`` starts from it and never writes to it (see docs/state.md).
     """
     mock = MockKMS(
         region=region,
@@ -709,6 +777,8 @@ def mock_kms(
         request_quotas=request_quotas,
         enforce_permissions=enforce_permissions,
         identity_policies=identity_policies,
+        state=state,
+        state_read_only=state_read_only,
     )
     if func is None:
         return mock

@@ -123,9 +123,15 @@ def refresh(backend: Backend, key: Key, now: _dt.datetime) -> None:
 def _schedule_next(backend: Backend, key: Key) -> None:
     materials = key.materials
     if materials.next_rotation_at is not None:  # None: past year 9999, it never comes
-        materials.rotation_event = backend.schedule.add(
-            materials.next_rotation_at, _on_due(backend, key)
-        )
+        resume(backend, key, materials.next_rotation_at)
+
+
+def resume(backend: Backend, key: Key, due: _dt.datetime) -> None:
+    """Schedule the automatic rotation of ``key`` (the ruling key of its set) at ``due``.
+
+    Also how a state file that is loaded puts a stored rotation back in the schedule.
+    """
+    key.materials.rotation_event = backend.schedule.add(due, _on_due(backend, key), key)
 
 
 def enable(backend: Backend, key: Key, period_days: int | None, now: _dt.datetime) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import heapq
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,6 +33,13 @@ def date_after(start: _dt.datetime, delta: _dt.timedelta) -> _dt.datetime | None
         return None
 
 
+def live_due(event: ScheduledEvent | None) -> _dt.datetime | None:
+    """When ``event`` will be applied; None if there is none, or it was applied or cancelled."""
+    if event is None or event.cancelled or not event.queued:
+        return None
+    return event.due
+
+
 def _cancelled_action(when: _dt.datetime) -> None:
     """What a cancelled event holds instead of its action: nothing to keep alive."""
 
@@ -44,6 +50,10 @@ class ScheduledEvent:
 
     due: _dt.datetime
     action: EventAction
+    # What the event changes (a key, a custom key store): a state file rewrites it.
+    subject: object = None
+    # Its place among events due at the same instant (a state file keeps it).
+    order: int = 0
     cancelled: bool = False
     # In the heap: neither applied nor dropped yet.
     queued: bool = field(default=True, repr=False)
@@ -54,8 +64,10 @@ class Schedule:
 
     def __init__(self) -> None:
         self._heap: list[tuple[_dt.datetime, int, ScheduledEvent]] = []
-        self._order = itertools.count()
+        self._next_order = 0
         self._cancelled = 0  # cancelled events still in the heap
+        # The subjects of the events applied, while a state file collects them (else None).
+        self.applied: list[object] | None = None
 
     def __len__(self) -> int:
         """The number of live (not cancelled, not yet applied) events."""
@@ -66,11 +78,19 @@ class Schedule:
         """Events held in memory: the live ones, plus at most as many cancelled ones."""
         return len(self._heap)
 
-    def add(self, due: _dt.datetime, action: EventAction) -> ScheduledEvent:
-        """Schedule ``action`` at ``due``; keep the event to cancel it later."""
-        event = ScheduledEvent(due, action)
-        heapq.heappush(self._heap, (due, next(self._order), event))
+    def add(self, due: _dt.datetime, action: EventAction, subject: object = None) -> ScheduledEvent:
+        """Schedule ``action`` at ``due``; keep the event to cancel it later.
+
+        ``subject`` is what the action changes, named when it is applied (:attr:`applied`).
+        """
+        event = ScheduledEvent(due, action, subject, self._next_order)
+        self._next_order += 1
+        heapq.heappush(self._heap, (due, event.order, event))
         return event
+
+    def number_next(self, order: int) -> None:
+        """Number the next event added ``order``: a loaded state file's events keep theirs."""
+        self._next_order = order
 
     def cancel(self, event: ScheduledEvent) -> None:
         """Make sure ``event`` never runs; cancelling an applied event changes nothing."""
@@ -110,4 +130,6 @@ class Schedule:
             else:
                 event.action(due)
                 applied += 1
+                if self.applied is not None:
+                    self.applied.append(event.subject)
         return applied

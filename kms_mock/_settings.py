@@ -8,6 +8,7 @@ nothing for it.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import re
 from collections.abc import Mapping
 
@@ -112,6 +113,33 @@ def check_enforce_permissions(enforce: object) -> bool:
             "call) or False (every call is allowed)."
         )
     return enforce
+
+
+def check_state_read_only(read_only: object) -> bool:
+    """``read_only`` if it is a bool."""
+    if not isinstance(read_only, bool):
+        raise UsageError(
+            f"state_read_only={read_only!r} must be True (load the state file, never write "
+            "to it) or False."
+        )
+    return read_only
+
+
+def check_state(state: object, read_only: object) -> tuple[str | None, bool]:
+    """``state`` (a path, as a string) and ``read_only``, if they say where a state file is."""
+    read_only = check_state_read_only(read_only)
+    if state is None:
+        if read_only:
+            raise UsageError(
+                "state_read_only=True needs a state file to read: pass state='path/to/file.db' too."
+            )
+        return None, False
+    if not isinstance(state, str | os.PathLike) or not os.fspath(state):
+        raise UsageError(
+            f"state={state!r} must be the path of a state file (a str or a pathlib.Path), "
+            "such as 'kms-state.db', or None to keep the state in memory only."
+        )
+    return os.fsdecode(state), read_only
 
 
 #: The methods of ``kms.faults`` that add a rule (the ``kms_fault`` marker and the

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any, Protocol
 
+from ._arns import parse_kms_arn
 from ._audit import AuditedCall, AuditLog
 from ._callers import IdentityPolicies, Principals
 from ._clock import Clock
@@ -40,6 +41,70 @@ class Gate(Protocol):
         ...
 
 
+class StateSink(Protocol):
+    """Where a persistent backend writes its changes: ``_state_file.StateFile``."""
+
+    def commit(self, backend: Backend) -> None:
+        """Write ``backend.changes`` in one transaction, then forget them."""
+        ...
+
+
+class Changes:
+    """What changed since a state file last wrote: the units it writes again.
+
+    Keys (by account, Region and id: the file writes a multi-Region key whole),
+    aliases, and Region stores (their custom key stores and counters). A change
+    that the answer to a call depends on is ``due``: written before the answer.
+    Others (what reads touch: a key's last use) wait for the next write.
+    """
+
+    __slots__ = ("aliases", "arns", "events", "keys", "regions", "urgent")
+
+    def __init__(self) -> None:
+        self.keys: set[tuple[str, str, str]] = set()
+        self.arns: set[str] = set()  # of keys calls acted on
+        self.aliases: set[tuple[str, str, str]] = set()
+        self.regions: set[tuple[str, str]] = set()
+        # The subjects of the scheduled events applied (the schedule appends them).
+        self.events: list[object] = []
+        self.urgent = False
+
+    @property
+    def due(self) -> bool:
+        """Whether something must be written before the answer."""
+        return self.urgent or bool(self.events)
+
+    def note_call(
+        self, resources: Iterable[str], store: RegionStore | None, *, writes: bool
+    ) -> None:
+        """A call succeeded: it touched the keys ``resources`` names, and ``store``.
+
+        ``writes``: the operation changes state (its changes are due now).
+        """
+        self.arns.update(resources)  # read when written: a read costs a set update
+        if store is not None:
+            self.regions.add((store.account_id, store.region))
+        self.urgent = self.urgent or writes
+
+    def touched_keys(self) -> set[tuple[str, str, str]]:
+        """(account, Region, key id) of every key noted, by the store or by a call."""
+        keys = set(self.keys)
+        for arn in self.arns:
+            parsed = parse_kms_arn(arn)  # a key's ARN: its resource is key/<key id>
+            if parsed is not None:
+                keys.add((parsed.account_id, parsed.region, parsed.resource[4:]))
+        return keys
+
+    def clear(self) -> None:
+        """Everything was written."""
+        self.keys.clear()
+        self.arns.clear()
+        self.aliases.clear()
+        self.regions.clear()
+        self.events.clear()
+        self.urgent = False
+
+
 class RegionStore:
     """What one account holds in one region.
 
@@ -52,6 +117,7 @@ class RegionStore:
     __slots__ = (
         "_aliases_by_key",
         "_aliases_by_name",
+        "_changes",
         "_keys_by_creation",
         "_next_sequence",
         "account_id",
@@ -61,9 +127,11 @@ class RegionStore:
         "region",
     )
 
-    def __init__(self, account_id: str, region: str) -> None:
+    def __init__(self, account_id: str, region: str, changes: Changes | None = None) -> None:
         self.account_id = account_id
         self.region = region
+        # A persistent backend's journal: every change below is noted in it, due.
+        self._changes = changes
         self.keys: dict[str, Key] = {}
         self.aliases: dict[str, Alias] = {}
         self.key_stores: dict[str, CustomKeyStore] = {}
@@ -83,6 +151,7 @@ class RegionStore:
         self.keys[key.key_id] = key
         if self._keys_by_creation is not None:
             self._keys_by_creation.append(key)
+        self._key_changed(key.key_id)
 
     def remove_key(self, key_id: str) -> None:
         """Delete the key and every alias that points at it."""
@@ -90,19 +159,23 @@ class RegionStore:
             self.remove_alias(name)
         del self.keys[key_id]
         self._keys_by_creation = None
+        self._key_changed(key_id)
 
     def add_key_store(self, key_store: CustomKeyStore) -> None:
         """Store a new custom key store, the newest of the region."""
         key_store.sequence = self._next_sequence
         self._next_sequence += 1
         self.key_stores[key_store.store_id] = key_store
+        self._region_changed()
 
     def remove_key_store(self, store_id: str) -> None:
         """Delete the custom key store ``store_id`` (it holds no keys)."""
         del self.key_stores[store_id]
+        self._region_changed()
 
     def add_alias(self, alias: Alias) -> None:
         """Store a new alias (its name is not taken)."""
+        self._alias_changed(alias.name)
         self.aliases[alias.name] = alias
         self._aliases_by_key.setdefault(alias.target_key_id, {})[alias.name] = alias
         ordered = self._aliases_by_name
@@ -117,12 +190,52 @@ class RegionStore:
         alias = self.aliases.pop(name)
         self._unindex(alias)
         self._aliases_by_name = None
+        self._alias_changed(name)
 
     def retarget_alias(self, alias: Alias, key_id: str) -> None:
         """Point ``alias`` at the key ``key_id``."""
+        self._alias_changed(alias.name)
         self._unindex(alias)
         alias.target_key_id = key_id
         self._aliases_by_key.setdefault(key_id, {})[alias.name] = alias
+
+    def restore(
+        self,
+        keys: Iterable[Key],
+        aliases: Iterable[Alias],
+        key_stores: Iterable[CustomKeyStore],
+        next_sequence: int,
+    ) -> None:
+        """Hold what a state file saved, each with the ``sequence`` it was saved with."""
+        for key in sorted(keys, key=attrgetter("sequence")):
+            self.keys[key.key_id] = key
+        for key_store in sorted(key_stores, key=attrgetter("sequence")):
+            self.key_stores[key_store.store_id] = key_store
+        for alias in aliases:
+            self.aliases[alias.name] = alias
+            self._aliases_by_key.setdefault(alias.target_key_id, {})[alias.name] = alias
+        self._keys_by_creation = self._aliases_by_name = None
+        self._next_sequence = next_sequence
+
+    @property
+    def next_sequence(self) -> int:
+        """The ``sequence`` the next key or custom key store gets."""
+        return self._next_sequence
+
+    def _key_changed(self, key_id: str) -> None:
+        if self._changes is not None:
+            self._changes.keys.add((self.account_id, self.region, key_id))
+            self._region_changed()
+
+    def _alias_changed(self, name: str) -> None:
+        if self._changes is not None:
+            self._changes.aliases.add((self.account_id, self.region, name))
+            self._changes.urgent = True
+
+    def _region_changed(self) -> None:
+        if self._changes is not None:
+            self._changes.regions.add((self.account_id, self.region))
+            self._changes.urgent = True
 
     def _unindex(self, alias: Alias) -> None:
         of_key = self._aliases_by_key[alias.target_key_id]
@@ -168,6 +281,7 @@ class Backend:
         self.clock = clock
         self.default_region = default_region
         self.account_id = account_id
+        self.seed = seed
         self.entropy = Entropy(seed)
         # Salt of KeyMaterialIds: ids reveal nothing about the material.
         self.material_id_salt = self.entropy.token_bytes(32)
@@ -189,6 +303,10 @@ class Backend:
         self.transient_key_state_delay = transient_key_state_delay
         # Set while fault rules or request quotas are in force (see _faults.Faults).
         self.gate: Gate | None = None
+        # Set while a state file keeps this backend (``persist_to``): what changed, and where
+        # it goes.
+        self.changes: Changes | None = None
+        self.state_file: StateSink | None = None
         self.lock = threading.RLock()
         self._regions: dict[tuple[str, str], RegionStore] = {}
         # Set when the activation ends: the state is final from then on.
@@ -200,12 +318,36 @@ class Backend:
         A lookup never leaves a trace: only :meth:`keep` makes a store part of the backend.
         """
         store = self._regions.get((account_id, region))
-        return RegionStore(account_id, region) if store is None else store
+        return RegionStore(account_id, region, self.changes) if store is None else store
 
     def keep(self, store: RegionStore) -> None:
         """Make ``store`` part of the backend, if anything was written to it."""
         if store.keys or store.aliases or store.key_stores:
             self._regions.setdefault((store.account_id, store.region), store)
+
+    def restore(self, stores: Iterable[RegionStore]) -> None:
+        """Hold the Region stores a state file was loaded into (this backend is empty)."""
+        for store in stores:
+            self._regions[(store.account_id, store.region)] = store
+
+    def persist_to(self, state: StateSink) -> Changes:
+        """From now on, note every change and let ``state`` write them (see :meth:`commit`)."""
+        self.changes = Changes()
+        self.schedule.applied = self.changes.events
+        self.audit.journal = []
+        for store in self._regions.values():
+            store._changes = self.changes
+        self.state_file = state
+        return self.changes
+
+    def commit(self, *, everything: bool = False) -> None:
+        """Write the changes that are due (``everything``: all noted) to the state file, if any.
+
+        Called, holding the lock, before a call is answered and after the clock moved.
+        """
+        changes = self.changes
+        if self.state_file is not None and changes is not None and (everything or changes.due):
+            self.state_file.commit(self)
 
     def key(self, account_id: str, region: str, key_id: str) -> Key | None:
         """The key, if it exists (a lookup never creates an account/region store)."""
@@ -234,16 +376,27 @@ class Backend:
         """
         with self.lock:
             self._closed_at = self.catch_up()
+            self.commit(everything=True)
+            # Nothing changes from now on: no more notes, and no state file to write to.
+            self.state_file = self.changes = self.schedule.applied = self.audit.journal = None
 
     def on_time_moved(self, now: _dt.datetime) -> None:
         """Clock listener: the clock was moved to ``now``; apply what fell due."""
-        self.catch_up(now)
+        with self.lock:
+            self.catch_up(now)
+            if self.changes is not None:
+                self.changes.urgent = True  # the clock's new position is state too
+            self.commit()
 
     @contextmanager
     def transaction(self) -> Iterator[_dt.datetime]:
-        """Hold the lock with the store caught up to the clock; yields now."""
+        """Hold the lock with the store caught up to the clock; yields now.
+
+        What fell due, or what the block changed and noted as due, is written at its end.
+        """
         with self.lock:
             yield self.catch_up()
+            self.commit()
 
 
 __all__ = ["Backend", "RegionStore"]

@@ -285,16 +285,29 @@ def _clock_text(clock: Clock) -> str:
     return "system"
 
 
+def _state_text(args: argparse.Namespace) -> str:
+    if args.state is None:
+        return ""
+    return f" state={args.state}{' (read-only)' if args.read_only else ''}"
+
+
 def serve(args: argparse.Namespace, out: TextIO) -> int:
     """Serve until SIGINT or SIGTERM; the first line says where, for a parent process to read."""
-    kms = MockKMS(region=args.region, account_id=args.account_id, clock=args.clock, seed=args.seed)
+    kms = MockKMS(
+        region=args.region,
+        account_id=args.account_id,
+        clock=args.clock,
+        seed=args.seed,
+        state=args.state,
+        state_read_only=args.read_only,
+    )
     server = KmsServer(kms, host=args.host, port=args.port)
     # Either signal ends the serving loop; the server then closes down cleanly.
     previous = {number: signal.signal(number, lambda *_: server.stop()) for number in STOP_SIGNALS}
     try:
         print(
             f"kms-mock serve: {server.url} region={kms.region} account={kms.account_id} "
-            f"clock={_clock_text(kms.clock)}",
+            f"clock={_clock_text(kms.clock)}{_state_text(args)}",
             file=out,
             flush=True,
         )
@@ -427,6 +440,21 @@ def _serve_parser(parser: argparse.ArgumentParser) -> None:
         help="system (the default; clock advance offsets it), or frozen:<ISO-8601>",
     )
     parser.add_argument("--seed", type=int, help="reproducible key ids, material and nonces")
+    _state_options(parser)
+
+
+def _state_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state",
+        metavar="FILE",
+        help="keep the state in this SQLite file: loaded if it exists, created if not, "
+        "every change written before it is answered",
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="serve the --state file without writing to it (changes stay in memory)",
+    )
 
 
 def _clock_parser(parser: argparse.ArgumentParser) -> None:

@@ -29,6 +29,8 @@ from ._settings import (
     check_region,
     check_request_quotas,
     check_seed,
+    check_state,
+    check_state_read_only,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +59,8 @@ KEYWORDS = (
     "assert_all_faults_fired",
     "enforce_permissions",
     "identity_policies",
+    "state",
+    "state_read_only",
 )
 #: The settings an ini option can give (policies are no one-line text).
 INI_KEYWORDS = tuple(name for name in KEYWORDS if name != "identity_policies")
@@ -86,11 +90,19 @@ _INI_HELP = {
         "kms_mock: whether key policies, identity policies and grants decide each call "
         "(true or false; default: true)."
     ),
+    "state": (
+        "kms_mock: a state file (SQLite) each test's mock starts from and writes to "
+        "(see state_read_only; default: none, state in memory)."
+    ),
+    "state_read_only": (
+        "kms_mock: true to start each test's mock from the state file and never write to it "
+        "(default: false)."
+    ),
 }
 _MARKER_HELP = (
     "kms_mock(region=..., account_id=..., start=..., seed=..., audit_log_limit=..., "
     "request_quotas=..., assert_all_faults_fired=..., enforce_permissions=..., "
-    "identity_policies=...): run the test inside "
+    "identity_policies=..., state=..., state_read_only=...): run the test inside "
     "a fresh kms_mock, with these settings over the suite's (kms_mock_config, ini)."
 )
 _FAULT_MARKER_HELP = (
@@ -158,7 +170,12 @@ _INT_KEYWORDS = {
 
 
 # Ini options read as booleans.
-_BOOL_KEYWORDS = ("request_quotas", "assert_all_faults_fired", "enforce_permissions")
+_BOOL_KEYWORDS = (
+    "request_quotas",
+    "assert_all_faults_fired",
+    "enforce_permissions",
+    "state_read_only",
+)
 
 
 def _ini_int(name: str, raw: str) -> int:
@@ -207,6 +224,10 @@ def _validated(name: str, value: Any, source: str) -> Any:
             from ._callers import attached_policies  # compiles them: only when given
 
             attached_policies(value)
+        elif name == "state":
+            check_state(value, read_only=False)
+        elif name == "state_read_only":
+            check_state_read_only(value)
         else:
             check_audit_log_limit(value)
     except KmsMockUsageError as error:
@@ -311,6 +332,8 @@ def kms_mock(request: pytest.FixtureRequest, kms_mock_config: object) -> Iterato
         request_quotas=settings.get("request_quotas"),
         enforce_permissions=settings.get("enforce_permissions", True),
         identity_policies=settings.get("identity_policies"),
+        state=settings.get("state"),
+        state_read_only=settings.get("state_read_only", False),
     )
     with mock:
         _add_marked_faults(request, mock)

@@ -88,8 +88,8 @@ def make_app(kms: MockKMS) -> WSGIApplication:
 
 
 def _serve_kms(kms: MockKMS, environ: WSGIEnvironment) -> WireResponse:
-    # A request's changes are all in the backend once handle_http returns, before
-    # the answer is sent: where a persistent state would commit them.
+    # A request's changes are in the state file, if the mock has one, once handle_http
+    # returns: before the answer is sent.
     return handle_http(
         kms._backend,
         target=environ.get("HTTP_X_AMZ_TARGET"),
@@ -131,7 +131,11 @@ class KmsServer:
             make_app(self.kms), self._stopping, self._sockets, host, port
         )
         if self._owns_mock:
-            self.kms.start(intercept=False)
+            try:
+                self.kms.start(intercept=False)  # loads its state file, if it has one
+            except BaseException:  # a state file refused: the socket must not leak
+                _close_sockets(self._sockets)
+                raise
         self.host: str = self._waitress.effective_host
         self.port: int = self._waitress.effective_port
         self._thread: threading.Thread | None = None
@@ -284,7 +288,6 @@ def _waitress_server(
     app: WSGIApplication, stopping: threading.Event, sockets: dict[int, Any], host: str, port: int
 ) -> Any:
     try:
-        from waitress import wasyncore
         from waitress.server import create_server
     except ImportError:
         raise UsageError(
@@ -304,5 +307,11 @@ def _waitress_server(
             ident="kms-mock",
         )
     except OSError:  # the port is taken, the host is not this machine's: nothing may leak
-        wasyncore.close_all(sockets)
+        _close_sockets(sockets)
         raise
+
+
+def _close_sockets(sockets: dict[int, Any]) -> None:
+    from waitress import wasyncore
+
+    wasyncore.close_all(sockets)

@@ -294,6 +294,8 @@ def _canonical(value: Any) -> Any:
         return [[_canonical(k), _canonical(v)] for k, v in value.items()]
     if isinstance(value, list | tuple):
         return [_canonical(item) for item in value]
+    if isinstance(value, frozenset):  # a grant's operations
+        return sorted(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
     raise TypeError(f"no canonical form for {type(value).__name__}")

@@ -17,9 +17,10 @@ from collections.abc import Iterator
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
+import boto3
 import pytest
 
-from kms_mock import FrozenClock, MockKMS, SystemClock
+from kms_mock import FrozenClock, MockKMS, SystemClock, mock_kms
 from kms_mock.plugin import KmsKeyFactory
 
 from . import leak_check
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 KEYWORDS = (
     "region, account_id, start, seed, audit_log_limit, request_quotas, assert_all_faults_fired, "
-    "enforce_permissions, identity_policies"
+    "enforce_permissions, identity_policies, state, state_read_only"
 )
 ALLOWED = f"The allowed keywords are: {KEYWORDS}."
 
@@ -228,9 +229,9 @@ def test_marker_and_ini_options_are_registered(run: _Runner) -> None:
     assert (
         "@pytest.mark.kms_mock(region=..., account_id=..., start=..., seed=..., "
         "audit_log_limit=..., request_quotas=..., assert_all_faults_fired=..., "
-        "enforce_permissions=..., identity_policies=...): run the test "
-        "inside a fresh kms_mock, with these settings over the suite's (kms_mock_config, ini)."
-        in markers
+        "enforce_permissions=..., identity_policies=..., state=..., state_read_only=...): "
+        "run the test inside a fresh kms_mock, with these settings over the suite's "
+        "(kms_mock_config, ini)." in markers
     )
     help_lines = run("--help").outlines
     for name in KEYWORDS.split(", "):
@@ -824,3 +825,42 @@ def test_the_leak_check_fails_a_leaking_test_and_cleans_up(
         "test_leaks.py::test_registers_a_handler_twice leaked: "
         "kms_mock's handlers are registered [2, 1, 1, 1] times, not once each",
     ]
+
+
+def test_state_settings_load_a_prepared_file(run: _Runner, pytester: pytest.Pytester) -> None:
+    prepared = pytester.path / "prepared.db"
+    with mock_kms(clock=FrozenClock(START)) as kms:
+        boto3.client("kms", region_name="us-east-1").create_key(Description="prepared")
+        kms.save(prepared)
+    written = prepared.read_bytes()
+    pytester.makeini("[pytest]\nkms_mock_state_read_only = true\n")
+    pytester.makepyfile(
+        test_state="""
+        import pytest
+
+        @pytest.fixture
+        def kms_mock_config():
+            return {"state": "prepared.db"}
+
+        def test_the_prepared_key(kms_client):
+            [key] = kms_client.list_keys()["Keys"]
+            description = kms_client.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["Description"]
+            assert description == "prepared"
+            kms_client.create_key()
+
+        @pytest.mark.kms_mock(state_read_only=True)
+        def test_starts_from_the_file_again(kms_client):
+            assert len(kms_client.list_keys()["Keys"]) == 1
+        """
+    )
+    run().assert_outcomes(passed=2)
+    assert prepared.read_bytes() == written
+
+
+def test_a_bad_state_setting_is_a_usage_error(run: _Runner, pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nkms_mock_state_read_only = maybe\n")
+    pytester.makepyfile(test_nothing="def test_nothing(): pass")
+    result = run()
+    assert "ini option kms_mock_state_read_only = 'maybe' is not a boolean: use true or false." in (
+        result.stderr.str()
+    )
