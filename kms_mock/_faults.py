@@ -201,9 +201,17 @@ class Faults:
         # those that apply to every operation: a call meets only its own.
         self._by_operation: dict[str, tuple[FaultRule, ...]] = {}
         self._everywhere: tuple[FaultRule, ...] = ()
-        # Its own stream: drawing never shifts the seeded key ids and material.
-        self._rng = random.Random(None if seed is None else f"kms_mock faults {seed}")
+        self._seed = seed
+        self._rng: random.Random | None = None  # made by the first rule (seeding costs)
         self._refresh_gate()
+
+    @property
+    def _draws(self) -> random.Random:
+        # Its own stream: drawing never shifts the seeded key ids and material.
+        if self._rng is None:
+            seed = self._seed
+            self._rng = random.Random(None if seed is None else f"kms_mock faults {seed}")
+        return self._rng
 
     @property
     def rules(self) -> list[FaultRule]:
@@ -348,7 +356,7 @@ class Faults:
             return found
 
         for rule in self._by_operation.get(request.operation, self._everywhere):
-            if rule._matches(request, params, keys) and rule._fires(self._rng):
+            if rule._matches(request, params, keys) and rule._fires(self._draws):
                 rule._action()
         if self._quotas is not None:
             self._quotas.admit(self._backend, request, params)

@@ -109,13 +109,22 @@ def _botocore_value(value: Any) -> Any:
     # It walks the value, not the output shape as the parser does: the service
     # layer already gives each member the parser's type (the contract test holds
     # every operation to it), so only datetimes change and nothing is looked up.
+    # Scalars, most members, are taken as they are without a call each.
     if isinstance(value, dict):
-        return {name: _botocore_value(item) for name, item in value.items()}
+        return {
+            name: item if type(item) in _AS_IS else _botocore_value(item)
+            for name, item in value.items()
+        }
     if isinstance(value, list):
-        return [_botocore_value(item) for item in value]
+        return [item if type(item) in _AS_IS else _botocore_value(item) for item in value]
     if isinstance(value, _dt.datetime):
         return _botocore_timestamp(value)
     return value
+
+
+# The types botocore's parser gives back unchanged (exact types: a subclass, such as
+# freezegun's datetime, takes the general path).
+_AS_IS = frozenset({str, bytes, bool, int, float, type(None)})
 
 
 def parse_success(answer: WireResponse) -> dict[str, Any]:
