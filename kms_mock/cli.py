@@ -300,6 +300,7 @@ def serve(args: argparse.Namespace, out: TextIO) -> int:
         seed=args.seed,
         state=args.state,
         state_read_only=args.read_only,
+        enforce_permissions=args.enforce_permissions,
     )
     server = KmsServer(kms, host=args.host, port=args.port)
     # Either signal ends the serving loop; the server then closes down cleanly.
@@ -440,6 +441,12 @@ def _serve_parser(parser: argparse.ArgumentParser) -> None:
         help="system (the default; clock advance offsets it), or frozen:<ISO-8601>",
     )
     parser.add_argument("--seed", type=int, help="reproducible key ids, material and nonces")
+    parser.add_argument(
+        "--enforce-permissions",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="whether key policies, IAM policies and grants decide each call (default: yes)",
+    )
     _state_options(parser)
 
 

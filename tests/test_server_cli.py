@@ -220,3 +220,20 @@ def test_clock_command_against_another_http_server(capsys: pytest.CaptureFixture
         assert main(["clock", "show", "--endpoint", endpoint]) == 1
         proxy.shutdown()
     assert capsys.readouterr().err == f"kms-mock clock: {endpoint}: HTTP 502 Bad Gateway\n"
+
+
+@pytest.mark.parametrize(("option", "allowed"), [((), False), (("--no-enforce-permissions",), True)])
+def test_enforcement_is_a_serve_option(option: tuple[str, ...], allowed: bool) -> None:
+    # A direct Encrypt with an AWS managed key: AWS denies it; leniency allows it.
+    process, first = start_server(*option)
+    try:
+        client = http_client(first["url"])
+        if allowed:
+            assert client.encrypt(KeyId="alias/aws/s3", Plaintext=b"x")["KeyId"]
+        else:
+            with pytest.raises(client.exceptions.ClientError) as denied:
+                client.encrypt(KeyId="alias/aws/s3", Plaintext=b"x")
+            assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
