@@ -222,7 +222,9 @@ def test_clock_command_against_another_http_server(capsys: pytest.CaptureFixture
     assert capsys.readouterr().err == f"kms-mock clock: {endpoint}: HTTP 502 Bad Gateway\n"
 
 
-@pytest.mark.parametrize(("option", "allowed"), [((), False), (("--no-enforce-permissions",), True)])
+@pytest.mark.parametrize(
+    ("option", "allowed"), [((), False), (("--no-enforce-permissions",), True)]
+)
 def test_enforcement_is_a_serve_option(option: tuple[str, ...], allowed: bool) -> None:
     # A direct Encrypt with an AWS managed key: AWS denies it; leniency allows it.
     process, first = start_server(*option)
