@@ -14,11 +14,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import aiobotocore.awsrequest
 import aiobotocore.credentials
 import aiobotocore.endpoint
 import aiobotocore.session
 import aiobotocore.signers
 import botocore
+import botocore.endpoint
 import botocore.exceptions
 
 from ._active import active_backend
@@ -84,6 +86,19 @@ def _refuse_unhooked_sending(send: Any) -> Any:
     return guarded_send
 
 
+def _reading_kms_mock_answers(convert: Any) -> Any:
+    # Calls a fault rule or quota may fail are answered at before-send (inside
+    # aiobotocore's retry loop, as in botocore's) with botocore's response, whose
+    # content is bytes where aiobotocore's own responses give an awaitable.
+    @functools.wraps(convert)
+    async def converted(http_response: Any, operation_model: Any) -> Any:
+        if isinstance(http_response, aiobotocore.awsrequest.AioAWSResponse):
+            return await convert(http_response, operation_model)
+        return botocore.endpoint.convert_to_response_dict(http_response, operation_model)
+
+    return converted
+
+
 def install() -> None:
     """Put the guards on aiobotocore's overrides (once)."""
     session = aiobotocore.session.AioSession
@@ -95,6 +110,9 @@ def install() -> None:
     signer.sign = _refuse_unhooked_signing(signer.sign)
     endpoint = aiobotocore.endpoint.AioEndpoint
     endpoint._send = _refuse_unhooked_sending(endpoint._send)
+    aiobotocore.endpoint.convert_to_response_dict = _reading_kms_mock_answers(
+        aiobotocore.endpoint.convert_to_response_dict
+    )
 
 
 # Importing this module is what puts kms_mock into aiobotocore (see ``_hook``).

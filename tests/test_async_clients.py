@@ -202,10 +202,46 @@ def test_an_async_client_with_registered_credentials_calls_as_their_principal(
             key_arn = (await client.create_key())["KeyMetadata"]["Arn"]
             return key_arn, await _key_ids(client)
 
-    with mock_kms() as kms:
+    # Bob's IAM policy lets him create and list keys (the key policy delegates to IAM).
+    allowed = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["kms:CreateKey", "kms:ListKeys"], "Resource": "*"}
+        ],
+    }
+    with mock_kms(identity_policies={bob: [allowed]}) as kms:
         key_arn, listed = run(lambda: scenario(kms.principals.register(bob)))
         identity = kms.audit_log[-1]["userIdentity"]
     assert key_arn.startswith("arn:aws:kms:us-east-1:111122223333:key/")
     assert listed == [key_arn.rsplit("/", 1)[1]]
     assert identity["arn"] == bob
     assert sent == []
+
+
+def test_an_async_client_retries_an_injected_fault_as_botocore_does(
+    sent: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Faulted calls are answered at before-send, inside aiobotocore's own retry loop.
+    monkeypatch.setattr("asyncio.sleep", _no_backoff)
+
+    async def scenario() -> dict[str, Any]:
+        session = aiobotocore_session.get_session()
+        async with session.create_client("kms", region_name=REGION) as client:
+            created: dict[str, Any] = await client.create_key()
+            return created
+
+    with mock_kms() as kms:
+        throttled = kms.faults.error("ThrottlingException", operation="CreateKey", times=2)
+        created = run(scenario)
+        events = [(e["eventName"], e.get("errorCode")) for e in kms.audit_log]
+    assert created["ResponseMetadata"]["RetryAttempts"] == throttled.fired == 2
+    assert events == [
+        ("CreateKey", "ThrottlingException"),
+        ("CreateKey", "ThrottlingException"),
+        ("CreateKey", None),
+    ]
+    assert sent == []
+
+
+async def _no_backoff(delay: float, *_: Any) -> None:
+    """aiobotocore's backoff, not waited."""
