@@ -6,6 +6,9 @@ from __future__ import annotations
 import functools
 import http.client
 import json
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -106,3 +109,22 @@ def control(url: str, method: str, route: str, document: object = None) -> tuple
     body = None if document is None else json.dumps(document).encode()
     status, _, answer = exchange(url, method, f"/_kms_mock/{route}", body)
     return status, json.loads(answer)
+
+
+def start_server(
+    *options: str, first_line: re.Pattern[str]
+) -> tuple[subprocess.Popen[str], re.Match[str]]:
+    """``python -m kms_mock serve --port 0 <options>``, and its first line, parsed with
+    ``first_line`` (the test fails, with the server's stderr, if it does not match)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kms_mock", "serve", "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    first = first_line.fullmatch(process.stdout.readline().rstrip("\n"))
+    if first is None:
+        process.kill()
+        pytest.fail(f"no first line; stderr: {process.communicate()[1]}")
+    return process, first

@@ -16,6 +16,7 @@ import pytest
 
 from kms_mock import cli
 from kms_mock.cli import main
+from tests import _servers
 from tests._servers import (
     control,
     http_client,
@@ -34,18 +35,7 @@ CLOCK_ADVANCE_7_DAYS = [sys.executable, "-m", "kms_mock", "clock", "advance", "-
 
 def start_server(*options: str) -> tuple[subprocess.Popen[str], re.Match[str]]:
     """``python -m kms_mock serve --port 0 <options>``, and its first line, parsed."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kms_mock", "serve", "--port", "0", *options],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    first = FIRST_LINE.fullmatch(process.stdout.readline().rstrip("\n"))
-    if first is None:
-        process.kill()
-        pytest.fail(f"no first line; stderr: {process.communicate()[1]}")
-    return process, first
+    return _servers.start_server(*options, first_line=FIRST_LINE)
 
 
 @pytest.fixture

@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
 from tests._servers import (
     control,
     http_client,
     loopback_only,  # noqa: F401  (the network guard of this module)
+    start_server,
 )
 
 START = "frozen:2025-01-01T00:00:00Z"
@@ -25,17 +24,7 @@ FIRST_LINE = re.compile(r"kms-mock serve: (?P<url>http://127\.0\.0\.1:\d+) .* st
 @contextmanager
 def server(*options: str, stop: signal.Signals = signal.SIGKILL) -> Iterator[str]:
     """``kms-mock serve --port 0 <options>`` in a subprocess: its URL; ended with ``stop``."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kms_mock", "serve", "--port", "0", *options],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    first = FIRST_LINE.fullmatch(process.stdout.readline().rstrip("\n"))
-    if first is None:
-        process.kill()
-        pytest.fail(f"no first line; stderr: {process.communicate()[1]}")
+    process, first = start_server(*options, first_line=FIRST_LINE)
     try:
         yield first["url"]
     finally:
