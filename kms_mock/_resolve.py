@@ -38,7 +38,7 @@ from ._models import (
     UPDATING,
     Key,
 )
-from ._permissions import authorize
+from ._permissions import action_of, authorize
 
 if TYPE_CHECKING:
     from ._dispatch import Request
@@ -85,7 +85,7 @@ def hidden_resource_denial(request: Request, action: str | None = None) -> Acces
     inference for a same-account-only operation on such a key. ``action``
     defaults to ``kms:<Operation>``.
     """
-    action = action or f"kms:{request.operation}"
+    action = action or action_of(request.operation)
     return AccessDeniedException(
         access_denied_message("hidden", request.principal.arn, action, None)
     )

@@ -28,7 +28,7 @@ from .._key_stores import CustomKeyStore
 from .._keyspecs import ENCRYPT_DECRYPT, KEY_SPECS, is_symmetric_encryption
 from .._materials import KeyMaterial
 from .._models import Key, KeyUsage
-from .._permissions import authorize_account
+from .._permissions import action_of, authorize_account
 from .._resolve import find_key, require_usable
 
 DRY_RUN_MESSAGE = "The request would have succeeded, but the DryRun option is set."
@@ -42,9 +42,10 @@ def _deny_aws_managed(request: Request, key: Key) -> None:
     https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-cmk
     """
     if key.is_aws_managed:
-        action = f"kms:{request.operation}"
         raise AccessDeniedException(
-            access_denied_message("no_resource_allow", request.principal.arn, action, key.arn)
+            access_denied_message(
+                "no_resource_allow", request.principal.arn, action_of(request.operation), key.arn
+            )
         )
 
 
