@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
@@ -177,6 +179,58 @@ def test_unhooked_client_with_a_custom_endpoint_is_refused(
         client.list_keys()
     assert str(excinfo.value) == _refusal("http://localhost:4566/")
     assert sent == []
+
+
+# A process where boto3 makes a KMS client (of the default session, or of a
+# session of its own) before kms_mock is imported, then uses it inside a mock.
+_MADE_BEFORE_THE_IMPORT = """
+import sys
+
+import boto3
+import botocore.httpsession
+
+sent = []
+
+
+def record(self, request):
+    sent.append(request.url)
+    raise RuntimeError(request.url)
+
+
+botocore.httpsession.URLLib3Session.send = record
+session = boto3 if sys.argv[1] == "default session" else boto3.session.Session()
+EARLY = session.client("kms", region_name="eu-west-1")
+
+from kms_mock import KmsMockError, mock_kms
+
+with mock_kms():
+    try:
+        EARLY.list_keys()
+    except KmsMockError as error:
+        print(error)
+print(sent)
+"""
+
+
+@pytest.mark.parametrize("session", ["default session", "own session"])
+@pytest.mark.parametrize("configured", [True, False], ids=["credentials", "no credentials"])
+def test_a_client_made_before_kms_mock_was_imported_is_refused(
+    session: str, configured: bool
+) -> None:
+    # The same refusal whether or not credentials are configured (without them,
+    # botocore would raise NoCredentialsError, which says nothing of kms_mock).
+    environment = dict(os.environ)  # the suite's: no AWS configuration, no metadata service
+    if configured:
+        environment.update(AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET)
+    done = subprocess.run(
+        [sys.executable, "-c", _MADE_BEFORE_THE_IMPORT, session],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environment,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == _refusal("https://kms.eu-west-1.amazonaws.com/") + "\n[]\n"
 
 
 # -- other services are untouched ---------------------------------------------
