@@ -95,6 +95,48 @@ def test_an_async_client_made_inside_the_mock_asks_no_instance_metadata(
     assert sent == []
 
 
+def test_placeholder_credentials_are_lent_to_the_async_kms_client_being_made_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Another task makes clients of the same session while the first KMS client
+    # is being made: its S3 client keeps the configured credentials, and the
+    # session holds no placeholder afterwards.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+
+    async def scenario() -> tuple[list[str], str]:
+        session = aiobotocore_session.get_session()
+        first_inside, other_inside, first_made = (asyncio.Event() for _ in range(3))
+
+        async def meanwhile(**_: Any) -> None:  # while a KMS client of ``session`` is made
+            if not first_inside.is_set():
+                first_inside.set()
+                await other_inside.wait()
+            else:
+                other_inside.set()
+                await first_made.wait()
+
+        async def method_of(service: str) -> str:
+            async with session.create_client(service, region_name=REGION) as client:
+                method: str = client._request_signer._credentials.method
+                return method
+
+        async def others() -> list[str]:
+            await first_inside.wait()
+            return [await method_of("s3"), await method_of("kms")]
+
+        session.register("creating-client-class.kms", meanwhile)
+        other = asyncio.create_task(others())  # its own context, copied before any lending
+        first = await method_of("kms")
+        first_made.set()
+        return [first, *await other], (await session.get_credentials()).method
+
+    with mock_kms():
+        methods, held = run(scenario)
+    assert methods == ["kms-mock", "env", "kms-mock"]
+    assert held == "env"
+
+
 def test_an_async_client_is_useless_after_its_mock(sent: list[str]) -> None:
     async def scenario() -> None:
         session = aiobotocore_session.get_session()

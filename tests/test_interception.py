@@ -355,6 +355,45 @@ def test_a_kms_client_made_inside_a_mock_never_uses_real_credentials(
     assert credentials.method == "env"
 
 
+def test_placeholder_credentials_are_lent_to_the_kms_client_being_made_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Another thread makes clients of the same session while the first KMS
+    # client is being made: its S3 client keeps the configured credentials, and
+    # the session holds no placeholder once both are made (it used to keep one
+    # for good: every later client of it, after the mock too, had none).
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    session = boto3.session.Session()
+    first = threading.current_thread()
+    other_inside, first_made = threading.Event(), threading.Event()
+    made: dict[str, Any] = {}
+
+    def make_others() -> None:
+        made["s3"] = session.client("s3", region_name="us-east-1")
+        made["kms"] = session.client("kms", region_name="us-east-1")
+
+    def meanwhile(**_: Any) -> None:  # while a KMS client of ``session`` is being made
+        if threading.current_thread() is first:
+            made["thread"] = threading.Thread(target=make_others)
+            made["thread"].start()
+            other_inside.wait(timeout=10)
+        else:
+            other_inside.set()
+            first_made.wait(timeout=10)
+
+    session._session.register("creating-client-class.kms", meanwhile)
+    with mock_kms():
+        session.client("kms", region_name="us-east-1")
+        first_made.set()
+        made["thread"].join(timeout=30)
+    assert made["s3"]._request_signer._credentials.method == "env"
+    assert made["kms"]._request_signer._credentials.method == "kms-mock"
+    credentials = session.get_credentials()
+    assert credentials is not None
+    assert credentials.method == "env"
+
+
 def test_fast_path_is_unsigned(monkeypatch: pytest.MonkeyPatch) -> None:
     signed: list[str] = []
     monkeypatch.setattr(
