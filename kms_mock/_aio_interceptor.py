@@ -29,6 +29,8 @@ from ._interceptor import (
     PLACEHOLDER_METHOD,
     PLACEHOLDER_SECRET,
     is_kms,
+    lending,
+    lent_to,
     needs_placeholder,
     refusal,
     signing_type_of,
@@ -52,13 +54,19 @@ def _with_placeholder_credentials(create_client: Any) -> Any:
     async def create(self: Any, *args: Any, **kwargs: Any) -> Any:
         if not needs_placeholder(self._credentials, args, kwargs):
             return await create_client(self, *args, **kwargs)
-        held, self._credentials = self._credentials, _PlaceholderCredentials()
-        try:
+        with lending(self, _PlaceholderCredentials()):
             return await create_client(self, *args, **kwargs)
-        finally:
-            self._credentials = held
 
     return create
+
+
+def _lending_credentials(get_credentials: Any) -> Any:
+    @functools.wraps(get_credentials)
+    async def get(self: Any) -> Any:
+        placeholder = lent_to(self)
+        return await get_credentials(self) if placeholder is None else placeholder
+
+    return get
 
 
 def _refuse_unhooked_signing(sign: Any) -> Any:
@@ -106,6 +114,7 @@ def install() -> None:
         return
     session._create_client = _with_placeholder_credentials(session._create_client)
     setattr(session._create_client, GUARD, True)
+    session.get_credentials = _lending_credentials(session.get_credentials)
     signer = aiobotocore.signers.AioRequestSigner
     signer.sign = _refuse_unhooked_signing(signer.sign)
     endpoint = aiobotocore.endpoint.AioEndpoint

@@ -22,7 +22,8 @@ TimeListener = Callable[[_dt.datetime], None]
 class Clock(Protocol):
     """What a mock needs from a clock: the current time.
 
-    Any object with a ``now()`` returning a timezone-aware datetime will do.
+    Any object whose ``now()``, called without arguments, returns a timezone-aware
+    datetime will do; ``mock_kms`` calls it once when the mock is made, to check.
     Events fall due when the mock next reads the time (every request and every
     inspection reads it). A clock that also has ``subscribe(listener)`` and
     ``unsubscribe(listener)``, as both kms_mock clocks have, and calls

@@ -14,11 +14,13 @@ services' clients. docs/how-it-works.md tells the whole path.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import errno
 import functools
 import time
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import botocore
@@ -359,22 +361,48 @@ def needs_placeholder(
     return backend is not None and backend.principals.get(access_key_of(held)) is None
 
 
+# The session whose KMS client this thread or task is making, and the placeholder
+# credentials its get_credentials() gives that client. Never set on the session
+# itself: another thread's (or task's) clients of the same session, of any
+# service, and the session afterwards find the credentials they would find
+# without the mock.
+_lent: ContextVar[tuple[object, object] | None] = ContextVar("kms_mock_lent", default=None)
+
+
+@contextlib.contextmanager
+def lending(session: object, placeholder: object) -> Iterator[None]:
+    """``session.get_credentials()`` gives ``placeholder`` to this thread or task meanwhile."""
+    token = _lent.set((session, placeholder))
+    try:
+        yield
+    finally:
+        _lent.reset(token)
+
+
+def lent_to(session: object) -> Any:
+    """The placeholder credentials ``session`` lends this thread or task now, or None."""
+    lent = _lent.get()
+    return lent[1] if lent is not None and lent[0] is session else None
+
+
 def _with_placeholder_credentials(create_client: Any) -> Any:
     @functools.wraps(create_client)
     def create(self: botocore.session.Session, *args: Any, **kwargs: Any) -> Any:
         if not needs_placeholder(self._credentials, args, kwargs):  # type: ignore[attr-defined]
             return create_client(self, *args, **kwargs)
-        # The session lends the client what it holds while the client is made;
-        # afterwards it holds what it held before, so that its clients of other
-        # services find the credentials they would find without the mock.
-        held = self._credentials  # type: ignore[attr-defined]
-        self._credentials = _PlaceholderCredentials()  # type: ignore[attr-defined]
-        try:
+        with lending(self, _PlaceholderCredentials()):
             return create_client(self, *args, **kwargs)
-        finally:
-            self._credentials = held  # type: ignore[attr-defined]
 
     return create
+
+
+def _lending_credentials(get_credentials: Any) -> Any:
+    @functools.wraps(get_credentials)
+    def get(self: botocore.session.Session) -> Any:
+        placeholder = lent_to(self)
+        return get_credentials(self) if placeholder is None else placeholder
+
+    return get
 
 
 HANDLERS = (
@@ -417,6 +445,7 @@ def install() -> None:
     signer.sign = _refuse_unhooked_signing(signer.sign)  # type: ignore[method-assign]
     session = botocore.session.Session
     session.create_client = _with_placeholder_credentials(session.create_client)  # type: ignore[method-assign]
+    session.get_credentials = _lending_credentials(session.get_credentials)  # type: ignore[method-assign]
     # botocore.session imported the function by name: patch its reference.
     botocore.session.create_botocore_default_config_mapping = _with_mock_region(
         botocore.session.create_botocore_default_config_mapping

@@ -96,13 +96,29 @@ def check_clock(clock: object) -> Clock | None:
             "object with a now() method returning a timezone-aware datetime (the "
             "kms_mock.Clock protocol)."
         )
-    when = clock.now()  # type: ignore[attr-defined]
+    try:
+        when = clock.now()  # type: ignore[attr-defined]
+    except TypeError as error:  # a now() that wants arguments: the mock would fail at start()
+        raise _uncallable_now(clock, error) from None
     if not isinstance(when, _dt.datetime) or when.tzinfo is None:
         raise UsageError(
             f"clock={clock!r} is not a clock: its now() returned {when!r}, where a "
             "timezone-aware datetime (such as datetime.now(timezone.utc)) is needed."
         )
     return clock  # type: ignore[return-value]
+
+
+def _uncallable_now(clock: object, error: TypeError) -> UsageError:
+    if isinstance(clock, type):
+        # A clock class (FrozenClock, not FrozenClock()): now() wants its instance.
+        return UsageError(
+            f"clock={clock!r} is a class, not a clock: pass an instance of it, "
+            f"such as {clock.__name__}()."
+        )
+    return UsageError(
+        f"clock={clock!r} is not a clock: calling its now() raised TypeError: {error} "
+        "(a clock's now() takes no arguments and returns a timezone-aware datetime)."
+    )
 
 
 def check_enforce_permissions(enforce: object) -> bool:

@@ -559,6 +559,40 @@ def test_a_clock_that_gives_naive_times_is_refused() -> None:
     )
 
 
+def test_a_clock_class_is_refused_at_once() -> None:
+    # The class itself has a now(), which fails for want of an instance.
+    with pytest.raises(UsageError) as excinfo:
+        mock_kms(clock=FrozenClock)  # type: ignore[call-overload]
+    assert str(excinfo.value) == (
+        f"clock={FrozenClock!r} is a class, not a clock: pass an instance of it, "
+        "such as FrozenClock()."
+    )
+
+
+def test_a_clock_whose_now_needs_arguments_is_refused_at_once() -> None:
+    class Dial:
+        def __repr__(self) -> str:
+            return "Dial()"
+
+        def now(self, zone: _dt.tzinfo) -> _dt.datetime:
+            return _dt.datetime.now(zone)
+
+    with pytest.raises(UsageError) as excinfo:
+        mock_kms(clock=Dial())  # type: ignore[call-overload]
+    assert str(excinfo.value) == (
+        "clock=Dial() is not a clock: calling its now() raised TypeError: "
+        f"{_type_error_of(Dial().now)} (a clock's now() takes no arguments and returns "
+        "a timezone-aware datetime)."
+    )
+
+
+def _type_error_of(method: Any) -> str:
+    """What Python says when ``method`` is called without arguments."""
+    with pytest.raises(TypeError) as excinfo:
+        method()
+    return str(excinfo.value)
+
+
 def test_a_clock_with_only_now_drives_the_mock() -> None:
     sundial = Sundial()
     with mock_kms(clock=sundial) as kms:

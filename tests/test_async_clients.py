@@ -8,6 +8,9 @@ its own (see CONTRIBUTING.md); in the main environment it is skipped.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,7 +20,9 @@ aiobotocore_session: Any = pytest.importorskip("aiobotocore.session")
 
 import aiobotocore.credentials  # noqa: E402
 import aiobotocore.httpsession  # noqa: E402
+import botocore  # noqa: E402
 import botocore.exceptions  # noqa: E402
+from botocore.config import Config  # noqa: E402
 
 from kms_mock import KmsMockError, mock_kms  # noqa: E402
 from kms_mock._interceptor import HANDLERS  # noqa: E402
@@ -75,19 +80,61 @@ def test_an_async_client_made_inside_the_mock_asks_no_instance_metadata(
 
     monkeypatch.setattr(aiobotocore.credentials.AioInstanceMetadataProvider, "load", ask)
 
-    async def scenario() -> tuple[str, Any]:
+    async def scenario() -> tuple[Any, Any]:
         session = aiobotocore_session.get_session()
         async with session.create_client("kms", region_name=REGION) as client:
             await client.list_keys()
-            return client._request_signer._credentials.method, session
+            return client._request_signer._credentials, session
 
     with mock_kms():
-        method, session = run(scenario)
-    assert method == "kms-mock"
+        credentials, session = run(scenario)
     assert asked == []
+    assert credentials.method == "kms-mock"
     # The session keeps none: its other clients search as aiobotocore does.
     assert session._credentials is None
     assert sent == []
+
+
+def test_placeholder_credentials_are_lent_to_the_async_kms_client_being_made_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Another task makes clients of the same session while the first KMS client
+    # is being made: its S3 client keeps the configured credentials, and the
+    # session holds no placeholder afterwards.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+
+    async def scenario() -> tuple[list[str], str]:
+        session = aiobotocore_session.get_session()
+        first_inside, other_inside, first_made = (asyncio.Event() for _ in range(3))
+
+        async def meanwhile(**_: Any) -> None:  # while a KMS client of ``session`` is made
+            if not first_inside.is_set():
+                first_inside.set()
+                await other_inside.wait()
+            else:
+                other_inside.set()
+                await first_made.wait()
+
+        async def method_of(service: str) -> str:
+            async with session.create_client(service, region_name=REGION) as client:
+                method: str = client._request_signer._credentials.method
+                return method
+
+        async def others() -> list[str]:
+            await first_inside.wait()
+            return [await method_of("s3"), await method_of("kms")]
+
+        session.register("creating-client-class.kms", meanwhile)
+        other = asyncio.create_task(others())  # its own context, copied before any lending
+        first = await method_of("kms")
+        first_made.set()
+        return [first, *await other], (await session.get_credentials()).method
+
+    with mock_kms():
+        methods, held = run(scenario)
+    assert methods == ["kms-mock", "env", "kms-mock"]
+    assert held == "env"
 
 
 def test_an_async_client_is_useless_after_its_mock(sent: list[str]) -> None:
@@ -134,6 +181,93 @@ def test_an_async_session_without_the_hooks_is_refused(
         "while kms_mock is active"
     )
     assert sent == []
+
+
+def test_an_async_session_without_the_hooks_that_does_not_sign_is_refused_before_sending(
+    sent: list[str],
+) -> None:
+    async def scenario() -> str:
+        session = _session_without_the_hooks()
+        unsigned = Config(signature_version=botocore.UNSIGNED)
+        async with session.create_client("kms", region_name=REGION, config=unsigned) as client:
+            with pytest.raises(KmsMockError) as excinfo:
+                await client.list_keys()
+        return str(excinfo.value)
+
+    with mock_kms():
+        message = run(scenario)
+    assert message.startswith(f"a KMS request to https://kms.{REGION}.amazonaws.com/ was about")
+    assert sent == []
+
+
+# A process where an async session is made before kms_mock is imported, and its
+# client (made inside a mock) is used there.
+_MADE_BEFORE_THE_IMPORT = """
+import asyncio
+import sys
+
+import aiobotocore.httpsession
+
+sent = []
+
+
+async def record(self, request):
+    sent.append(request.url)
+    raise RuntimeError(request.url)
+
+
+aiobotocore.httpsession.AIOHTTPSession.send = record
+if sys.argv[1] == "aioboto3":
+    import aioboto3
+
+    EARLY = aioboto3.Session()
+    client_of = EARLY.client
+else:
+    import aiobotocore.session
+
+    EARLY = aiobotocore.session.get_session()
+    client_of = EARLY.create_client
+
+from kms_mock import KmsMockError, mock_kms
+
+
+async def list_keys():
+    async with client_of("kms", region_name="eu-west-1") as client:
+        try:
+            await client.list_keys()
+        except KmsMockError as error:
+            print(error)
+
+
+with mock_kms():
+    asyncio.run(list_keys())
+print(sent)
+"""
+
+
+@pytest.mark.parametrize("library", ["aiobotocore", "aioboto3"])
+@pytest.mark.parametrize("configured", [True, False], ids=["credentials", "no credentials"])
+def test_an_async_session_made_before_kms_mock_was_imported_is_refused(
+    library: str, configured: bool
+) -> None:
+    pytest.importorskip(library)
+    environment = dict(os.environ)  # the suite's: no AWS configuration, no metadata service
+    if configured:
+        environment.update(AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET)
+    done = subprocess.run(
+        [sys.executable, "-c", _MADE_BEFORE_THE_IMPORT, library],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environment,
+    )
+    assert done.returncode == 0, done.stderr
+    refusal, sent = done.stdout.splitlines()
+    assert refusal.startswith(
+        "a KMS request to https://kms.eu-west-1.amazonaws.com/ was about to leave the process "
+        "while kms_mock is active"
+    )
+    assert sent == "[]"
 
 
 def test_an_async_client_of_another_service_behaves_as_without_the_mock(sent: list[str]) -> None:

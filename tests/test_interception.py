@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
@@ -179,6 +181,58 @@ def test_unhooked_client_with_a_custom_endpoint_is_refused(
     assert sent == []
 
 
+# A process where boto3 makes a KMS client (of the default session, or of a
+# session of its own) before kms_mock is imported, then uses it inside a mock.
+_MADE_BEFORE_THE_IMPORT = """
+import sys
+
+import boto3
+import botocore.httpsession
+
+sent = []
+
+
+def record(self, request):
+    sent.append(request.url)
+    raise RuntimeError(request.url)
+
+
+botocore.httpsession.URLLib3Session.send = record
+session = boto3 if sys.argv[1] == "default session" else boto3.session.Session()
+EARLY = session.client("kms", region_name="eu-west-1")
+
+from kms_mock import KmsMockError, mock_kms
+
+with mock_kms():
+    try:
+        EARLY.list_keys()
+    except KmsMockError as error:
+        print(error)
+print(sent)
+"""
+
+
+@pytest.mark.parametrize("session", ["default session", "own session"])
+@pytest.mark.parametrize("configured", [True, False], ids=["credentials", "no credentials"])
+def test_a_client_made_before_kms_mock_was_imported_is_refused(
+    session: str, configured: bool
+) -> None:
+    # The same refusal whether or not credentials are configured (without them,
+    # botocore would raise NoCredentialsError, which says nothing of kms_mock).
+    environment = dict(os.environ)  # the suite's: no AWS configuration, no metadata service
+    if configured:
+        environment.update(AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET)
+    done = subprocess.run(
+        [sys.executable, "-c", _MADE_BEFORE_THE_IMPORT, session],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environment,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == _refusal("https://kms.eu-west-1.amazonaws.com/") + "\n[]\n"
+
+
 # -- other services are untouched ---------------------------------------------
 
 
@@ -296,6 +350,45 @@ def test_a_kms_client_made_inside_a_mock_never_uses_real_credentials(
     with pytest.raises(botocore.exceptions.NoCredentialsError):
         client.list_keys()
     assert sent == []
+    credentials = session.get_credentials()
+    assert credentials is not None
+    assert credentials.method == "env"
+
+
+def test_placeholder_credentials_are_lent_to_the_kms_client_being_made_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Another thread makes clients of the same session while the first KMS
+    # client is being made: its S3 client keeps the configured credentials, and
+    # the session holds no placeholder once both are made (it used to keep one
+    # for good: every later client of it, after the mock too, had none).
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    session = boto3.session.Session()
+    first = threading.current_thread()
+    other_inside, first_made = threading.Event(), threading.Event()
+    made: dict[str, Any] = {}
+
+    def make_others() -> None:
+        made["s3"] = session.client("s3", region_name="us-east-1")
+        made["kms"] = session.client("kms", region_name="us-east-1")
+
+    def meanwhile(**_: Any) -> None:  # while a KMS client of ``session`` is being made
+        if threading.current_thread() is first:
+            made["thread"] = threading.Thread(target=make_others)
+            made["thread"].start()
+            other_inside.wait(timeout=10)
+        else:
+            other_inside.set()
+            first_made.wait(timeout=10)
+
+    session._session.register("creating-client-class.kms", meanwhile)
+    with mock_kms():
+        session.client("kms", region_name="us-east-1")
+        first_made.set()
+        made["thread"].join(timeout=30)
+    assert made["s3"]._request_signer._credentials.method == "env"
+    assert made["kms"]._request_signer._credentials.method == "kms-mock"
     credentials = session.get_credentials()
     assert credentials is not None
     assert credentials.method == "env"
