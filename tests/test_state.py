@@ -460,7 +460,7 @@ def test_a_row_nested_deeper_than_json_goes_is_corrupt(
         client_of().create_key()
     with contextlib.closing(sqlite3.connect(path)) as connection, connection:
         deep = "[" * 100_000 + "]" * 100_000
-        connection.execute(f"UPDATE {table} SET {column} = ? WHERE {row}", (deep,))  # noqa: S608
+        connection.execute(f"UPDATE {table} SET {column} = ? WHERE {row}", (deep,))
     written = files_of(path)
     with pytest.raises(UsageError, match=f"^{path} is corrupt \\(RecursionError: "):
         mock_kms(state=path).start()
