@@ -460,4 +460,5 @@ def test_a_mock_on_a_system_clock_at_the_end_of_datetime_serves_and_stops() -> N
             client.enable_key_rotation(KeyId=key_id)
             status = client.get_key_rotation_status(KeyId=key_id)
             assert (status["KeyRotationEnabled"], "NextRotationDate" in status) == (True, False)
+            assert new_key(client)["CreationDate"].year == 9999
         assert kms.audit_log[-1]["eventTime"] == "9999-12-31T23:59:59Z"
