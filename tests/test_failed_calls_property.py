@@ -236,15 +236,15 @@ def _faulty(kms: MockKMS) -> None:
     """Fault rules that fail some attempts of every operation before the service sees them."""
     kms.faults.error("KMSInternalException", message=INJECTED, probability=0.1)
     kms.faults.connection_error(probability=0.05)
-    kms.faults.error("ThrottlingException", message=INJECTED, key="alias/aws/ebs", probability=0.5)
+    kms.faults.error("ThrottlingException", message=INJECTED, key="alias/aws/ebs", probability=0.2)
 
 
 # Made once (a client costs milliseconds); every mock serves clients made before it, and
 # registering an ARN again gives the same credentials.
 HOME = boto3.client("kms", region_name=REGION)
-_CREDENTIALS = {
-    arn: dict(mock_kms().principals.register(arn)) for arn in (NOBODY, GRANTEE)
-} | {ROOT: {}}
+_CREDENTIALS = {arn: dict(mock_kms().principals.register(arn)) for arn in (NOBODY, GRANTEE)} | {
+    ROOT: {}
+}
 CLIENTS = {
     (arn, region): boto3.client("kms", region_name=region, config=UNVALIDATED, **credentials)
     for arn, credentials in _CREDENTIALS.items()
@@ -291,9 +291,16 @@ def _identifiers(population: Population) -> st.SearchStrategy[str]:
         "key/" + some_id,
         "alias/",
     ]
+    # Not created yet: a call naming one derives its AWS managed key, kept only if it succeeds.
+    aws_managed = [
+        "alias/aws/ebs",
+        "alias/aws/lambda",
+        f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/aws/lambda",
+    ]
     return st.one_of(
         st.sampled_from(population.key_ids + population.key_arns),
         st.sampled_from(aliases),
+        st.sampled_from(aws_managed),
         st.sampled_from(elsewhere + malformed),
         st.text(max_size=20),
     )
