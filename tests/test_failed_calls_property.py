@@ -242,12 +242,12 @@ def _faulty(kms: MockKMS) -> None:
 # Made once (a client costs milliseconds); every mock serves clients made before it, and
 # registering an ARN again gives the same credentials.
 HOME = boto3.client("kms", region_name=REGION)
-_CREDENTIALS = {arn: dict(mock_kms().principals.register(arn)) for arn in (NOBODY, GRANTEE)} | {
-    ROOT: {}
-}
+_REGISTRY = mock_kms().principals
 CLIENTS = {
-    (arn, region): boto3.client("kms", region_name=region, config=UNVALIDATED, **credentials)
-    for arn, credentials in _CREDENTIALS.items()
+    (arn, region): boto3.client("kms", region_name=region, config=UNVALIDATED)
+    if arn == ROOT
+    else boto3.client("kms", region_name=region, config=UNVALIDATED, **_REGISTRY.register(arn))
+    for arn in (ROOT, NOBODY, GRANTEE)
     for region in (REGION, OTHER_REGION)
 }
 
