@@ -139,6 +139,21 @@ class _DerivedRandomness:
         return str(uuid.UUID(bytes=self._stream.read(16), version=4))
 
 
+def _is_predefined(alias_name: str) -> bool:
+    service = alias_name.removeprefix(AWS_ALIAS_PREFIX)
+    return alias_name.startswith(AWS_ALIAS_PREFIX) and service in PREDEFINED_SERVICES
+
+
+def aws_managed_key_id(salt: bytes, account_id: str, region: str, alias_name: str) -> str | None:
+    """The id the AWS managed key of ``alias_name`` has (or will have, once a call names it).
+
+    None for a name that is not a predefined alias. Cheap: no key is made.
+    """
+    if not _is_predefined(alias_name):
+        return None
+    return _DerivedRandomness(salt, account_id, region, alias_name).uuid4()
+
+
 def derive_aws_managed_key(
     source: KeySource, account_id: str, region: str, alias_name: str, now: _dt.datetime
 ) -> Key | None:
@@ -147,9 +162,9 @@ def derive_aws_managed_key(
     Not stored, and nothing else changes: its id and material derive from
     ``source``'s material-id salt, the account, the Region and the alias.
     """
-    service = alias_name.removeprefix(AWS_ALIAS_PREFIX)
-    if not alias_name.startswith(AWS_ALIAS_PREFIX) or service not in PREDEFINED_SERVICES:
+    if not _is_predefined(alias_name):
         return None
+    service = alias_name.removeprefix(AWS_ALIAS_PREFIX)
     return new_key(
         source,
         account_id,

@@ -269,7 +269,7 @@ class IdentityPolicies:
         that says why. A role's policies apply to every session of the role.
         """
         arn = _identity_arn(principal_arn)
-        text = policy if isinstance(policy, str) else _policy_text(policy)
+        text = policy if isinstance(policy, str) else _policy_text(arn, policy)
         _check_identity_policy(arn, text)
         self._by_arn[arn] = (*self._by_arn.get(arn, ()), text)
 
@@ -304,7 +304,7 @@ def _identity_arn(arn: object) -> str:
     )
 
 
-def _policy_text(policy: object) -> str:
+def _policy_text(arn: str, policy: object) -> str:
     if not isinstance(policy, Mapping):
         raise UsageError(
             f"identity policy {policy!r} is neither a JSON text nor a dict: pass "
@@ -312,6 +312,12 @@ def _policy_text(policy: object) -> str:
         )
     try:
         return json.dumps(policy)
+    except RecursionError:
+        # Not shown: its repr would recurse as deep.
+        raise UsageError(
+            f"the identity policy for {arn} cannot be written as JSON: it is nested deeper "
+            "than Python's JSON encoder goes (IAM would refuse it as malformed)."
+        ) from None
     except (TypeError, ValueError) as error:
         raise UsageError(f"identity policy {policy!r} cannot be written as JSON: {error}") from None
 

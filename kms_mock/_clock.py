@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 from ._errors import UsageError
 
 UTC = _dt.UTC
+_END_OF_TIME = _dt.datetime.max.replace(tzinfo=UTC)
 
 TimeListener = Callable[[_dt.datetime], None]
 
@@ -214,8 +215,16 @@ class SystemClock(_MovableClock):
         return f"SystemClock(offset={self._offset})"
 
     def now(self) -> _dt.datetime:
-        """Real (or frozen by freezegun / time-machine) UTC time plus the offset."""
-        return _dt.datetime.now(UTC) + self._offset
+        """Real (or frozen by freezegun / time-machine) UTC time plus the offset.
+
+        A clock advanced to the end of ``datetime`` stays there as real time goes on.
+        """
+        try:
+            return _dt.datetime.now(UTC) + self._offset
+        except OverflowError:
+            # advance() checked the move, but real time kept going: stopping here keeps
+            # every call (and the mock's stop) working, where raising would break them all.
+            return _END_OF_TIME
 
     def _shift(self, step: _dt.timedelta) -> None:
         # An offset on real time: the clock keeps following freezegun and

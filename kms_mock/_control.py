@@ -254,7 +254,7 @@ def answer(kms: MockKMS, method: str, route: str, query: str, body: bytes) -> Co
         return _no_route(method, route)
     try:
         document = json.loads(body) if body else None
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than the parser goes: not JSON to us
         return _json({"error": f"{route} takes a JSON body; this one is not JSON."}, 400)
     try:
         return handler(kms, parse_qs(query), document)

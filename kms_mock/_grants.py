@@ -91,6 +91,9 @@ class KeyGrants:
     by_id: dict[str, Grant] = field(default_factory=dict)
     by_grantee: dict[str, list[Grant]] = field(default_factory=dict)
     next_serial: int = 1
+    # Every grant in creation order, for ListGrants to page through in O(log n + page
+    # size); None when a removal broke it, built again by the next listing.
+    _ordered: list[Grant] | None = field(default=None, repr=False)
 
     def add(self, grant: Grant) -> None:
         """Keep ``grant``, the newest of the key."""
@@ -98,6 +101,8 @@ class KeyGrants:
         self.next_serial += 1
         self.by_id[grant.grant_id] = grant
         self.by_grantee.setdefault(grant.grantee_principal, []).append(grant)
+        if self._ordered is not None:
+            self._ordered.append(grant)
 
     def remove(self, grant: Grant) -> None:
         """Forget ``grant`` (retired or revoked)."""
@@ -106,6 +111,13 @@ class KeyGrants:
         of_grantee.remove(grant)
         if not of_grantee:
             del self.by_grantee[grant.grantee_principal]
+        self._ordered = None
+
+    def in_creation_order(self) -> list[Grant]:
+        """Every grant, oldest first (ascending ``serial``); do not modify."""
+        if self._ordered is None:
+            self._ordered = list(self.by_id.values())
+        return self._ordered
 
 
 def grant_operations_for(key_spec: str, key_usage: str) -> frozenset[str]:

@@ -18,6 +18,7 @@ import base64
 import binascii
 import datetime as _dt
 import functools
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
@@ -129,8 +130,14 @@ def blob_from_wire(value: object) -> bytes | None:
         return None
 
 
+# The end of datetime in epoch seconds rounds up, as a float, to year 10000, which
+# no client can read: the float just below it is the last instant the wire says.
+_LAST_WIRE_INSTANT = math.nextafter(_dt.datetime.max.replace(tzinfo=_dt.UTC).timestamp(), 0)
+
+
 def timestamp_to_wire(value: _dt.datetime) -> float:
-    return value.timestamp()
+    epoch = value.timestamp()
+    return epoch if epoch < _LAST_WIRE_INSTANT else _LAST_WIRE_INSTANT
 
 
 def timestamp_from_wire(value: object) -> _dt.datetime | None:

@@ -211,7 +211,14 @@ class StateFile:
         gc.disable()
         try:
             return self._load(backend)
-        except (sqlite3.DatabaseError, ValueError, KeyError, TypeError, IndexError) as error:
+        except (
+            sqlite3.DatabaseError,
+            ValueError,
+            KeyError,
+            TypeError,
+            IndexError,
+            RecursionError,  # a JSON document nested deeper than the parser goes
+        ) as error:
             raise _problem(self.path, f"is corrupt ({type(error).__name__}: {error})") from None
         finally:
             if collecting:

@@ -4,7 +4,8 @@ A request names keys by id, ARN, alias name or alias ARN, or through a
 ciphertext, which names the key that made it. They are resolved as AWS
 resolves them: ids and alias names in the caller's account and the request's
 Region. Unlike ``_resolve``, nothing is validated, refused or created: an
-identifier that names no key simply names none.
+identifier that names no key simply names none (a predefined ``alias/aws/...``
+names the AWS managed key a call would make).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _ciphertext
 from ._arns import key_arn, parse_kms_arn
+from ._aws_managed import aws_managed_key_id
 from ._shapes import blob_from_wire
 
 if TYPE_CHECKING:
@@ -34,7 +36,11 @@ def key_arn_named(backend: Backend, identifier: str, account_id: str, region: st
         _, region, account_id, resource = parsed
     if resource.startswith("alias/"):
         alias = backend.region_store(account_id, region).aliases.get(resource)
-        return None if alias is None else key_arn(region, account_id, alias.target_key_id)
+        if alias is not None:
+            return key_arn(region, account_id, alias.target_key_id)
+        # A predefined alias names its AWS managed key before a call has made it.
+        key_id = aws_managed_key_id(backend.material_id_salt, account_id, region, resource)
+        return None if key_id is None else key_arn(region, account_id, key_id)
     return key_arn(region, account_id, resource.removeprefix("key/"))
 
 

@@ -297,7 +297,12 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, frozenset):  # a grant's operations
         return sorted(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        # Private fields are caches (ordered views a listing builds): not state.
+        return {
+            f.name: _canonical(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not f.name.startswith("_")
+        }
     raise TypeError(f"no canonical form for {type(value).__name__}")
 
 

@@ -431,3 +431,34 @@ def test_system_clock_refuses_to_go_back() -> None:
 def test_system_clock_advance_without_a_unit() -> None:
     with pytest.raises(UsageError):
         SystemClock().advance(3)  # type: ignore[arg-type]
+
+
+END_OF_TIME = _dt.datetime.max.replace(tzinfo=UTC)
+
+
+def test_system_clock_stops_at_the_end_of_datetime_as_real_time_goes_on() -> None:
+    # Advanced to the last second there is; real time then carries it past the end.
+    clock = SystemClock()
+    with time_machine.travel(_dt.datetime(2025, 1, 1, tzinfo=UTC), tick=False) as traveller:
+        clock.advance(END_OF_TIME - _dt.timedelta(seconds=1) - clock.now())
+        traveller.shift(_dt.timedelta(seconds=2))
+        assert clock.now() == END_OF_TIME
+        traveller.shift(_dt.timedelta(days=1))
+        assert clock.now() == END_OF_TIME
+        with pytest.raises(UsageError, match=r"that is past the end of datetime \(year 9999\)\.$"):
+            clock.advance(seconds=1)
+
+
+def test_a_mock_on_a_system_clock_at_the_end_of_datetime_serves_and_stops() -> None:
+    clock = SystemClock()
+    with time_machine.travel(_dt.datetime(2025, 1, 1, tzinfo=UTC), tick=False) as traveller:
+        with mock_kms(clock=clock) as kms:
+            client = new_client()
+            key_id = new_key(client)["KeyId"]
+            clock.advance(END_OF_TIME - _dt.timedelta(seconds=1) - clock.now())
+            traveller.shift(_dt.timedelta(hours=1))
+            client.enable_key_rotation(KeyId=key_id)
+            status = client.get_key_rotation_status(KeyId=key_id)
+            assert (status["KeyRotationEnabled"], "NextRotationDate" in status) == (True, False)
+            assert new_key(client)["CreationDate"].year == 9999
+        assert kms.audit_log[-1]["eventTime"] == "9999-12-31T23:59:59Z"

@@ -12,10 +12,19 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
-from tests._helpers import START, dump, error_of, hidden_resource_message, raises, stores
+from tests._helpers import (
+    START,
+    client_as,
+    dump,
+    error_of,
+    hidden_resource_message,
+    raises,
+    stores,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -150,3 +159,43 @@ def test_another_accounts_predefined_alias_leaves_no_store(kms: MockKMS, client:
         400,
     )
     assert stores(kms) == {}
+
+
+# -- denied and faulted calls -------------------------------------------------------------------
+
+NOBODY = f"arn:aws:iam::{ACCOUNT}:user/nobody"
+
+
+@pytest.mark.parametrize(
+    ("operation", "params"),
+    [
+        ("describe_key", {"KeyId": EBS}),
+        ("encrypt", {"KeyId": EBS, "Plaintext": b"x"}),
+        ("generate_data_key", {"KeyId": EBS, "KeySpec": "AES_256"}),
+    ],
+)
+def test_a_call_denied_to_a_user_creates_no_aws_managed_key(
+    kms: MockKMS, operation: str, params: dict[str, Any]
+) -> None:
+    # Not through EC2, with no identity policy: the AWS managed key's policy allows
+    # the account's principals only through the service, or what IAM allows them.
+    before = dump(kms)
+    user = client_as(kms, NOBODY)
+    excinfo = raises(lambda: getattr(user, operation)(**params))
+    assert error_of(excinfo)[0] == "AccessDeniedException"
+    assert dump(kms) == before
+    assert stores(kms) == {}
+
+
+def test_a_faulted_call_creates_no_aws_managed_key(kms: MockKMS) -> None:
+    # The rule names the alias before its key exists: the call naming it first is failed.
+    rule = kms.faults.error("KMSInternalException", key=EBS)
+    client = boto3.client(
+        "kms", region_name=REGION, config=Config(retries={"total_max_attempts": 1})
+    )
+    before = dump(kms)
+    with kms.via_service("ec2"):
+        excinfo = raises(lambda: client.encrypt(KeyId=EBS, Plaintext=b"x"))
+    assert (error_of(excinfo)[0], rule.fired) == ("KMSInternalException", 1)
+    assert dump(kms) == before
+    _nothing_of_ebs(client)

@@ -7,6 +7,12 @@ of keys and aliases, values within and outside the model's limits — go through
 a boto3 client that does not validate parameters, so out-of-range values reach
 the mock as AWS would receive them. Whenever a call fails, the canonical dump
 of the backend is the same before and after it.
+
+Each call is made by the account's root, by a user with no permissions at all
+(denied everything, AWS managed keys included) or by a user that only grants
+allow (its calls carry grant tokens or not); and some attempts are failed by
+fault rules before the service sees them (an injected error or a reset
+connection), which must change nothing either.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import boto3
 import pytest
 from botocore import xform_name
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError
 from botocore.model import Shape, StructureShape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -38,6 +44,12 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 OTHER_REGION = "eu-west-3"
 OTHER_ACCOUNT = "111122223333"
+ROOT = f"arn:aws:iam::{ACCOUNT}:root"
+# A user no policy names: denied everything.
+NOBODY = f"arn:aws:iam::{ACCOUNT}:user/nobody"
+# A user only grants allow (and retire: it is their retiring principal too).
+GRANTEE = f"arn:aws:iam::{ACCOUNT}:user/grantee"
+INJECTED = "injected by the property test"
 CALLS_PER_EXAMPLE = 5
 EXAMPLES_PER_OPERATION = 8
 # Parameter validation off: out-of-range values reach the mock, as they reach AWS.
@@ -60,6 +72,8 @@ class Population:
     import_tokens: tuple[bytes, ...]
     wrapped_materials: tuple[bytes, ...]
     key_material_ids: tuple[str, ...]
+    grant_ids: tuple[str, ...]
+    grant_tokens: tuple[str, ...]
 
 
 def _key(client: KMSClient, **kwargs: Any) -> str:
@@ -73,9 +87,12 @@ def populate(kms: MockKMS, client: KMSClient, clock: FrozenClock) -> Population:
     material pending rotation), with import tokens and wrapped material for both.
 
     Also an AWS managed key (``alias/aws/s3``), while ``alias/aws/ebs`` is not created yet,
-    and custom key stores: a connected CloudHSM one with a key, and an external one
-    (disconnected, so its key is Unavailable).
+    custom key stores: a connected CloudHSM one with a key, and an external one
+    (disconnected, so its key is Unavailable), and grants to ``GRANTEE`` (see
+    :func:`_grants`); ``NOBODY`` and ``GRANTEE`` are registered callers.
     """
+    for arn in (NOBODY, GRANTEE):
+        kms.principals.register(arn)
     rotating = _key(client, Description="rotating", Tags=[{"TagKey": "team", "TagValue": "a"}])
     client.enable_key_rotation(KeyId=rotating, RotationPeriodInDays=90)
     old_blob = client.encrypt(KeyId=rotating, Plaintext=b"old", EncryptionContext={"a": "b"})
@@ -112,6 +129,7 @@ def populate(kms: MockKMS, client: KMSClient, clock: FrozenClock) -> Population:
         ],
     )
     signature = client.sign(KeyId=ecc, Message=b"m", SigningAlgorithm="ECDSA_SHA_256")
+    grant_ids, grant_tokens = _grants(client, rotating, hmac)
     mac = client.generate_mac(KeyId=hmac, Message=b"m", MacAlgorithm="HMAC_SHA_256")
     return Population(
         key_ids=ids,
@@ -124,6 +142,37 @@ def populate(kms: MockKMS, client: KMSClient, clock: FrozenClock) -> Population:
         import_tokens=tokens,
         wrapped_materials=wrapped,
         key_material_ids=material_ids,
+        grant_ids=grant_ids,
+        grant_tokens=grant_tokens,
+    )
+
+
+def _grants(
+    client: KMSClient, symmetric: str, hmac: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(GrantIds, GrantTokens) of grants to ``GRANTEE``: one constrained to an encryption
+    context, one that lets it grant again, one on an HMAC key."""
+    grants = (
+        client.create_grant(
+            KeyId=symmetric,
+            GranteePrincipal=GRANTEE,
+            RetiringPrincipal=GRANTEE,
+            Operations=["Encrypt", "Decrypt", "GenerateDataKey", "RetireGrant"],
+            Constraints={"EncryptionContextSubset": {"a": "b"}},
+            Name="constrained",
+        ),
+        client.create_grant(
+            KeyId=symmetric,
+            GranteePrincipal=GRANTEE,
+            Operations=["CreateGrant", "DescribeKey", "Decrypt", "ReEncryptFrom"],
+        ),
+        client.create_grant(
+            KeyId=hmac, GranteePrincipal=GRANTEE, Operations=["GenerateMac", "VerifyMac"]
+        ),
+    )
+    return (
+        tuple(grant["GrantId"] for grant in grants),
+        tuple(grant["GrantToken"] for grant in grants),
     )
 
 
@@ -183,10 +232,22 @@ def _fresh_mock(clock: FrozenClock) -> MockKMS:
     return mock_kms(clock=clock, seed=SEED)
 
 
-# Made once (a client costs milliseconds); every mock serves clients made before it.
+def _faulty(kms: MockKMS) -> None:
+    """Fault rules that fail some attempts of every operation before the service sees them."""
+    kms.faults.error("KMSInternalException", message=INJECTED, probability=0.1)
+    kms.faults.connection_error(probability=0.05)
+    kms.faults.error("ThrottlingException", message=INJECTED, key="alias/aws/ebs", probability=0.2)
+
+
+# Made once (a client costs milliseconds); every mock serves clients made before it, and
+# registering an ARN again gives the same credentials.
 HOME = boto3.client("kms", region_name=REGION)
+_REGISTRY = mock_kms().principals
 CLIENTS = {
-    region: boto3.client("kms", region_name=region, config=UNVALIDATED)
+    (arn, region): boto3.client("kms", region_name=region, config=UNVALIDATED)
+    if arn == ROOT
+    else boto3.client("kms", region_name=region, config=UNVALIDATED, **_REGISTRY.register(arn))
+    for arn in (ROOT, NOBODY, GRANTEE)
     for region in (REGION, OTHER_REGION)
 }
 
@@ -230,9 +291,16 @@ def _identifiers(population: Population) -> st.SearchStrategy[str]:
         "key/" + some_id,
         "alias/",
     ]
+    # Not created yet: a call naming one derives its AWS managed key, kept only if it succeeds.
+    aws_managed = [
+        "alias/aws/ebs",
+        "alias/aws/lambda",
+        f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/aws/lambda",
+    ]
     return st.one_of(
         st.sampled_from(population.key_ids + population.key_arns),
         st.sampled_from(aliases),
+        st.sampled_from(aws_managed),
         st.sampled_from(elsewhere + malformed),
         st.text(max_size=20),
     )
@@ -331,6 +399,13 @@ def _string(name: str, shape: Shape, population: Population) -> st.SearchStrateg
         return st.one_of(st.sampled_from(population.key_material_ids), _text_around(shape))
     if name == "KeyMaterialDescription":
         return st.one_of(st.sampled_from(["first", "next material"]), _text_around(shape))
+    if name == "GrantId":
+        return st.one_of(st.sampled_from(population.grant_ids), _text_around(shape))
+    if name in {"GrantToken", "GrantTokens"}:  # GrantTokens: a member of the list
+        return st.one_of(st.sampled_from(population.grant_tokens), _text_around(shape))
+    if name in {"GranteePrincipal", "RetiringPrincipal"}:
+        principals = [ROOT, NOBODY, GRANTEE, f"arn:aws:iam::{OTHER_ACCOUNT}:root"]
+        return st.one_of(st.sampled_from(principals), _text_around(shape))
     if name == "CustomKeyStoreId":
         return st.one_of(st.sampled_from(population.key_store_ids), _text_around(shape))
     if name in {"NewCustomKeyStoreName", "CustomKeyStoreName"}:
@@ -389,12 +464,23 @@ def _members(shape: StructureShape, population: Population) -> st.SearchStrategy
     return members()
 
 
-def calls(operation: str, population: Population) -> st.SearchStrategy[list[tuple[str, Any]]]:
-    """A few calls of ``operation``: (client Region, parameters)."""
+Call = tuple[str, str, Any]
+
+
+def calls(operation: str, population: Population) -> st.SearchStrategy[list[Call]]:
+    """A few calls of ``operation``: (caller ARN, client Region, parameters)."""
     shape = MODEL.operation_model(operation).input_shape
     params = _members(shape, population) if shape is not None else st.just({})
+    caller = st.sampled_from([ROOT, ROOT, NOBODY, GRANTEE])
     region = st.sampled_from([REGION, REGION, REGION, OTHER_REGION])
-    return st.lists(st.tuples(region, params), min_size=1, max_size=CALLS_PER_EXAMPLE)
+    return st.lists(st.tuples(caller, region, params), min_size=1, max_size=CALLS_PER_EXAMPLE)
+
+
+def _outcome(error: ClientError | ConnectionClosedError) -> str:
+    """How a call failed: in the service, or by a fault rule before it."""
+    if isinstance(error, ConnectionClosedError):
+        return "reset"
+    return "injected" if error.response["Error"].get("Message") == INJECTED else "failed"
 
 
 # -- the property ---------------------------------------------------------------------------
@@ -412,21 +498,26 @@ def test_a_failed_call_changes_nothing(operation: str) -> None:
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
     @given(calls(operation, POPULATION))
-    def check(drawn: list[tuple[str, Any]]) -> None:
+    def check(drawn: list[Call]) -> None:
         clock = FrozenClock(START)
         with _fresh_mock(clock) as kms:
-            assert (
-                populate(kms, HOME, clock).key_ids == POPULATION.key_ids
-            )  # the seed makes them the same
-            for region, params in drawn:
+            population = populate(kms, HOME, clock)
+            # The seed makes them the same.
+            assert population.key_ids == POPULATION.key_ids
+            assert population.grant_tokens == POPULATION.grant_tokens
+            _faulty(kms)
+            for caller, region, params in drawn:
                 before = dump(kms)
                 try:
-                    getattr(CLIENTS[region], xform_name(operation))(**params)
-                except ClientError:
-                    outcomes["failed"] += 1
-                    assert dump(kms) == before, (operation, region, params)
+                    getattr(CLIENTS[caller, region], xform_name(operation))(**params)
+                except (ClientError, ConnectionClosedError) as error:
+                    outcomes[_outcome(error)] += 1
+                    outcomes[f"failed for {caller}"] += 1
+                    assert dump(kms) == before, (operation, caller, region, params)
                 else:
                     outcomes["succeeded"] += 1
 
     check()
     assert outcomes["failed"] > 0, f"no {operation} call failed: the property was never tested"
+    denied = outcomes[f"failed for {NOBODY}"] + outcomes[f"failed for {GRANTEE}"]
+    assert denied > 0, f"no {operation} call by a user failed: {outcomes}"

@@ -17,7 +17,7 @@ import pytest
 
 from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._validation import check_response
-from tests._helpers import schedule_of
+from tests._helpers import before_send_client, schedule_of
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -152,3 +152,21 @@ def test_rotate_on_demand_in_the_last_minutes() -> None:
         key_id = late.create_key()["KeyMetadata"]["KeyId"]
         late.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
         assert late.rotate_key_on_demand(KeyId=key_id)["KeyId"].endswith(key_id)
+
+
+@pytest.mark.parametrize("through", ["before-call", "before-send"])
+def test_a_call_at_the_last_microsecond_answers_a_readable_date(through: str) -> None:
+    # Epoch seconds there round up to year 10000 as a float, which botocore cannot read;
+    # the answer carries the last instant a float can say within year 9999.
+    with mock_kms(clock=FrozenClock(_dt.datetime.max)):
+        late = boto3.client("kms", region_name="us-east-1")
+        if through == "before-send":
+            late = before_send_client()
+        created = late.create_key()["KeyMetadata"]["CreationDate"]
+        assert created == _dt.datetime(9999, 12, 31, 23, 59, 59, 999969, tzinfo=_dt.UTC)
+        parameters = late.get_parameters_for_import(
+            KeyId=late.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"],
+            WrappingAlgorithm="RSAES_OAEP_SHA_256",
+            WrappingKeySpec="RSA_2048",
+        )
+        assert "ParametersValidTo" not in parameters  # 24 hours later is past the end

@@ -134,3 +134,65 @@ def test_list_aliases_pages_by_name_whatever_the_creation_order(client: KMSClien
         for alias in page["Aliases"]
     ]
     assert listed == sorted(names)
+
+
+USER = "arn:aws:iam::123456789012:user/grantee"
+
+
+def _grant_ids(client: KMSClient, key_id: str, count: int) -> list[str]:
+    return [
+        client.create_grant(
+            KeyId=key_id, GranteePrincipal=USER, RetiringPrincipal=USER, Operations=["Decrypt"]
+        )["GrantId"]
+        for _ in range(count)
+    ]
+
+
+def test_a_grant_revoked_between_pages_skips_no_other_grant(client: KMSClient) -> None:
+    key_id = client.create_key()["KeyMetadata"]["KeyId"]
+    ids = _grant_ids(client, key_id, 5)
+    first = client.list_grants(KeyId=key_id, Limit=2)
+    assert [grant["GrantId"] for grant in first["Grants"]] == ids[:2]
+    client.revoke_grant(KeyId=key_id, GrantId=ids[0])
+    client.revoke_grant(KeyId=key_id, GrantId=ids[1])  # the last one returned
+    newest = _grant_ids(client, key_id, 1)
+    rest = client.list_grants(KeyId=key_id, Limit=10, Marker=first["NextMarker"])
+    assert [grant["GrantId"] for grant in rest["Grants"]] == ids[2:] + newest
+
+
+def test_a_grant_retired_between_pages_skips_no_other_retirable_grant(client: KMSClient) -> None:
+    key_id = client.create_key()["KeyMetadata"]["KeyId"]
+    ids = _grant_ids(client, key_id, 5)
+    first = client.list_retirable_grants(RetiringPrincipal=USER, Limit=2)
+    assert [grant["GrantId"] for grant in first["Grants"]] == ids[:2]
+    client.retire_grant(KeyId=key_id, GrantId=ids[1])
+    rest = client.list_retirable_grants(RetiringPrincipal=USER, Marker=first["NextMarker"])
+    assert [grant["GrantId"] for grant in rest["Grants"]] == ids[2:]
+
+
+def test_a_rotation_between_pages_goes_last(client: KMSClient) -> None:
+    key_id = client.create_key()["KeyMetadata"]["KeyId"]
+    for _ in range(3):
+        client.rotate_key_on_demand(KeyId=key_id)
+    first = client.list_key_rotations(KeyId=key_id, Limit=2)
+    client.rotate_key_on_demand(KeyId=key_id)
+    rest = client.list_key_rotations(KeyId=key_id, Marker=first["NextMarker"])
+    every = client.list_key_rotations(KeyId=key_id)["Rotations"]
+    assert first["Rotations"] + rest["Rotations"] == every
+    assert len(every) == 4
+
+
+def test_a_custom_key_store_deleted_between_pages_skips_no_other(client: KMSClient) -> None:
+    ids = [
+        client.create_custom_key_store(
+            CustomKeyStoreName=f"store-{n}",
+            CloudHsmClusterId=f"cluster-{'abcd'[n]}34abcdefgh",
+            TrustAnchorCertificate="certificate",
+            KeyStorePassword="kmsuser-password",
+        )["CustomKeyStoreId"]
+        for n in range(4)
+    ]
+    first = client.describe_custom_key_stores(Limit=2)
+    client.delete_custom_key_store(CustomKeyStoreId=ids[0])
+    rest = client.describe_custom_key_stores(Marker=first["NextMarker"])
+    assert [store["CustomKeyStoreId"] for store in rest["CustomKeyStores"]] == ids[2:]

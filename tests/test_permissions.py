@@ -718,6 +718,29 @@ def test_a_malformed_identity_policy_is_a_usage_error(
     assert str(excinfo.value) == message
 
 
+def _nested(depth: int) -> dict[str, Any]:
+    policy: dict[str, Any] = {}
+    for _ in range(depth):
+        policy = {"Statement": policy}
+    return policy
+
+
+NESTED_TOO_DEEPLY = (
+    f"the identity policy for {ALICE} cannot be written as JSON: it is nested deeper than "
+    "Python's JSON encoder goes (IAM would refuse it as malformed)."
+)
+
+
+def test_an_identity_policy_nested_too_deeply_is_a_usage_error(kms: MockKMS) -> None:
+    with pytest.raises(UsageError) as excinfo:
+        kms.iam.attach(ALICE, _nested(5000))
+    assert str(excinfo.value) == NESTED_TOO_DEEPLY
+    assert kms.iam.attached(ALICE) == []
+    with pytest.raises(UsageError) as excinfo:
+        mock_kms(identity_policies={ALICE: [_nested(5000)]})
+    assert str(excinfo.value) == NESTED_TOO_DEEPLY
+
+
 def test_enforcement_off_allows_every_call(clock: FrozenClock) -> None:
     with mock_kms(clock=clock, enforce_permissions=False) as kms:
         client = boto3.client("kms", region_name=REGION)

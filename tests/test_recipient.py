@@ -16,9 +16,11 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from kms_mock import MockKMS
+from kms_mock import MockKMS, mock_kms
 from kms_mock._shapes import service_model
+from kms_mock.server import serve
 from tests._helpers import error_of
+from tests._servers import http_client, loopback_only  # noqa: F401  (the network guard of this module)
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -113,3 +115,17 @@ def test_recipient_is_validated_before_it_is_refused(client: KMSClient) -> None:
         "enum value set: [RSAES_OAEP_SHA_256]",
         400,
     )
+
+
+@pytest.mark.parametrize("operation", WITH_RECIPIENT)
+def test_recipient_is_refused_over_http(request: pytest.FixtureRequest, operation: str) -> None:
+    # The server's clients reach the same wire layer over HTTP: the same refusal.
+    sent: list[str] = request.getfixturevalue("_no_network")
+    with serve(mock_kms()) as server:
+        client = http_client(server.url)
+        with pytest.raises(ClientError) as excinfo:
+            CALLS[operation](client, Recipient=RECIPIENT)
+        assert error_of(excinfo) == ("NotImplementedByKmsMock", _refusal(operation), 501)
+        assert "Plaintext" not in excinfo.value.response
+        assert server.kms.audit_log[-1]["errorCode"] == "NotImplementedByKmsMock"
+    assert sent[-1].startswith(server.url)

@@ -258,6 +258,12 @@ CONTROL_MISUSES = {
     "unknown unit": ("POST", "clock/advance", {"weeks": 1}, 400),
     "no amount": ("POST", "clock/advance", {}, 400),
     "not an object": ("POST", "clock/advance", [1], 400),
+    "past the end of datetime": ("POST", "clock/advance", {"days": 10**7}, 400),
+    "not a number": ("POST", "clock/advance", {"days": float("nan")}, 400),
+    "infinite": ("POST", "clock/advance", {"seconds": float("inf")}, 400),
+    "beyond a timedelta": ("POST", "clock/advance", {"seconds": 1e18}, 400),
+    "a string amount": ("POST", "clock/advance", {"days": "1"}, 400),
+    "past year 9999": ("POST", "clock/move-to", {"instant": "10000-01-01T00:00:00Z"}, 400),
     "backwards": ("POST", "clock/move-to", {"instant": "2020-01-01T00:00:00Z"}, 400),
     "not an instant": ("POST", "clock/move-to", {"instant": "soon"}, 400),
     "extra member": ("POST", "clock/move-to", {"instant": "2030-01-01", "x": 1}, 400),
@@ -296,6 +302,23 @@ def test_control_messages(server: KmsServer) -> None:
         400,
         {"error": "clock/advance takes a JSON body; this one is not JSON."},
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"days": ' + b"[" * 5000 + b"]" * 5000 + b"}"],
+    ids=["nested 100,000 deep", "nested inside a member"],
+)
+def test_a_control_body_nested_deeper_than_json_goes_is_not_json(
+    server: KmsServer, body: bytes
+) -> None:
+    # Deeper than Python's JSON parser goes: a 400 that says so, not a 500.
+    status, _, answer = exchange(server.url, "POST", "/_kms_mock/clock/advance", body)
+    assert (status, json.loads(answer)) == (
+        400,
+        {"error": "clock/advance takes a JSON body; this one is not JSON."},
+    )
+    assert control(server.url, "GET", "clock")[1]["now"] == "2025-01-01T00:00:00Z"
 
 
 def test_a_clock_that_cannot_move() -> None:

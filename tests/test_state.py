@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import datetime as _dt
 import json
 import sqlite3
@@ -444,6 +445,25 @@ def test_a_corrupt_file_is_refused_and_left_as_it_is(path: Path) -> None:
         mock_kms(state=path).start()
     with mock_kms() as kms, pytest.raises(UsageError, match=f"^{path} is corrupt \\("):
         kms.save(path)
+    assert files_of(path) == written
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "row"),
+    [("meta", "value", "name = 'principals'"), ("keys", "document", "1")],
+    ids=["meta", "key"],
+)
+def test_a_row_nested_deeper_than_json_goes_is_corrupt(
+    path: Path, table: str, column: str, row: str
+) -> None:
+    with mock_kms(clock=FrozenClock(START), state=path):
+        client_of().create_key()
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
+        deep = "[" * 100_000 + "]" * 100_000
+        connection.execute(f"UPDATE {table} SET {column} = ? WHERE {row}", (deep,))
+    written = files_of(path)
+    with pytest.raises(UsageError, match=f"^{path} is corrupt \\(RecursionError: "):
+        mock_kms(state=path).start()
     assert files_of(path) == written
 
 

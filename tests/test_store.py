@@ -9,6 +9,7 @@ import pytest
 from kms_mock import FrozenClock
 from kms_mock._callers import root_principal
 from kms_mock._dispatch import Request
+from kms_mock._grants import Grant, KeyGrants
 from kms_mock._keyfactory import new_key
 from kms_mock._models import Alias, Key
 from kms_mock._resolve import find_key
@@ -57,6 +58,29 @@ def test_keys_by_creation_survive_removals(backend: Backend) -> None:
     assert store.keys_by_creation() == [keys[0], keys[2], keys[4], newest]
     sequences = [key.sequence for key in store.keys_by_creation()]
     assert sequences == sorted(sequences)
+
+
+def _grant(number: int) -> Grant:
+    return Grant(f"g{number}", "arn", f"user/{number % 2}", frozenset({"Decrypt"}), "root", START)
+
+
+def test_grants_in_creation_order_survive_removals() -> None:
+    grants = KeyGrants()
+    made = [_grant(number) for number in range(5)]
+    for grant in made:
+        grants.add(grant)
+    ordered = grants.in_creation_order()
+    assert ordered == made
+    newest = _grant(5)
+    grants.add(newest)
+    # Paging through them reads one list, kept up to date as grants are made.
+    assert grants.in_creation_order() is ordered
+    assert ordered == [*made, newest]
+    grants.remove(made[1])
+    grants.remove(made[3])
+    assert grants.in_creation_order() == [made[0], made[2], made[4], newest]
+    serials = [grant.serial for grant in grants.in_creation_order()]
+    assert serials == sorted(serials)
 
 
 def test_the_alias_index_follows_every_change(backend: Backend) -> None:

@@ -287,7 +287,7 @@ def list_grants(request: Request, params: Params) -> Response:
     elif "GranteePrincipal" in params:
         grants = key.grants.by_grantee.get(params["GranteePrincipal"], [])
     else:
-        grants = list(key.grants.by_id.values())
+        grants = key.grants.in_creation_order()
     return _listed(request, grants, params, _serial_token)
 
 
