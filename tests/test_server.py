@@ -245,6 +245,7 @@ def test_audit_log_as_json_lines(server: KmsServer) -> None:
     kms_request(server.url, "DescribeKey", {"KeyId": "fake-key-id"})
     status, headers, body = exchange(server.url, "GET", "/_kms_mock/audit-log")
     assert (status, headers["content-type"]) == (200, "application/x-ndjson")
+    assert headers["x-kms-mock-audit-log-dropped"] == "0"
     events = [json.loads(line) for line in body.decode().splitlines()]
     assert [(event["eventName"], event["awsRegion"]) for event in events] == [
         ("CreateKey", "eu-west-1"),
