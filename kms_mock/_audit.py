@@ -479,6 +479,9 @@ class AuditLog:
         self._strings: dict[str, str] = {}
         # The records added since a state file last wrote them (None: no state file).
         self.journal: list[AuditRecord] | None = None
+        # Whether a record arrived after later ones since the state file last wrote: the
+        # file drops its earliest rows by arrival, so it must be written again whole.
+        self.journal_out_of_order = False
 
     @property
     def records(self) -> deque[AuditRecord]:
@@ -577,6 +580,8 @@ class AuditLog:
             # generate a key pair while the clock moved on, or a system clock
             # set back (freezegun). Rare, so inserting in O(n) is fine.
             bisect.insort_right(records, record, key=_event_time)
+            if self.journal is not None and self.limit is not None:
+                self.journal_out_of_order = True
         else:
             records.append(record)
         if self.limit is not None and len(records) > self.limit:

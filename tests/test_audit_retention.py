@@ -553,6 +553,29 @@ def test_a_limit_that_is_not_a_positive_int_is_a_usage_error(limit: Any) -> None
         MockKMS(audit_log_limit=limit)
 
 
+def test_a_state_file_keeps_what_the_capped_log_keeps_when_a_record_arrives_late(
+    tmp_path: Any,
+) -> None:
+    path = tmp_path / "state.db"
+    with mock_kms(clock=FrozenClock(START), state=path, audit_log_limit=2) as kms:
+        client = boto3.client("kms", region_name="us-east-1")
+        key_id = client.create_key()["KeyMetadata"]["KeyId"]
+        client.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
+        # The mock's clock moves 200 days while TagResource is held: two rotations are
+        # recorded, then the call, dated when it started, takes its place before them
+        # and, the earliest of three, is dropped at once.
+        kms.faults.delay(200 * 86400, operation="TagResource", mock_time=True, times=1)
+        client.tag_resource(KeyId=key_id, Tags=[{"TagKey": "team", "TagValue": "audit"}])
+        kept = kms.audit_log
+    assert [(event["eventName"], event["eventTime"]) for event in kept] == [
+        ("RotateKey", "2025-04-01T00:00:00Z"),
+        ("RotateKey", "2025-06-30T00:00:00Z"),
+    ]
+    assert kms.audit_log_dropped == 3
+    with mock_kms(clock=FrozenClock(START), state=path, audit_log_limit=2) as restarted:
+        assert (restarted.audit_log, restarted.audit_log_dropped) == (kept, 3)
+
+
 # -- the log itself (no boto3) ----------------------------------------------------------------
 
 
