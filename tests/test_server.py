@@ -255,6 +255,25 @@ def test_audit_log_as_json_lines(server: KmsServer) -> None:
     assert events == server.kms.audit_log
 
 
+def test_the_audit_log_records_each_callers_user_agent(server: KmsServer) -> None:
+    client = http_client(server.url, user_agent_extra="my-app/1.2")
+    sent: list[bytes] = []
+    client.meta.events.register(
+        "before-send.kms", lambda request, **_: sent.append(request.headers["User-Agent"])
+    )
+    client.list_keys()
+    exchange(
+        server.url,
+        "POST",
+        "/",
+        b"{}",
+        {"X-Amz-Target": "TrentService.ListKeys", "Authorization": SIGNED, "User-Agent": "curl/8"},
+    )
+    [header] = sent
+    assert header.endswith(b" my-app/1.2")
+    assert [event["userAgent"] for event in server.kms.audit_log] == [header.decode(), "curl/8"]
+
+
 CONTROL_MISUSES = {
     "unknown unit": ("POST", "clock/advance", {"weeks": 1}, 400),
     "no amount": ("POST", "clock/advance", {}, 400),
