@@ -15,7 +15,7 @@ import bisect
 import datetime as _dt
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -56,7 +56,7 @@ _CRYPTOGRAPHIC = frozenset(
     }
 )
 # A grant token (GrantTokenType in botocore's model): CloudTrail's CreateGrant and
-# RetireGrant examples show none.
+# RetireGrant examples show none, and the log keeps none in any operation's record.
 _GRANT_TOKEN_SHAPE: Final = "GrantTokenType"
 # Plain JSON values a record may keep as they are.
 _SCALARS: Final = (str, int, float, type(None))
@@ -145,6 +145,26 @@ def _map(convert: Converter) -> Converter:
     return shown
 
 
+def _holds_grant_tokens(shape: Shape) -> bool:
+    """Whether values of ``shape`` are grant tokens (a list: whether its items are)."""
+    if isinstance(shape, ListShape):
+        return _holds_grant_tokens(shape.member)
+    return shape.name == _GRANT_TOKEN_SHAPE
+
+
+def _quoted_grant_tokens(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """How a validation message quotes the grant tokens ``value`` holds, and where.
+
+    As AWS prints values: a list as ``[a, b]``, its items at ``<path>.<n>.member``.
+    """
+    if isinstance(value, str):
+        yield value, path
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        yield f"[{', '.join(value)}]", path
+        for number, item in enumerate(value, 1):
+            yield item, f"{path}.{number}.member"
+
+
 def _timestamp(value: Any) -> Any:
     """ISO-8601 from a datetime (a response) or epoch seconds (a raw request)."""
     if not isinstance(value, _dt.datetime):
@@ -177,9 +197,9 @@ class _Compiler(ShapeWalker[[], Converter | None]):
             # Registered before its members are compiled: a shape may contain itself.
             structure = self._structures[shape.name] = _Structure()
             for name, member in shape.members.items():
-                # CloudTrail shows no plaintext, ciphertext, key, signature, MAC or password,
-                # and no grant token, which alone names its grant (RetireGrant).
-                if not is_opaque(member) and member.name != _GRANT_TOKEN_SHAPE:
+                # CloudTrail shows no plaintext, ciphertext, key, signature, MAC or password;
+                # nor is a grant token kept, which makes its grant take effect at once.
+                if not is_opaque(member) and not _holds_grant_tokens(member):
                     structure.members[name] = (_decapitalize(name), self.converter(member))
         return structure
 
@@ -203,6 +223,21 @@ class _Plan:
     name: str
     request: _Structure
     response: _Structure | None  # None: CloudTrail shows no responseElements
+    # The request members that hold grant tokens: (name, lowerCamel name).
+    grant_token_members: tuple[tuple[str, str], ...] = ()
+
+    def recorded_message(self, message: str | None, params: Any) -> str | None:
+        """An error's message without the grant tokens a validation message may quote.
+
+        The caller gets AWS's message; the record shows such a value as AWS shows a
+        password's (``Value at 'grantTokens' failed to satisfy constraint: ...``).
+        """
+        if not message or not self.grant_token_members or not isinstance(params, dict):
+            return message
+        for name, shown_name in self.grant_token_members:
+            for quoted, path in _quoted_grant_tokens(params.get(name), shown_name):
+                message = message.replace(f"Value '{quoted}' at '{path}'", f"Value at '{path}'")
+        return message
 
 
 def is_read_only(event_name: str) -> bool:
@@ -226,10 +261,16 @@ def _plan(operation: str) -> _Plan:
         return _Plan(operation, _Structure(), None)
     with _COMPILING:
         model = operation_model(operation)
+        members = {} if model.input_shape is None else model.input_shape.members
         plan = _Plan(
             model.name,
             _COMPILER.structure_or_empty(model.input_shape),
             None if is_read_only(operation) else _COMPILER.structure_or_empty(model.output_shape),
+            tuple(
+                (name, _decapitalize(name))
+                for name, member in members.items()
+                if _holds_grant_tokens(member)
+            ),
         )
         _PLANS[operation] = plan
     return plan
@@ -438,6 +479,9 @@ class AuditLog:
         self._strings: dict[str, str] = {}
         # The records added since a state file last wrote them (None: no state file).
         self.journal: list[AuditRecord] | None = None
+        # Whether a record arrived after later ones since the state file last wrote: the
+        # file drops its earliest rows by arrival, so it must be written again whole.
+        self.journal_out_of_order = False
 
     @property
     def records(self) -> deque[AuditRecord]:
@@ -482,7 +526,9 @@ class AuditLog:
                 user_agent=self._shared(request.user_agent),
                 request_parameters=self._shared_members(plan.request(params)),
                 response_elements=shown_response,
-                error=None if error is None else (_error_code(error), error.message),
+                error=None
+                if error is None
+                else (_error_code(error), plan.recorded_message(error.message, params)),
                 resources=tuple(request.resources),
                 key_material_id=request.key_material_id,
                 injected=error is not None and error.injected,
@@ -534,6 +580,8 @@ class AuditLog:
             # generate a key pair while the clock moved on, or a system clock
             # set back (freezegun). Rare, so inserting in O(n) is fine.
             bisect.insort_right(records, record, key=_event_time)
+            if self.journal is not None and self.limit is not None:
+                self.journal_out_of_order = True
         else:
             records.append(record)
         if self.limit is not None and len(records) > self.limit:

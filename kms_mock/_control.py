@@ -35,6 +35,9 @@ CONTROL_PREFIX = "/_kms_mock/"
 JSON = "application/json"
 JSON_LINES = "application/x-ndjson"
 
+#: The audit-log route's header that counts the records dropped.
+AUDIT_LOG_DROPPED = "X-Kms-Mock-Audit-Log-Dropped"
+
 #: What ``clock/advance`` accepts, as ``Clock.advance`` does.
 ADVANCE_UNITS = ("days", "hours", "minutes", "seconds")
 
@@ -48,6 +51,8 @@ class ControlAnswer:
     body: bytes
     #: The methods the route answers, when it was asked with another (HTTP's Allow header).
     allow: str | None = None
+    #: Headers of the route's own.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 Route = Callable[["MockKMS", dict[str, list[str]], Any], ControlAnswer]
@@ -130,9 +135,14 @@ def reset(kms: MockKMS, query: dict[str, list[str]], body: Any) -> ControlAnswer
 
 
 def audit_log(kms: MockKMS, query: dict[str, list[str]], body: Any) -> ControlAnswer:
-    """``GET audit-log``: every CloudTrail-shaped record, one JSON document a line."""
+    """``GET audit-log``: every CloudTrail-shaped record, one JSON document a line.
+
+    The ``X-Kms-Mock-Audit-Log-Dropped`` header counts the earliest records dropped to
+    stay within the limit (``kms.audit_log_dropped``): JSON lines have no room for it.
+    """
     lines = "".join(json.dumps(event) + "\n" for event in kms.audit_log)
-    return ControlAnswer(200, JSON_LINES, lines.encode())
+    dropped = (AUDIT_LOG_DROPPED, str(kms.audit_log_dropped))
+    return ControlAnswer(200, JSON_LINES, lines.encode(), headers=(dropped,))
 
 
 def key_materials(kms: MockKMS, query: dict[str, list[str]], body: Any) -> ControlAnswer:

@@ -203,7 +203,13 @@ class Faults:
         self._everywhere: tuple[FaultRule, ...] = ()
         self._seed = seed
         self._rng: random.Random | None = None  # made by the first rule (seeding costs)
+        # Set when the activation ends or is reset: a rule added then would never fire.
+        self._ended = False
         self._refresh_gate()
+
+    def end(self) -> None:
+        """The activation ended (or was reset): the rules stay readable, none can be added."""
+        self._ended = True
 
     @property
     def _draws(self) -> random.Random:
@@ -373,6 +379,11 @@ class Faults:
         skip: int,
         probability: float | None,
     ) -> FaultRule:
+        if self._ended:
+            raise UsageError(
+                "these fault rules belonged to an activation that has ended (or was reset): "
+                "add rules through kms.faults while the mock runs."
+            )
         match = _Match(_checked_operations(operation), _checked_key(key), _checked_when(when))
         shown = [
             *arguments,

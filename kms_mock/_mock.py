@@ -211,6 +211,8 @@ class MockKMS:
         if self._observable:
             self.clock.subscribe(backend.on_time_moved)  # type: ignore[attr-defined]
         quotas = None if self._request_quotas is None else RequestQuotas(self._request_quotas)
+        if self._faults is not None:
+            self._faults.end()  # reset(): the old rules went with the old state
         self._faults = Faults(backend, self.seed, quotas)
         self._last_backend = backend
         return backend
@@ -242,6 +244,8 @@ class MockKMS:
         activation, self._activation = self._activation, None
         if activation is None:
             return
+        if self._faults is not None:
+            self._faults.end()
         self._faults = None
         _active.leave(activation)
         self._close(activation.backend)
@@ -375,7 +379,13 @@ class MockKMS:
         ``NETWORK_ERRORS`` or ``XKS_PROXY_NOT_REACHABLE``). As in AWS, the store then has
         to be disconnected before it can connect again; that attempt succeeds.
         """
-        backend = self._backend
+        if self._activation is None:
+            # The last activation's state stays as it ended, for reading.
+            raise UsageError(
+                "fail_key_store_connection() acts on a running mock: call it inside the "
+                "decorated test or the with block (or after start())."
+            )
+        backend = self._activation.backend
         with backend.transaction():
             stores = {
                 store.store_id: store

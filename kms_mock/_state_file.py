@@ -320,8 +320,14 @@ class StateFile:
         """Write what ``backend.changes`` names and the journals hold, in one transaction."""
         changes = backend.changes
         assert changes is not None
-        journal = backend.audit.journal or []
-        self._commit(backend, changes, journal)
+        audit = backend.audit
+        journal = audit.journal or []
+        if audit.journal_out_of_order:
+            # Rows dropped by arrival would no longer be the records the log keeps.
+            self._commit(backend, changes, list(audit.records), replace_audit=True)
+            audit.journal_out_of_order = False
+        else:
+            self._commit(backend, changes, journal)
         journal.clear()
         changes.clear()
 
@@ -339,13 +345,22 @@ class StateFile:
         _note_everything(backend, changes)
         self._commit(backend, changes, list(backend.audit.records))
 
-    def _commit(self, backend: Backend, changes: Changes, journal: list[AuditRecord]) -> None:
+    def _commit(
+        self,
+        backend: Backend,
+        changes: Changes,
+        journal: list[AuditRecord],
+        *,
+        replace_audit: bool = False,
+    ) -> None:
+        """Write what ``changes`` names and append ``journal`` (``replace_audit``: it is
+        the whole log, written in place of the rows the file holds)."""
         units = self._units(backend, changes)
         writes: Rows = {}
         deletes: list[RowId] = []
         for unit, rows in units.items():
             self._diff(unit, rows, writes, deletes)
-        self._write(writes, deletes, journal, backend.audit.limit)
+        self._write(writes, deletes, journal, backend.audit.limit, replace_audit)
         self._settle(units, writes, deletes)
 
     def _units(self, backend: Backend, changes: Changes) -> dict[Unit, Rows]:
@@ -398,9 +413,14 @@ class StateFile:
                 deletes.append(row)
 
     def _write(
-        self, writes: Rows, deletes: list[RowId], journal: list[Any], audit_limit: int | None
+        self,
+        writes: Rows,
+        deletes: list[RowId],
+        journal: list[Any],
+        audit_limit: int | None,
+        replace_audit: bool,
     ) -> None:
-        if not (writes or deletes or journal):
+        if not (writes or deletes or journal or replace_audit):
             return
         connection = self.connection
         connection.execute("BEGIN")
@@ -409,6 +429,8 @@ class StateFile:
                 connection.execute(self._statements[table][0], (*key, *values))
             for table, key in deletes:
                 connection.execute(self._statements[table][1], key)
+            if replace_audit:
+                connection.execute("DELETE FROM audit_log")
             if journal:
                 self._append_audit(connection, journal, audit_limit)
             connection.execute("COMMIT")

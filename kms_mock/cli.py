@@ -35,7 +35,13 @@ from ._clock import Clock, FrozenClock, SystemClock
 from ._control import ADVANCE_UNITS, CONTROL_PREFIX, utc_text
 from ._errors import UsageError
 from ._mock import MockKMS, mock_kms
-from ._settings import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, RULE_KINDS
+from ._settings import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_AUDIT_LOG_LIMIT,
+    DEFAULT_REGION,
+    RULE_KINDS,
+    check_audit_log_limit,
+)
 from .server import DEFAULT_HOST, DEFAULT_PORT, KmsServer
 
 if TYPE_CHECKING:
@@ -279,6 +285,18 @@ def clock_option(value: str) -> Clock:
     )
 
 
+def audit_log_limit_option(value: str) -> int | None:
+    """``--audit-log-limit``: how many records the audit log keeps, or ``none`` for all."""
+    if value == "none":
+        return None
+    try:
+        return check_audit_log_limit(int(value))
+    except (ValueError, UsageError):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a number of records >= 1; use none to keep every record."
+        ) from None
+
+
 def _clock_text(clock: Clock) -> str:
     if isinstance(clock, FrozenClock):
         return "frozen:" + utc_text(clock.now())
@@ -301,6 +319,7 @@ def serve(args: argparse.Namespace, out: TextIO) -> int:
         state=args.state,
         state_read_only=args.read_only,
         enforce_permissions=args.enforce_permissions,
+        audit_log_limit=args.audit_log_limit,
     )
     server = KmsServer(kms, host=args.host, port=args.port)
     # Either signal ends the serving loop; the server then closes down cleanly.
@@ -441,6 +460,13 @@ def _serve_parser(parser: argparse.ArgumentParser) -> None:
         help="system (the default; clock advance offsets it), or frozen:<ISO-8601>",
     )
     parser.add_argument("--seed", type=int, help="reproducible key ids, material and nonces")
+    parser.add_argument(
+        "--audit-log-limit",
+        type=audit_log_limit_option,
+        default=DEFAULT_AUDIT_LOG_LIMIT,
+        help=f"audit log records kept, the earliest dropped (default {DEFAULT_AUDIT_LOG_LIMIT}); "
+        "none keeps every record",
+    )
     parser.add_argument(
         "--enforce-permissions",
         action=argparse.BooleanOptionalAction,

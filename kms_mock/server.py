@@ -106,6 +106,7 @@ def _headers(answer: ControlAnswer | WireResponse) -> list[tuple[str, str]]:
     headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(answer.body)))]
     if answer.allow is not None:
         headers.append(("Allow", answer.allow))
+    headers.extend(answer.headers)
     return headers
 
 

@@ -379,3 +379,32 @@ def test_an_async_client_retries_an_injected_fault_as_botocore_does(
 
 async def _no_backoff(delay: float, *_: Any) -> None:
     """aiobotocore's backoff, not waited."""
+
+
+def test_the_audit_log_records_an_async_clients_user_agent(
+    sent: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On both paths: answered at before-call, and at before-send (a fault rule screens it).
+    monkeypatch.setattr("asyncio.sleep", _no_backoff)
+    headers: list[str] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        headers.append(params["headers"]["User-Agent"])
+
+    async def scenario() -> None:
+        session = aiobotocore_session.get_session()
+        async with session.create_client("kms", region_name=REGION) as client:
+            # The operations' own events: called before kms_mock's (for all of kms).
+            client.meta.events.register("before-call.kms.ListKeys", record)
+            client.meta.events.register("before-call.kms.CreateKey", record)
+            await client.list_keys()
+            await client.create_key()
+
+    with mock_kms() as kms:
+        kms.faults.error("ThrottlingException", operation="CreateKey", times=1)
+        run(scenario)
+        agents = [event["userAgent"] for event in kms.audit_log]
+    [first, second] = headers
+    assert first.startswith("aiobotocore/")
+    assert agents == [first, second, second]
+    assert sent == []

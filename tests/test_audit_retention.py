@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import io
 import json
 import os
+import sqlite3
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from botocore.model import ListShape, MapShape, Shape, StructureShape
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -21,8 +24,11 @@ from kms_mock._audit import AuditLog, AuditRecord
 from kms_mock._callers import Principal
 from kms_mock._entropy import Entropy
 from kms_mock._errors import UsageError
+from kms_mock._shapes import operation_model
 from kms_mock._wire import handle
-from tests._helpers import audit_of, backend_of
+from kms_mock.server import make_app
+from tests._helpers import audit_of, backend_of, client_as
+from tests.test_contract import _exercise_every_operation
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -275,8 +281,13 @@ def test_what_does_not_fit_the_model_is_left_out(kms: MockKMS) -> None:
     answer = handle(backend_of(kms), "TrentService.Encrypt", json.dumps(body).encode(), None)
     assert answer.status == 400
     [event] = kms.audit_log
-    assert event["requestParameters"] == {"grantTokens": ["token"]}
+    assert event["requestParameters"] == {}  # grant tokens are never shown
     assert _parameters_shown(kms, "Encrypt", b"[1, 2]") is None
+    grant = b'{"KeyId": "k", "Operations": ["Decrypt", {"not": "a string"}], "Constraints": 7}'
+    assert _parameters_shown(kms, "CreateGrant", grant) == {
+        "keyId": "k",
+        "operations": ["Decrypt"],
+    }
     assert _parameters_shown(kms, "Encrypt", b'{"KeyId": "k", "GrantTokens": "t"}') == {
         "keyId": "k"
     }
@@ -288,6 +299,192 @@ def test_what_does_not_fit_the_model_is_left_out(kms: MockKMS) -> None:
 def _parameters_shown(kms: MockKMS, operation: str, body: bytes) -> Any:
     handle(backend_of(kms), f"TrentService.{operation}", body, None)
     return kms.audit_log[-1]["requestParameters"]
+
+
+# -- every operation, wherever its records go -----------------------------------------------
+
+# Found through botocore's model here, not kms_mock's: a blob, a member the model
+# marks sensitive, or a grant token (which makes its grant take effect at once).
+_GRANT_TOKEN = "GrantTokenType"
+# Shorter values (a one-byte plaintext) could match a record's text by chance.
+_LONG_ENOUGH = 16
+
+
+def _secrets_of(shape: Shape | None, value: Any) -> Iterator[Any]:
+    if shape is None or value is None:
+        return
+    if shape.type_name == "blob" or shape.metadata.get("sensitive") or shape.name == _GRANT_TOKEN:
+        yield value
+    elif isinstance(shape, StructureShape) and isinstance(value, dict):
+        for name, item in value.items():
+            if name in shape.members:
+                yield from _secrets_of(shape.members[name], item)
+    elif isinstance(shape, ListShape) and isinstance(value, list):
+        for item in value:
+            yield from _secrets_of(shape.member, item)
+    elif isinstance(shape, MapShape) and isinstance(value, dict):
+        for item in value.values():
+            yield from _secrets_of(shape.value, item)
+
+
+def _forms(secret: Any) -> set[str]:
+    """How a secret could appear in text: as sent (base64 on the wire), or its bytes."""
+    if isinstance(secret, str):
+        return {secret}
+    assert isinstance(secret, bytes)
+    return {base64.b64encode(secret).decode(), secret.decode("latin-1")}
+
+
+@pytest.fixture
+def secrets(monkeypatch: pytest.MonkeyPatch) -> dict[str, set[str]]:
+    """Every secret of every request and response served from now on, by operation."""
+    found: dict[str, set[str]] = {}
+    dispatch = kms_mock._dispatch.dispatch
+
+    def recording_dispatch(backend: Any, operation: str, params: Any, *args: Any) -> Any:
+        model = operation_model(operation)
+        noted = found.setdefault(operation, set())
+        try:
+            response = dispatch(backend, operation, params, *args)
+        finally:
+            noted.update(*map(_forms, _secrets_of(model.input_shape, params)))
+        noted.update(*map(_forms, _secrets_of(model.output_shape, response)))
+        return response
+
+    monkeypatch.setattr("kms_mock._wire._dispatcher", lambda: recording_dispatch)
+    return found
+
+
+def _fail_with_grant_tokens(client: KMSClient) -> None:
+    key = client.create_key()["KeyMetadata"]["KeyId"]
+    role = "arn:aws:iam::123456789012:role/app"
+    tokens = [
+        client.create_grant(KeyId=key, GranteePrincipal=role, Operations=["Encrypt"])["GrantToken"]
+        for _ in range(11)
+    ]
+    failing: list[Callable[[], object]] = [
+        lambda: client.encrypt(KeyId=key, Plaintext=_random(), GrantTokens=tokens),  # > 10
+        lambda: client.encrypt(KeyId="fake-key-id", Plaintext=_random(), GrantTokens=tokens[:2]),
+        lambda: client.retire_grant(GrantToken="not-a-grant-token-" + "t" * 8192),
+    ]
+    for call in failing:
+        with pytest.raises(client.exceptions.ClientError):
+            call()
+
+
+def _fail_by_fault_and_by_denial(kms: MockKMS, client: KMSClient) -> None:
+    key = client.create_key()["KeyMetadata"]["KeyId"]
+    blob = client.encrypt(KeyId=key, Plaintext=_random())["CiphertextBlob"]
+    rule = kms.faults.error("KMSInternalException", operation=["Encrypt", "Decrypt"])
+    with pytest.raises(client.exceptions.KMSInternalException):
+        client.encrypt(KeyId=key, Plaintext=_random())
+    with pytest.raises(client.exceptions.KMSInternalException):
+        client.decrypt(CiphertextBlob=blob)
+    rule.remove()
+    stranger = client_as(kms, "arn:aws:iam::123456789012:role/stranger")
+    for call in (
+        lambda: stranger.encrypt(KeyId=key, Plaintext=_random()),
+        lambda: stranger.decrypt(CiphertextBlob=blob),
+        lambda: stranger.generate_data_key(KeyId=key, KeySpec="AES_256"),
+    ):
+        with pytest.raises(stranger.exceptions.ClientError) as excinfo:
+            call()
+        assert excinfo.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_no_record_shows_a_grant_token(kms: MockKMS, client: KMSClient) -> None:
+    key = client.create_key()["KeyMetadata"]["KeyId"]
+    role = "arn:aws:iam::123456789012:role/app"
+    tokens = [
+        client.create_grant(KeyId=key, GranteePrincipal=role, Operations=["Encrypt"])["GrantToken"]
+        for _ in range(11)
+    ]
+    client.encrypt(KeyId=key, Plaintext=b"x", GrantTokens=tokens[:2])
+    with pytest.raises(client.exceptions.ClientError) as excinfo:
+        client.encrypt(KeyId=key, Plaintext=b"x", GrantTokens=tokens)
+    # The caller gets AWS's message, which quotes the list; the record does not.
+    assert f"Value '[{', '.join(tokens)}]' at 'grantTokens'" in str(excinfo.value)
+    *_, encrypted, refused = kms.audit_log
+    assert encrypted["requestParameters"] == {"keyId": key}
+    assert refused["errorMessage"] == (
+        "1 validation error detected: Value at 'grantTokens' failed to satisfy constraint: "
+        "Member must have length less than or equal to 10"
+    )
+    assert not [token for token in tokens if token in json.dumps(kms.audit_log)]
+
+
+def _served_audit_log(kms: MockKMS) -> str:
+    """The server's ``/_kms_mock/audit-log`` route's answer."""
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/_kms_mock/audit-log",
+        "QUERY_STRING": "",
+        "wsgi.input": io.BytesIO(),
+    }
+    return b"".join(make_app(kms)(environ, lambda *_: None)).decode()  # type: ignore[arg-type]
+
+
+def _saved_audit_log(path: Any) -> str:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT record FROM audit_log").fetchall()
+    connection.close()
+    return "\n".join(record for (record,) in rows)
+
+
+def test_no_record_of_any_operation_holds_a_secret_wherever_the_log_goes(
+    tmp_path: Any, secrets: dict[str, set[str]]
+) -> None:
+    clock = FrozenClock(START)
+    path = tmp_path / "state.db"
+    with mock_kms(clock=clock, state=path) as kms:
+        client = boto3.client("kms", region_name="us-east-1")
+        _exercise_every_operation(client, clock)
+        _call_every_cryptographic_operation(client)
+        _fail_with_secrets(client)
+        _fail_with_grant_tokens(client)
+        _fail_by_fault_and_by_denial(kms, client)
+        served = _served_audit_log(kms)
+    _, strings = retained(kms)
+    log = kms.audit_log
+
+    calls = {event["eventName"] for event in log if event["eventType"] == "AwsApiCall"}
+    assert calls == set(kms_mock._dispatch.OPERATIONS)
+    assert {event.get("errorCode") for event in log} >= {"AccessDenied", "ValidationException"}
+    assert [event for event in log if event.get("additionalEventData", {}).get("kmsMockInjected")]
+    long_secrets = {
+        operation: {form for form in forms if len(form) >= _LONG_ENOUGH}
+        for operation, forms in secrets.items()
+    }
+    # Each kind of secret was sent or received, long enough to be found.
+    assert {operation for operation, forms in long_secrets.items() if forms} >= {
+        "CreateCustomKeyStore",  # KeyStorePassword, XKS credentials
+        "CreateGrant",  # GrantToken
+        "Decrypt",
+        "DeriveSharedSecret",  # SharedSecret
+        "Encrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyPair",  # PrivateKeyPlaintext
+        "GenerateMac",
+        "GetParametersForImport",  # ImportToken
+        "ImportKeyMaterial",  # EncryptedKeyMaterial
+        "RetireGrant",  # GrantToken
+        "Sign",
+        "UpdateCustomKeyStore",
+    }
+    texts = {
+        "kms.audit_log": json.dumps(log),
+        "the records' strings": "\n".join(strings),
+        "the server's audit-log route": served,
+        "the state file": _saved_audit_log(path),
+    }
+    leaks = {
+        (where, operation)
+        for operation, forms in long_secrets.items()
+        for form in forms
+        for where, text in texts.items()
+        if form in text
+    }
+    assert leaks == set()
 
 
 # -- the cap --------------------------------------------------------------------------------
@@ -354,6 +551,29 @@ def test_a_limit_that_is_not_a_positive_int_is_a_usage_error(limit: Any) -> None
     assert str(excinfo.value) == expected
     with pytest.raises(UsageError):
         MockKMS(audit_log_limit=limit)
+
+
+def test_a_state_file_keeps_what_the_capped_log_keeps_when_a_record_arrives_late(
+    tmp_path: Any,
+) -> None:
+    path = tmp_path / "state.db"
+    with mock_kms(clock=FrozenClock(START), state=path, audit_log_limit=2) as kms:
+        client = boto3.client("kms", region_name="us-east-1")
+        key_id = client.create_key()["KeyMetadata"]["KeyId"]
+        client.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
+        # The mock's clock moves 200 days while TagResource is held: two rotations are
+        # recorded, then the call, dated when it started, takes its place before them
+        # and, the earliest of three, is dropped at once.
+        kms.faults.delay(200 * 86400, operation="TagResource", mock_time=True, times=1)
+        client.tag_resource(KeyId=key_id, Tags=[{"TagKey": "team", "TagValue": "audit"}])
+        kept = kms.audit_log
+    assert [(event["eventName"], event["eventTime"]) for event in kept] == [
+        ("RotateKey", "2025-04-01T00:00:00Z"),
+        ("RotateKey", "2025-06-30T00:00:00Z"),
+    ]
+    assert kms.audit_log_dropped == 3
+    with mock_kms(clock=FrozenClock(START), state=path, audit_log_limit=2) as restarted:
+        assert (restarted.audit_log, restarted.audit_log_dropped) == (kept, 3)
 
 
 # -- the log itself (no boto3) ----------------------------------------------------------------

@@ -11,10 +11,23 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
-HEAVY = ("boto3", "botocore", "cryptography", "aiobotocore")
+# What a suite that never touches KMS must not pay for: the AWS libraries, and what
+# kms_mock's state files, server and requests transport use.
+HEAVY = (
+    "boto3",
+    "botocore",
+    "cryptography",
+    "aiobotocore",
+    "sqlite3",
+    "waitress",
+    "requests",
+    "responses",
+    "urllib3",
+)
 
 
 def _run(code: str) -> str:
@@ -38,6 +51,29 @@ def test_importing_kms_mock_or_its_plugin_loads_no_aws_library(statement: str) -
         """
     )
     assert out == "[] False\n"
+
+
+def test_a_pytest_run_that_never_touches_kms_loads_no_aws_library(tmp_path: Path) -> None:
+    # The plugin as pytest loads it (its entry point, options, marker and fixtures).
+    (tmp_path / "test_plain.py").write_text(
+        textwrap.dedent(
+            f"""
+            import sys
+
+            def test_plain():
+                assert "kms_mock.plugin" in sys.modules
+                assert {_loaded_heavy()} == []
+                assert "kms_mock._interceptor" not in sys.modules
+            """
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert (done.returncode, done.stdout.splitlines()[-1][:8]) == (0, "1 passed"), done.stdout
 
 
 def test_the_hook_loads_no_service_layer_until_a_mock_serves() -> None:

@@ -245,6 +245,7 @@ def test_audit_log_as_json_lines(server: KmsServer) -> None:
     kms_request(server.url, "DescribeKey", {"KeyId": "fake-key-id"})
     status, headers, body = exchange(server.url, "GET", "/_kms_mock/audit-log")
     assert (status, headers["content-type"]) == (200, "application/x-ndjson")
+    assert headers["x-kms-mock-audit-log-dropped"] == "0"
     events = [json.loads(line) for line in body.decode().splitlines()]
     assert [(event["eventName"], event["awsRegion"]) for event in events] == [
         ("CreateKey", "eu-west-1"),
@@ -252,6 +253,25 @@ def test_audit_log_as_json_lines(server: KmsServer) -> None:
     ]
     assert events[1]["errorCode"] == "NotFoundException"
     assert events == server.kms.audit_log
+
+
+def test_the_audit_log_records_each_callers_user_agent(server: KmsServer) -> None:
+    client = http_client(server.url, user_agent_extra="my-app/1.2")
+    sent: list[bytes] = []
+    client.meta.events.register(
+        "before-send.kms", lambda request, **_: sent.append(request.headers["User-Agent"])
+    )
+    client.list_keys()
+    exchange(
+        server.url,
+        "POST",
+        "/",
+        b"{}",
+        {"X-Amz-Target": "TrentService.ListKeys", "Authorization": SIGNED, "User-Agent": "curl/8"},
+    )
+    [header] = sent
+    assert header.endswith(b" my-app/1.2")
+    assert [event["userAgent"] for event in server.kms.audit_log] == [header.decode(), "curl/8"]
 
 
 CONTROL_MISUSES = {

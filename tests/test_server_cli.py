@@ -143,6 +143,35 @@ def test_bad_clock_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -
     )
 
 
+def test_the_audit_log_limit_is_a_serve_option() -> None:
+    process, first = start_server("--audit-log-limit", "2")
+    try:
+        for _ in range(5):
+            assert kms_request(first["url"], "ListKeys")[0] == 200
+        status, headers, body = _servers.exchange(first["url"], "GET", "/_kms_mock/audit-log")
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    assert status == 200
+    assert len(body.decode().splitlines()) == 2
+    assert headers["x-kms-mock-audit-log-dropped"] == "3"
+
+
+def test_audit_log_limit_option_values(capsys: pytest.CaptureFixture[str]) -> None:
+    parse = cli._parser().parse_args
+    assert parse(["serve"]).audit_log_limit == 10_000
+    assert parse(["serve", "--audit-log-limit", "none"]).audit_log_limit is None
+    assert parse(["serve", "--audit-log-limit", "50000"]).audit_log_limit == 50_000
+    for value in ("0", "lots", "2.5"):
+        with pytest.raises(SystemExit) as excinfo:
+            main(["serve", "--audit-log-limit", value])
+        assert excinfo.value.code == 2
+        assert (
+            f"argument --audit-log-limit: {value!r} is not a number of records >= 1; "
+            "use none to keep every record." in capsys.readouterr().err
+        )
+
+
 def test_a_port_in_use_is_said_in_one_line(
     frozen_server: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
