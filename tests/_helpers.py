@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -333,3 +336,26 @@ def hidden_resource_message(principal_arn: str, action: str) -> str:
         "because the resource does not exist in this Region, no resource-based policies "
         "allow access, or a resource-based policy explicitly denies access"
     )
+
+
+def run_in_a_fresh_interpreter(
+    script: str, *args: str, credentials: tuple[str, str] | None = None
+) -> str:
+    """What ``script`` prints, run with ``args`` in a new Python process that must succeed.
+
+    The process gets the suite's environment (no AWS configuration, no
+    instance-metadata service), plus ``credentials`` (access key id, secret)
+    when given.
+    """
+    environment = dict(os.environ)
+    if credentials is not None:
+        environment.update(AWS_ACCESS_KEY_ID=credentials[0], AWS_SECRET_ACCESS_KEY=credentials[1])
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environment,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -8,9 +8,6 @@ its own (see CONTRIBUTING.md); in the main environment it is skipped.
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,6 +23,7 @@ from botocore.config import Config  # noqa: E402
 
 from kms_mock import KmsMockError, mock_kms  # noqa: E402
 from kms_mock._interceptor import HANDLERS  # noqa: E402
+from tests._helpers import run_in_a_fresh_interpreter  # noqa: E402
 
 REGION = "us-east-1"
 KEY_ID, SECRET = "AKIDEXAMPLE", "secret"
@@ -251,18 +249,10 @@ def test_an_async_session_made_before_kms_mock_was_imported_is_refused(
     library: str, configured: bool
 ) -> None:
     pytest.importorskip(library)
-    environment = dict(os.environ)  # the suite's: no AWS configuration, no metadata service
-    if configured:
-        environment.update(AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET)
-    done = subprocess.run(
-        [sys.executable, "-c", _MADE_BEFORE_THE_IMPORT, library],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=environment,
+    printed = run_in_a_fresh_interpreter(
+        _MADE_BEFORE_THE_IMPORT, library, credentials=(KEY_ID, SECRET) if configured else None
     )
-    assert done.returncode == 0, done.stderr
-    refusal, sent = done.stdout.splitlines()
+    refusal, sent = printed.splitlines()
     assert refusal.startswith(
         "a KMS request to https://kms.eu-west-1.amazonaws.com/ was about to leave the process "
         "while kms_mock is active"

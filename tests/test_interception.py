@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
@@ -39,6 +37,7 @@ from tests._helpers import (
     before_send_client,
     error_of,
     listed_key_ids,
+    run_in_a_fresh_interpreter,
     stored_key_ids,
 )
 
@@ -219,18 +218,10 @@ def test_a_client_made_before_kms_mock_was_imported_is_refused(
 ) -> None:
     # The same refusal whether or not credentials are configured (without them,
     # botocore would raise NoCredentialsError, which says nothing of kms_mock).
-    environment = dict(os.environ)  # the suite's: no AWS configuration, no metadata service
-    if configured:
-        environment.update(AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET)
-    done = subprocess.run(
-        [sys.executable, "-c", _MADE_BEFORE_THE_IMPORT, session],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=environment,
+    printed = run_in_a_fresh_interpreter(
+        _MADE_BEFORE_THE_IMPORT, session, credentials=(KEY_ID, SECRET) if configured else None
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout == _refusal("https://kms.eu-west-1.amazonaws.com/") + "\n[]\n"
+    assert printed == _refusal("https://kms.eu-west-1.amazonaws.com/") + "\n[]\n"
 
 
 # -- other services are untouched ---------------------------------------------
