@@ -5,18 +5,22 @@ only for requests whose encryption context matches its constraints (AWS KMS
 Developer Guide, "Grants in AWS KMS"; botocore's ``GrantConstraints`` shape).
 Grants only allow: an explicit Deny in a policy still wins (``_authz``).
 Each key keeps its grants indexed by grantee, so a call looks at the caller's
-grants only, however many the key has. The rules here are pure: grants and
-request values in, a verdict out (or, for a grant token, an error).
+grants only, however many the key has; each Region keeps them indexed by
+retiring principal, so ListRetirableGrants reads that principal's only. The
+rules here are pure: grants and request values in, a verdict out (or, for a
+grant token, an error).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import datetime as _dt
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Protocol
 
 from ._errors import InvalidGrantTokenException
@@ -118,6 +122,77 @@ class KeyGrants:
         if self._ordered is None:
             self._ordered = list(self.by_id.values())
         return self._ordered
+
+
+def retirable_position(grant: Grant) -> str:
+    """Where ``grant`` stands in ListRetirableGrants: by its key's ARN, then by age on its key."""
+    return f"{grant.key_arn} {grant.serial:010d}"
+
+
+class RetirableGrants:
+    """The grants of one Region's stored keys, every account's, by retiring principal.
+
+    Each principal's in :func:`retirable_position` order, so that a page of
+    ListRetirableGrants costs O(log n + page size) of that principal's grants,
+    whatever else the Region holds. Derived from the keys' grants: the Region's
+    stores keep it exact (``_store.RegionStore``) and a state file never holds it.
+    """
+
+    __slots__ = ("_by_principal",)
+
+    def __init__(self) -> None:
+        self._by_principal: dict[str, list[Grant]] = {}
+
+    def add(self, grant: Grant) -> None:
+        """Index ``grant`` (its ``serial`` set) if it names a retiring principal."""
+        if grant.retiring_principal is not None:
+            of_principal = self._by_principal.setdefault(grant.retiring_principal, [])
+            # Keys' ARNs are random: a new grant may sort anywhere among the principal's.
+            bisect.insort(of_principal, grant, key=retirable_position)
+
+    def remove(self, grant: Grant) -> None:
+        """Forget ``grant``, which :meth:`add` indexed (if it names a retiring principal)."""
+        if grant.retiring_principal is None:
+            return
+        of_principal = self._by_principal[grant.retiring_principal]
+        at = bisect.bisect_left(of_principal, retirable_position(grant), key=retirable_position)
+        assert of_principal[at] is grant  # positions are unique: (key ARN, serial)
+        del of_principal[at]
+        if not of_principal:
+            del self._by_principal[grant.retiring_principal]
+
+    def add_key(self, grants: KeyGrants) -> None:
+        """Index every grant of a key at once (a loaded key): one sort, not one insertion each."""
+        touched: set[str] = set()
+        for grant in grants.by_id.values():
+            if grant.retiring_principal is not None:
+                self._by_principal.setdefault(grant.retiring_principal, []).append(grant)
+                touched.add(grant.retiring_principal)
+        for principal in touched:
+            self._by_principal[principal].sort(key=retirable_position)
+
+    def remove_key(self, key_arn: str, grants: KeyGrants) -> None:
+        """Forget every grant of the key ``key_arn`` (deleted), which :meth:`add` indexed.
+
+        A key's grants stand together in each principal's order (it starts with the
+        key's ARN): one slice each, however many grants the key had.
+        """
+        principals = {
+            grant.retiring_principal
+            for grant in grants.by_id.values()
+            if grant.retiring_principal is not None
+        }
+        for principal in principals:
+            of_principal = self._by_principal[principal]
+            of_key = attrgetter("key_arn")
+            start = bisect.bisect_left(of_principal, key_arn, key=of_key)
+            del of_principal[start : bisect.bisect_right(of_principal, key_arn, key=of_key)]
+            if not of_principal:
+                del self._by_principal[principal]
+
+    def of(self, retiring_principal: str) -> Sequence[Grant]:
+        """The grants ``retiring_principal`` may retire, in listing order; do not modify."""
+        return self._by_principal.get(retiring_principal, ())
 
 
 def grant_operations_for(key_spec: str, key_usage: str) -> frozenset[str]:
@@ -357,6 +432,7 @@ def check_grant_tokens(tokens: Iterable[str]) -> None:
 __all__ = [
     "Grant",
     "KeyGrants",
+    "RetirableGrants",
     "check_grant_tokens",
     "grant_operations_for",
     "grant_token",
@@ -365,4 +441,5 @@ __all__ = [
     "invalid_grant_token",
     "may_retire",
     "parse_grant_token",
+    "retirable_position",
 ]
