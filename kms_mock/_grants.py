@@ -174,17 +174,18 @@ class RetirableGrants:
     def remove_key(self, key_arn: str, grants: KeyGrants) -> None:
         """Forget every grant of the key ``key_arn`` (deleted), which :meth:`add` indexed.
 
-        A key's grants stand together in each principal's order (it starts with the
-        key's ARN): one slice each, however many grants the key had.
+        A key's grants stand together in each principal's order, which is also the
+        order of key ARNs (a position is the ARN, a space, then digits, and no ARN
+        holds a space): one slice each, however many grants the key had.
         """
         principals = {
             grant.retiring_principal
             for grant in grants.by_id.values()
             if grant.retiring_principal is not None
         }
+        of_key = attrgetter("key_arn")
         for principal in principals:
             of_principal = self._by_principal[principal]
-            of_key = attrgetter("key_arn")
             start = bisect.bisect_left(of_principal, key_arn, key=of_key)
             del of_principal[start : bisect.bisect_right(of_principal, key_arn, key=of_key)]
             if not of_principal:
