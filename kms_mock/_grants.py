@@ -161,10 +161,11 @@ class RetirableGrants:
         if not of_principal:
             del self._by_principal[grant.retiring_principal]
 
-    def add_key(self, grants: KeyGrants) -> None:
-        """Index every grant of a key at once (a loaded key): one sort, not one insertion each."""
+    def add_all(self, grants: Iterable[Grant]) -> None:
+        """Index ``grants`` at once (a loaded store's): one sort per principal, not one
+        insertion per grant."""
         touched: set[str] = set()
-        for grant in grants.by_id.values():
+        for grant in grants:
             if grant.retiring_principal is not None:
                 self._by_principal.setdefault(grant.retiring_principal, []).append(grant)
                 touched.add(grant.retiring_principal)

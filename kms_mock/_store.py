@@ -234,10 +234,15 @@ class RegionStore:
         next_sequence: int,
     ) -> None:
         """Hold what a state file saved, each with the ``sequence`` it was saved with."""
-        for key in sorted(keys, key=attrgetter("sequence")):
+        restored = sorted(keys, key=attrgetter("sequence"))
+        for key in restored:
             self.keys[key.key_id] = key
-            if key.grants is not None:
-                self.retirable.add_key(key.grants)
+        self.retirable.add_all(
+            grant
+            for key in restored
+            if key.grants is not None
+            for grant in key.grants.by_id.values()
+        )
         for key_store in sorted(key_stores, key=attrgetter("sequence")):
             self.key_stores[key_store.store_id] = key_store
         for alias in aliases:
