@@ -20,7 +20,6 @@ import datetime as _dt
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import Any, Protocol
 
 from ._errors import InvalidGrantTokenException
@@ -129,6 +128,20 @@ def retirable_position(grant: Grant) -> str:
     return f"{grant.key_arn} {grant.serial:010d}"
 
 
+class _Retirable:
+    """One principal's retirable grants in listing order, beside their positions.
+
+    The positions are kept, not computed again: an insertion compares strings,
+    never formats them.
+    """
+
+    __slots__ = ("grants", "positions")
+
+    def __init__(self) -> None:
+        self.positions: list[str] = []
+        self.grants: list[Grant] = []
+
+
 class RetirableGrants:
     """The grants of one Region's stored keys, every account's, by retiring principal.
 
@@ -141,60 +154,73 @@ class RetirableGrants:
     __slots__ = ("_by_principal",)
 
     def __init__(self) -> None:
-        self._by_principal: dict[str, list[Grant]] = {}
+        self._by_principal: dict[str, _Retirable] = {}
 
     def add(self, grant: Grant) -> None:
         """Index ``grant`` (its ``serial`` set) if it names a retiring principal."""
-        if grant.retiring_principal is not None:
-            of_principal = self._by_principal.setdefault(grant.retiring_principal, [])
-            # Keys' ARNs are random: a new grant may sort anywhere among the principal's.
-            bisect.insort(of_principal, grant, key=retirable_position)
+        if grant.retiring_principal is None:
+            return
+        listing = self._by_principal.get(grant.retiring_principal)
+        if listing is None:
+            listing = self._by_principal[grant.retiring_principal] = _Retirable()
+        # Keys' ARNs are random: a new grant may sort anywhere among the principal's.
+        position = retirable_position(grant)
+        at = bisect.bisect_right(listing.positions, position)
+        listing.positions.insert(at, position)
+        listing.grants.insert(at, grant)
 
     def remove(self, grant: Grant) -> None:
         """Forget ``grant``, which :meth:`add` indexed (if it names a retiring principal)."""
         if grant.retiring_principal is None:
             return
-        of_principal = self._by_principal[grant.retiring_principal]
-        at = bisect.bisect_left(of_principal, retirable_position(grant), key=retirable_position)
-        assert of_principal[at] is grant  # positions are unique: (key ARN, serial)
-        del of_principal[at]
-        if not of_principal:
+        listing = self._by_principal[grant.retiring_principal]
+        at = bisect.bisect_left(listing.positions, retirable_position(grant))
+        assert listing.grants[at] is grant  # positions are unique: (key ARN, serial)
+        del listing.positions[at], listing.grants[at]
+        if not listing.grants:
             del self._by_principal[grant.retiring_principal]
 
     def add_all(self, grants: Iterable[Grant]) -> None:
         """Index ``grants`` at once (a loaded store's): one sort per principal, not one
         insertion per grant."""
-        touched: set[str] = set()
+        added: dict[str, list[tuple[str, Grant]]] = {}
         for grant in grants:
             if grant.retiring_principal is not None:
-                self._by_principal.setdefault(grant.retiring_principal, []).append(grant)
-                touched.add(grant.retiring_principal)
-        for principal in touched:
-            self._by_principal[principal].sort(key=retirable_position)
+                added.setdefault(grant.retiring_principal, []).append(
+                    (retirable_position(grant), grant)
+                )
+        for principal, pairs in added.items():
+            listing = self._by_principal.setdefault(principal, _Retirable())
+            # Positions are unique, so the sort never compares two grants.
+            pairs.extend(zip(listing.positions, listing.grants, strict=True))
+            pairs.sort()
+            listing.positions = [position for position, _ in pairs]
+            listing.grants = [grant for _, grant in pairs]
 
     def remove_key(self, key_arn: str, grants: KeyGrants) -> None:
         """Forget every grant of the key ``key_arn`` (deleted), which :meth:`add` indexed.
 
-        A key's grants stand together in each principal's order, which is also the
-        order of key ARNs (a position is the ARN, a space, then digits, and no ARN
-        holds a space): one slice each, however many grants the key had.
+        A key's grants stand together in each principal's order: their positions
+        are its ARN, a space, then digits (no ARN holds a space). One slice each,
+        however many grants the key had.
         """
         principals = {
             grant.retiring_principal
             for grant in grants.by_id.values()
             if grant.retiring_principal is not None
         }
-        of_key = attrgetter("key_arn")
         for principal in principals:
-            of_principal = self._by_principal[principal]
-            start = bisect.bisect_left(of_principal, key_arn, key=of_key)
-            del of_principal[start : bisect.bisect_right(of_principal, key_arn, key=of_key)]
-            if not of_principal:
+            listing = self._by_principal[principal]
+            start = bisect.bisect_left(listing.positions, f"{key_arn} ")
+            end = bisect.bisect_left(listing.positions, f"{key_arn}!")  # "!" follows " "
+            del listing.positions[start:end], listing.grants[start:end]
+            if not listing.grants:
                 del self._by_principal[principal]
 
     def of(self, retiring_principal: str) -> Sequence[Grant]:
         """The grants ``retiring_principal`` may retire, in listing order; do not modify."""
-        return self._by_principal.get(retiring_principal, ())
+        listing = self._by_principal.get(retiring_principal)
+        return () if listing is None else listing.grants
 
 
 def grant_operations_for(key_spec: str, key_usage: str) -> frozenset[str]:

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from kms_mock import MockKMS, _active, _interceptor
 from kms_mock._audit import AuditLog
+from kms_mock._grants import retirable_position
 from kms_mock._keypairs import KeyPair, LazySecret, ReadySecret
 from kms_mock._models import Key, RelatedKeys
 from kms_mock._schedule import Schedule, ScheduledEvent
@@ -242,10 +243,13 @@ def retirable_index(kms: MockKMS) -> dict[tuple[str, str], list[str]]:
     """
     backend = backend_of(kms)
     with backend.transaction():
+        for index in backend._retirable.values():
+            for listing in index._by_principal.values():
+                assert listing.positions == [retirable_position(g) for g in listing.grants]
         return {
-            (region, principal): [grant.grant_id for grant in grants]
+            (region, principal): [grant.grant_id for grant in listing.grants]
             for region, index in backend._retirable.items()
-            for principal, grants in index._by_principal.items()
+            for principal, listing in index._by_principal.items()
         }
 
 
