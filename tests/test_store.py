@@ -1,4 +1,5 @@
-"""Fast unit tests of the store: the alias index, the ordered views, lookups that only find."""
+"""Fast unit tests of the store: the alias index, the index of retirable grants, the ordered
+views, lookups that only find."""
 
 from __future__ import annotations
 
