@@ -20,6 +20,13 @@ grant operations:
     EncryptionContextSubset constraint) allows, vs the account root, whom the
     default key policy allows, decrypting the same ciphertext. The two sides
     are timed in turn, one repeat each. Target: at most 1.5x.
+(f) ListRetirableGrants per page of 10 through a boto3 client, in a Region
+    with 100,000 grants that other principals may retire: the first page of a
+    principal who may retire 10 grants, and a page from the middle of the
+    10,000 of another, each vs the page of 10 of a principal in a Region with
+    nothing else (another Region of the same mock). The three timed in turn.
+    Target: at most 1.5x each (a page reads the principal's grants in the
+    Region's index; before, it read and sorted every grant in the Region).
 
 Medians of per-call times over batches; garbage collection off while timing.
 The exit status is 1 when a target is missed.
@@ -65,6 +72,10 @@ KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-12345678
 GRANTEE = f"arn:aws:iam::{ACCOUNT}:role/App"
 SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/App/worker-1"
 MANY = 10_000
+OTHERS = 100_000
+PAGE = 10
+RETIRING_FEW = f"arn:aws:iam::{ACCOUNT}:role/RetiresFew"
+RETIRING_MANY = f"arn:aws:iam::{ACCOUNT}:role/RetiresMany"
 BATCH = 20_000
 CALL_BATCH = 200
 DECRYPT_PARAMS: dict[str, Any] = {
@@ -196,6 +207,67 @@ def bench_decrypts(
     return samples["granted"], samples["root"]
 
 
+class RetirableSamples(NamedTuple):
+    """Per-page seconds of ListRetirableGrants (f), the three sides timed in turn."""
+
+    alone: list[float]  # 10 grants, nothing else in the Region
+    few: list[float]  # 10 grants, among 110,000 in the Region
+    many: list[float]  # a page from the middle of 10,000, among 110,000
+
+
+def _make_retirable_grants(client: KMSClient, keys: list[str], count: int, retiring: str) -> None:
+    for number in range(count):
+        client.create_grant(
+            KeyId=keys[number % len(keys)],
+            GranteePrincipal=GRANTEE,
+            Operations=["Decrypt"],
+            RetiringPrincipal=retiring,
+        )
+
+
+def _middle_marker(client: KMSClient, retiring: str, skipped: int) -> str:
+    """The marker after the first ``skipped`` grants ``retiring`` may retire."""
+    marker: dict[str, str] = {}
+    for _ in range(skipped // 100):
+        page = client.list_retirable_grants(RetiringPrincipal=retiring, Limit=100, **marker)
+        marker = {"Marker": page["NextMarker"]}
+    return marker["Marker"]
+
+
+def bench_retirable(repeat: int, batch: int = CALL_BATCH) -> RetirableSamples:
+    """(f): pages of ListRetirableGrants, in a crowded Region and an empty one."""
+    with mock_kms(clock=FrozenClock("2025-01-01T00:00:00Z")):
+        crowded = kms_client()
+        alone = boto3.session.Session(region_name="eu-west-1").client("kms")
+        # Three keys: the grants per key quota (50,000) holds 110,010 grants on three.
+        keys = [crowded.create_key()["KeyMetadata"]["KeyId"] for _ in range(3)]
+        for hundred in range(OTHERS // 100):
+            _make_retirable_grants(crowded, keys, 100, f"arn:aws:iam::{ACCOUNT}:role/O{hundred}")
+        _make_retirable_grants(crowded, keys, PAGE, RETIRING_FEW)
+        _make_retirable_grants(crowded, keys, MANY, RETIRING_MANY)
+        _make_retirable_grants(
+            alone, [alone.create_key()["KeyMetadata"]["KeyId"]], PAGE, RETIRING_FEW
+        )
+        middle = _middle_marker(crowded, RETIRING_MANY, MANY // 2)
+
+        def page(client: KMSClient, retiring: str, **marker: str) -> timeit.Timer:
+            return timeit.Timer(
+                lambda: client.list_retirable_grants(
+                    RetiringPrincipal=retiring, Limit=PAGE, **marker
+                )
+            )
+
+        timers = {
+            "alone": (page(alone, RETIRING_FEW), batch),
+            "few": (page(crowded, RETIRING_FEW), batch),
+            "many": (page(crowded, RETIRING_MANY, Marker=middle), batch),
+        }
+        for timer, _ in timers.values():
+            timer.timeit(max(1, batch // 10))  # warm up
+        samples = interleaved(timers, repeat, lambda _: gc_off())
+    return RetirableSamples(samples["alone"], samples["few"], samples["many"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="batches per measurement")
@@ -207,6 +279,10 @@ def main(argv: list[str] | None = None) -> int:
     decrypt_ratio = statistics.median(calls.granted_decrypt) / statistics.median(
         calls.ungranted_decrypt
     )
+    retirable = bench_retirable(args.repeat)
+    alone = statistics.median(retirable.alone)
+    few_ratio = statistics.median(retirable.few) / alone
+    many_ratio = statistics.median(retirable.many) / alone
     measurements = [
         Measurement(
             "(a) grants_allow, key with 1 grant",
@@ -257,6 +333,30 @@ def main(argv: list[str] | None = None) -> int:
             detail=f"{fmt(statistics.median(calls.granted_decrypt))} vs "
             f"{fmt(statistics.median(calls.ungranted_decrypt))}",
             samples={"granted": calls.granted_decrypt, "root": calls.ungranted_decrypt},
+        ),
+        Measurement(
+            f"(f) ListRetirableGrants page of {PAGE}, Region with nothing else",
+            alone,
+            "s",
+            "baseline",
+            None,
+            samples=retirable._asdict(),
+        ),
+        Measurement(
+            f"(f) the {PAGE} of one principal among {OTHERS:,} other grants / alone",
+            few_ratio,
+            "ratio",
+            "<= 1.50x",
+            few_ratio <= 1.5,
+            detail=f"{fmt(statistics.median(retirable.few))} vs {fmt(alone)}",
+        ),
+        Measurement(
+            f"(f) a middle page of {MANY:,} among {OTHERS:,} other grants / alone",
+            many_ratio,
+            "ratio",
+            "<= 1.50x",
+            many_ratio <= 1.5,
+            detail=f"{fmt(statistics.median(retirable.many))} vs {fmt(alone)}",
         ),
     ]
     print(measurement_table(measurements))

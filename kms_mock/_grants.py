@@ -5,17 +5,20 @@ only for requests whose encryption context matches its constraints (AWS KMS
 Developer Guide, "Grants in AWS KMS"; botocore's ``GrantConstraints`` shape).
 Grants only allow: an explicit Deny in a policy still wins (``_authz``).
 Each key keeps its grants indexed by grantee, so a call looks at the caller's
-grants only, however many the key has. The rules here are pure: grants and
-request values in, a verdict out (or, for a grant token, an error).
+grants only, however many the key has; each Region keeps them indexed by
+retiring principal, so ListRetirableGrants reads that principal's only. The
+rules here are pure: grants and request values in, a verdict out (or, for a
+grant token, an error).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import datetime as _dt
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -118,6 +121,106 @@ class KeyGrants:
         if self._ordered is None:
             self._ordered = list(self.by_id.values())
         return self._ordered
+
+
+def retirable_position(grant: Grant) -> str:
+    """Where ``grant`` stands in ListRetirableGrants: by its key's ARN, then by age on its key."""
+    return f"{grant.key_arn} {grant.serial:010d}"
+
+
+class _Retirable:
+    """One principal's retirable grants in listing order, beside their positions.
+
+    The positions are kept, not computed again: an insertion compares strings,
+    never formats them.
+    """
+
+    __slots__ = ("grants", "positions")
+
+    def __init__(self) -> None:
+        self.positions: list[str] = []
+        self.grants: list[Grant] = []
+
+
+class RetirableGrants:
+    """The grants of one Region's stored keys, every account's, by retiring principal.
+
+    Each principal's in :func:`retirable_position` order, so that a page of
+    ListRetirableGrants costs O(log n + page size) of that principal's grants,
+    whatever else the Region holds. Derived from the keys' grants: the Region's
+    stores keep it exact (``_store.RegionStore``) and a state file never holds it.
+    """
+
+    __slots__ = ("_by_principal",)
+
+    def __init__(self) -> None:
+        self._by_principal: dict[str, _Retirable] = {}
+
+    def add(self, grant: Grant) -> None:
+        """Index ``grant`` (its ``serial`` set) if it names a retiring principal."""
+        if grant.retiring_principal is None:
+            return
+        listing = self._by_principal.get(grant.retiring_principal)
+        if listing is None:
+            listing = self._by_principal[grant.retiring_principal] = _Retirable()
+        # Keys' ARNs are random: a new grant may sort anywhere among the principal's.
+        position = retirable_position(grant)
+        at = bisect.bisect_right(listing.positions, position)
+        listing.positions.insert(at, position)
+        listing.grants.insert(at, grant)
+
+    def remove(self, grant: Grant) -> None:
+        """Forget ``grant``, which :meth:`add` indexed (if it names a retiring principal)."""
+        if grant.retiring_principal is None:
+            return
+        listing = self._by_principal[grant.retiring_principal]
+        at = bisect.bisect_left(listing.positions, retirable_position(grant))
+        assert listing.grants[at] is grant  # positions are unique: (key ARN, serial)
+        del listing.positions[at], listing.grants[at]
+        if not listing.grants:
+            del self._by_principal[grant.retiring_principal]
+
+    def add_all(self, grants: Iterable[Grant]) -> None:
+        """Index ``grants`` at once (a loaded store's): one sort per principal, not one
+        insertion per grant."""
+        added: dict[str, list[tuple[str, Grant]]] = {}
+        for grant in grants:
+            if grant.retiring_principal is not None:
+                added.setdefault(grant.retiring_principal, []).append(
+                    (retirable_position(grant), grant)
+                )
+        for principal, pairs in added.items():
+            listing = self._by_principal.setdefault(principal, _Retirable())
+            # Positions are unique, so the sort never compares two grants.
+            pairs.extend(zip(listing.positions, listing.grants, strict=True))
+            pairs.sort()
+            listing.positions = [position for position, _ in pairs]
+            listing.grants = [grant for _, grant in pairs]
+
+    def remove_key(self, key_arn: str, grants: KeyGrants) -> None:
+        """Forget every grant of the key ``key_arn`` (deleted), which :meth:`add` indexed.
+
+        A key's grants stand together in each principal's order: their positions
+        are its ARN, a space, then digits (no ARN holds a space). One slice each,
+        however many grants the key had.
+        """
+        principals = {
+            grant.retiring_principal
+            for grant in grants.by_id.values()
+            if grant.retiring_principal is not None
+        }
+        for principal in principals:
+            listing = self._by_principal[principal]
+            start = bisect.bisect_left(listing.positions, f"{key_arn} ")
+            end = bisect.bisect_left(listing.positions, f"{key_arn}!")  # "!" follows " "
+            del listing.positions[start:end], listing.grants[start:end]
+            if not listing.grants:
+                del self._by_principal[principal]
+
+    def of(self, retiring_principal: str) -> Sequence[Grant]:
+        """The grants ``retiring_principal`` may retire, in listing order; do not modify."""
+        listing = self._by_principal.get(retiring_principal)
+        return () if listing is None else listing.grants
 
 
 def grant_operations_for(key_spec: str, key_usage: str) -> frozenset[str]:
@@ -357,6 +460,7 @@ def check_grant_tokens(tokens: Iterable[str]) -> None:
 __all__ = [
     "Grant",
     "KeyGrants",
+    "RetirableGrants",
     "check_grant_tokens",
     "grant_operations_for",
     "grant_token",
@@ -365,4 +469,5 @@ __all__ = [
     "invalid_grant_token",
     "may_retire",
     "parse_grant_token",
+    "retirable_position",
 ]

@@ -361,7 +361,10 @@ class Loader:
     def _store(self, account_id: str, region: str) -> RegionStore:
         store = self._stores.get((account_id, region))
         if store is None:
-            store = self._stores[(account_id, region)] = RegionStore(account_id, region)
+            # With the Region's index of retirable grants, which ``restore`` fills.
+            retirable = self.backend.retirable_grants(region)
+            store = RegionStore(account_id, region, retirable=retirable)
+            self._stores[(account_id, region)] = store
         return store
 
     def key_store(self, account_id: str, region: str, store_id: str, text: str) -> None:

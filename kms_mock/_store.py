@@ -19,6 +19,7 @@ from ._audit import AuditedCall, AuditLog
 from ._callers import IdentityPolicies, Principals
 from ._clock import Clock
 from ._entropy import Entropy
+from ._grants import Grant, KeyGrants, RetirableGrants
 from ._key_stores import DEFAULT_CONNECTION_DELAY, CustomKeyStore
 from ._models import Alias, Key
 from ._schedule import Schedule
@@ -109,9 +110,10 @@ class RegionStore:
     """What one account holds in one region.
 
     ``keys`` (in creation order), ``aliases`` and ``key_stores`` (custom key stores,
-    in creation order) are for reading; every change
-    goes through the methods, which keep the index of aliases by key and the
-    ordered views that List operations page through.
+    in creation order) are for reading; every change (to a key's grants too)
+    goes through the methods, which keep the index of aliases by key, the
+    Region's index of grants by retiring principal (``retirable``, which the
+    Region's stores share) and the ordered views that List operations page through.
     """
 
     __slots__ = (
@@ -125,11 +127,21 @@ class RegionStore:
         "key_stores",
         "keys",
         "region",
+        "retirable",
     )
 
-    def __init__(self, account_id: str, region: str, changes: Changes | None = None) -> None:
+    def __init__(
+        self,
+        account_id: str,
+        region: str,
+        changes: Changes | None = None,
+        retirable: RetirableGrants | None = None,
+    ) -> None:
         self.account_id = account_id
         self.region = region
+        # ListRetirableGrants lists every account's grants in the Region: the backend
+        # gives each store of a Region the same index (a store made alone, its own).
+        self.retirable = RetirableGrants() if retirable is None else retirable
         # A persistent backend's journal: every change below is noted in it, due.
         self._changes = changes
         self.keys: dict[str, Key] = {}
@@ -154,12 +166,27 @@ class RegionStore:
         self._key_changed(key.key_id)
 
     def remove_key(self, key_id: str) -> None:
-        """Delete the key and every alias that points at it."""
+        """Delete the key, its grants and every alias that points at it."""
         for name in list(self._aliases_by_key.get(key_id, ())):
             self.remove_alias(name)
-        del self.keys[key_id]
+        key = self.keys.pop(key_id)
+        if key.grants is not None:
+            self.retirable.remove_key(key.arn, key.grants)
         self._keys_by_creation = None
         self._key_changed(key_id)
+
+    def add_grant(self, key: Key, grant: Grant) -> None:
+        """Give ``key`` (stored here) ``grant``, its newest."""
+        if key.grants is None:
+            key.grants = KeyGrants()
+        key.grants.add(grant)
+        self.retirable.add(grant)
+
+    def remove_grant(self, key: Key, grant: Grant) -> None:
+        """Take ``grant`` (retired or revoked) from ``key``, which holds it."""
+        assert key.grants is not None
+        key.grants.remove(grant)
+        self.retirable.remove(grant)
 
     def add_key_store(self, key_store: CustomKeyStore) -> None:
         """Store a new custom key store, the newest of the region."""
@@ -207,8 +234,15 @@ class RegionStore:
         next_sequence: int,
     ) -> None:
         """Hold what a state file saved, each with the ``sequence`` it was saved with."""
-        for key in sorted(keys, key=attrgetter("sequence")):
+        restored = sorted(keys, key=attrgetter("sequence"))
+        for key in restored:
             self.keys[key.key_id] = key
+        self.retirable.add_all(
+            grant
+            for key in restored
+            if key.grants is not None
+            for grant in key.grants.by_id.values()
+        )
         for key_store in sorted(key_stores, key=attrgetter("sequence")):
             self.key_stores[key_store.store_id] = key_store
         for alias in aliases:
@@ -309,6 +343,8 @@ class Backend:
         self.state_file: StateSink | None = None
         self.lock = threading.RLock()
         self._regions: dict[tuple[str, str], RegionStore] = {}
+        # Each Region's index of grants by retiring principal, shared by its stores.
+        self._retirable: dict[str, RetirableGrants] = {}
         # Set when the activation ends: the state is final from then on.
         self._closed_at: _dt.datetime | None = None
 
@@ -318,7 +354,13 @@ class Backend:
         A lookup never leaves a trace: only :meth:`keep` makes a store part of the backend.
         """
         store = self._regions.get((account_id, region))
-        return RegionStore(account_id, region, self.changes) if store is None else store
+        if store is None:
+            return RegionStore(account_id, region, self.changes, self.retirable_grants(region))
+        return store
+
+    def retirable_grants(self, region: str) -> RetirableGrants:
+        """The index of ``region``'s grants by retiring principal, which its stores keep."""
+        return self._retirable.setdefault(region, RetirableGrants())
 
     def keep(self, store: RegionStore) -> None:
         """Make ``store`` part of the backend, if anything was written to it."""

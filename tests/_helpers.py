@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from kms_mock import MockKMS, _active, _interceptor
 from kms_mock._audit import AuditLog
+from kms_mock._grants import retirable_position
 from kms_mock._keypairs import KeyPair, LazySecret, ReadySecret
 from kms_mock._models import Key, RelatedKeys
 from kms_mock._schedule import Schedule, ScheduledEvent
@@ -238,6 +239,38 @@ def audit_of(kms: MockKMS | None = None) -> AuditLog:
     return backend_of(kms).audit
 
 
+def retirable_index(kms: MockKMS) -> dict[tuple[str, str], list[str]]:
+    """(Region, retiring principal) -> grant ids, as the index ListRetirableGrants reads holds them.
+
+    The state the next call finds (due events applied), like :func:`dump`.
+    """
+    backend = backend_of(kms)
+    with backend.transaction():
+        for index in backend._retirable.values():
+            for listing in index._by_principal.values():
+                assert listing.positions == [retirable_position(g) for g in listing.grants]
+        return {
+            (region, principal): [grant.grant_id for grant in listing.grants]
+            for region, index in backend._retirable.items()
+            for principal, listing in index._by_principal.items()
+        }
+
+
+def retirable_by_scan(kms: MockKMS) -> dict[tuple[str, str], list[str]]:
+    """What :func:`retirable_index` must hold: every stored key's grants by retiring principal,
+    ordered by key ARN, then by creation on the key (ListRetirableGrants' order)."""
+    backend = backend_of(kms)
+    found: dict[tuple[str, str], list[tuple[str, int, str]]] = {}
+    with backend.transaction():
+        for store in backend.region_stores():
+            for key in store.keys.values():
+                for grant in () if key.grants is None else key.grants.by_id.values():
+                    if grant.retiring_principal is not None:
+                        place = (store.region, grant.retiring_principal)
+                        found.setdefault(place, []).append((key.arn, grant.serial, grant.grant_id))
+    return {place: [grant_id for *_, grant_id in sorted(of)] for place, of in found.items()}
+
+
 # -- a canonical dump of the state: equal dumps, equal stores -----------------------------------
 
 
@@ -248,7 +281,9 @@ def dump(state: MockKMS | Backend) -> bytes:
     of every key is in it (its materials, a lazy secret by its seed rather than
     by what was derived from it, tags in their order); the schedule's events
     are named by the key that holds them. The state is the one the next call
-    finds: events that fell due by the clock's now have happened.
+    finds: events that fell due by the clock's now have happened. Each Region's
+    index of grants by retiring principal is left out: it is derived from the
+    keys' grants, and :func:`retirable_index` checks it against them.
     """
     backend = state if isinstance(state, Backend) else backend_of(state)
     with backend.transaction():

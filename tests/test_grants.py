@@ -10,13 +10,24 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from kms_mock import FrozenClock, MockKMS
+from kms_mock import FrozenClock, MockKMS, mock_kms
 from kms_mock._operations import grants as grant_operations
-from tests._helpers import ACCOUNT, backend_of, client_as, error_of, new_key, raises
+from tests._helpers import (
+    ACCOUNT,
+    backend_of,
+    client_as,
+    error_of,
+    new_client,
+    new_key,
+    raises,
+    retirable_by_scan,
+    retirable_index,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -642,3 +653,134 @@ def test_grants_are_audited_without_tokens(kms: MockKMS, client: KMSClient) -> N
     assert retire["requestParameters"] == {}  # the token is all it had
     assert retire["resources"][0]["ARN"] == key["Arn"]
     assert created["GrantToken"] not in str(kms.audit_log)
+
+
+# -- the Region's index of retirable grants ---------------------------------------------------
+
+
+def _retirable_ids(client: KMSClient, principal: str) -> list[str]:
+    """The grant ids ListRetirableGrants gives ``principal``, in order, one a page."""
+    paginator = client.get_paginator("list_retirable_grants")
+    pages = paginator.paginate(RetiringPrincipal=principal, PaginationConfig={"PageSize": 1})
+    return [entry["GrantId"] for page in pages for entry in page["Grants"]]
+
+
+def test_the_retirable_index_follows_create_retire_and_revoke(
+    kms: MockKMS, client: KMSClient
+) -> None:
+    theirs = client_as(kms, OTHER_ROOT)
+    keys = [new_key(client)["KeyId"] for _ in range(2)]
+    their_key = new_key(theirs)["KeyId"]
+    by_bob = [
+        grant(client, keys[0], RetiringPrincipal=BOB),
+        grant(client, keys[1], RetiringPrincipal=BOB, Name="named"),
+        grant(theirs, their_key, RetiringPrincipal=BOB),
+        grant(client, keys[0], RetiringPrincipal=BOB),
+    ]
+    by_alice = grant(client, keys[1], RetiringPrincipal=ALICE)
+    grant(client, keys[0])  # no retiring principal: in no list
+    assert retirable_index(kms) == retirable_by_scan(kms)
+    assert sorted(retirable_index(kms)) == [("us-east-1", ALICE), ("us-east-1", BOB)]
+    ids = _retirable_ids(client, BOB)
+    assert sorted(ids) == sorted(made["GrantId"] for made in by_bob)
+    assert retirable_index(kms)[("us-east-1", BOB)] == ids
+    # Retried by name: the same grant, indexed once.
+    again = grant(client, keys[1], RetiringPrincipal=BOB, Name="named")
+    assert again["GrantId"] == by_bob[1]["GrantId"]
+    assert retirable_index(kms)[("us-east-1", BOB)] == ids
+    client_as(kms, BOB).retire_grant(GrantToken=by_bob[0]["GrantToken"])
+    client.retire_grant(KeyId=keys[1], GrantId=by_alice["GrantId"])
+    theirs.revoke_grant(KeyId=their_key, GrantId=by_bob[2]["GrantId"])
+    assert retirable_index(kms) == retirable_by_scan(kms)
+    left = [by_bob[1]["GrantId"], by_bob[3]["GrantId"]]
+    assert sorted(_retirable_ids(client, BOB)) == sorted(left)
+    assert _retirable_ids(client, ALICE) == []
+    assert sorted(retirable_index(kms)) == [("us-east-1", BOB)]
+
+
+def test_failed_grant_calls_leave_the_retirable_index_as_it_was(
+    kms: MockKMS, client: KMSClient
+) -> None:
+    key = new_key(client)["KeyId"]
+    kept = grant(client, key, RetiringPrincipal=BOB)
+    before = retirable_index(kms)
+    code, _, _ = error_of(raises(lambda: grant(client, key, RetiringPrincipal=BOB, DryRun=True)))
+    assert code == "DryRunOperationException"
+    code, _, _ = error_of(
+        raises(lambda: grant(client, key, RetiringPrincipal=BOB, Operations=["Sign"]))
+    )
+    assert code == "ValidationException"
+    code, _, _ = error_of(
+        raises(lambda: client.retire_grant(GrantToken=kept["GrantToken"], DryRun=True))
+    )
+    assert code == "DryRunOperationException"
+    code, _, _ = error_of(
+        raises(lambda: client_as(kms, ALICE).retire_grant(GrantToken=kept["GrantToken"]))
+    )
+    assert code == "AccessDeniedException"
+    code, _, _ = error_of(
+        raises(lambda: client.revoke_grant(KeyId=key, GrantId=kept["GrantId"], DryRun=True))
+    )
+    assert code == "DryRunOperationException"
+    assert retirable_index(kms) == before == {("us-east-1", BOB): [kept["GrantId"]]}
+
+
+def test_the_retirable_index_forgets_a_deleted_keys_grants(
+    kms: MockKMS, client: KMSClient, clock: FrozenClock
+) -> None:
+    doomed, kept = new_key(client)["KeyId"], new_key(client)["KeyId"]
+    for _ in range(3):
+        grant(client, doomed, RetiringPrincipal=BOB)
+        grant(client, doomed, RetiringPrincipal=ALICE)
+    survivor = grant(client, kept, RetiringPrincipal=BOB)["GrantId"]
+    client.schedule_key_deletion(KeyId=doomed, PendingWindowInDays=7)
+    assert len(_retirable_ids(client, BOB)) == 4  # pending deletion: still there
+    clock.advance(days=7)
+    assert retirable_index(kms) == retirable_by_scan(kms) == {("us-east-1", BOB): [survivor]}
+    assert _retirable_ids(client, BOB) == [survivor]
+    assert _retirable_ids(client, ALICE) == []
+
+
+def test_the_retirable_index_keeps_each_regions_multi_region_keys_apart(
+    kms: MockKMS, client: KMSClient, europe: KMSClient, clock: FrozenClock
+) -> None:
+    primary = client.create_key(MultiRegion=True)["KeyMetadata"]
+    on_primary = grant(client, primary["KeyId"], RetiringPrincipal=BOB)["GrantId"]
+    replica = client.replicate_key(KeyId=primary["KeyId"], ReplicaRegion="eu-west-1")
+    replica_arn = replica["ReplicaKeyMetadata"]["Arn"]
+    # A replica's grants are its own (AWS shares no grant between related keys).
+    assert _retirable_ids(europe, BOB) == []
+    on_replica = grant(europe, replica_arn, RetiringPrincipal=BOB)["GrantId"]
+    assert _retirable_ids(client, BOB) == [on_primary]
+    assert _retirable_ids(europe, BOB) == [on_replica]
+    assert retirable_index(kms) == retirable_by_scan(kms)
+    europe.schedule_key_deletion(KeyId=replica_arn, PendingWindowInDays=7)
+    clock.advance(days=7)
+    assert retirable_index(kms) == retirable_by_scan(kms) == {("us-east-1", BOB): [on_primary]}
+    assert _retirable_ids(europe, BOB) == []
+
+
+def test_a_loaded_state_file_has_the_retirable_index_of_its_grants(tmp_path: Path) -> None:
+    path = tmp_path / "kms-state.db"
+    with mock_kms(clock=FrozenClock("2025-01-01T00:00:00Z"), seed=3, state=path) as kms:
+        client = new_client()
+        theirs = client_as(kms, OTHER_ROOT)
+        keys = [new_key(client)["KeyId"] for _ in range(3)] + [new_key(theirs)["KeyId"]]
+        for key in keys[:3]:
+            for _ in range(2):
+                grant(client, key, RetiringPrincipal=BOB)
+        grant(theirs, keys[3], RetiringPrincipal=BOB)
+        retired = grant(client, keys[0], RetiringPrincipal=ALICE)
+        grant(client, keys[1], RetiringPrincipal=ALICE)
+        client.retire_grant(GrantToken=retired["GrantToken"])
+        saved = {principal: _retirable_ids(client, principal) for principal in (ALICE, BOB)}
+        saved_index = retirable_index(kms)
+    assert len(saved[BOB]) == 7
+    with mock_kms(clock=FrozenClock("2025-01-01T00:00:00Z"), seed=3, state=path) as kms:
+        assert retirable_index(kms) == retirable_by_scan(kms) == saved_index
+        client = new_client()
+        assert {principal: _retirable_ids(client, principal) for principal in saved} == saved
+        # Kept exact from there on.
+        client.revoke_grant(KeyId=keys[1], GrantId=saved[ALICE][0])
+        assert retirable_index(kms) == retirable_by_scan(kms)
+        assert _retirable_ids(client, ALICE) == []

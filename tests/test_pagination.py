@@ -170,6 +170,39 @@ def test_a_grant_retired_between_pages_skips_no_other_retirable_grant(client: KM
     assert [grant["GrantId"] for grant in rest["Grants"]] == ids[2:]
 
 
+def _retirable_in_order(client: KMSClient, count: int) -> tuple[list[str], list[str]]:
+    """(key ARNs, grant ids): ``count`` keys with two retirable grants each, both listed
+    as ListRetirableGrants lists them: by key ARN, then oldest first on each key."""
+    arns = sorted(client.create_key()["KeyMetadata"]["Arn"] for _ in range(count))
+    # Made on the last key first: the order is the keys', not the grants' creation.
+    of_key = {arn: _grant_ids(client, arn, 2) for arn in reversed(arns)}
+    return arns, [grant_id for arn in arns for grant_id in of_key[arn]]
+
+
+def test_retirable_grants_of_many_keys_skip_nothing_when_grants_go_between_pages(
+    client: KMSClient,
+) -> None:
+    arns, ids = _retirable_in_order(client, 3)
+    first = client.list_retirable_grants(RetiringPrincipal=USER, Limit=3)
+    assert [grant["GrantId"] for grant in first["Grants"]] == ids[:3]
+    client.revoke_grant(KeyId=arns[1], GrantId=ids[2])  # the last one returned
+    client.retire_grant(KeyId=arns[0], GrantId=ids[0])
+    client.retire_grant(KeyId=arns[2], GrantId=ids[4])  # on the next page
+    rest = client.list_retirable_grants(RetiringPrincipal=USER, Marker=first["NextMarker"])
+    assert [grant["GrantId"] for grant in rest["Grants"]] == [ids[3], ids[5]]
+
+
+def test_a_key_deleted_between_pages_skips_no_retirable_grant_of_another_key(
+    client: KMSClient, clock: FrozenClock
+) -> None:
+    arns, ids = _retirable_in_order(client, 3)
+    first = client.list_retirable_grants(RetiringPrincipal=USER, Limit=3)
+    client.schedule_key_deletion(KeyId=arns[1], PendingWindowInDays=7)
+    clock.advance(days=7)  # the key of the last grant returned is gone, with its grants
+    rest = client.list_retirable_grants(RetiringPrincipal=USER, Marker=first["NextMarker"])
+    assert [grant["GrantId"] for grant in rest["Grants"]] == ids[4:]
+
+
 def test_a_rotation_between_pages_goes_last(client: KMSClient) -> None:
     key_id = client.create_key()["KeyMetadata"]["KeyId"]
     for _ in range(3):

@@ -1,15 +1,17 @@
-"""Fast unit tests of the store: the alias index, the ordered views, lookups that only find."""
+"""Fast unit tests of the store: the alias index, the index of retirable grants, the ordered
+views, lookups that only find."""
 
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
 
 import pytest
 
 from kms_mock import FrozenClock
 from kms_mock._callers import root_principal
 from kms_mock._dispatch import Request
-from kms_mock._grants import Grant, KeyGrants
+from kms_mock._grants import Grant, KeyGrants, RetirableGrants
 from kms_mock._keyfactory import new_key
 from kms_mock._models import Alias, Key
 from kms_mock._resolve import find_key
@@ -183,3 +185,76 @@ def test_a_provisional_key_stored_meanwhile_by_another_call_is_stored_once(
     assert store.keys_by_creation() == [stored]
     assert _names(store.aliases_by_name()) == ["alias/aws/ebs"]
     assert len(backend.schedule) == 1
+
+
+def _retirable(number: int, key: Key, retiring: str | None = "user/r") -> Grant:
+    """Grant ``r<number>`` on ``key`` that ``retiring`` may retire."""
+    return Grant(
+        f"r{number}",
+        key.arn,
+        "user/g",
+        frozenset({"Decrypt"}),
+        "root",
+        START,
+        retiring_principal=retiring,
+    )
+
+
+def _ids(grants: Sequence[Grant]) -> list[str]:
+    return [grant.grant_id for grant in grants]
+
+
+def test_retirable_grants_stay_in_listing_order_whatever_the_order_of_changes(
+    backend: Backend,
+) -> None:
+    store = RegionStore(ACCOUNT, REGION)
+    first, second = sorted((_key(backend, store), _key(backend, store)), key=lambda k: k.arn)
+    store.add_grant(second, _retirable(0, second))
+    store.add_grant(first, _retirable(1, first))
+    store.add_grant(second, _retirable(2, second))
+    store.add_grant(first, _retirable(3, first, retiring=None))  # in no list
+    store.add_grant(first, _retirable(4, first))
+    store.add_grant(first, _retirable(5, first, retiring="user/other"))
+    assert _ids(store.retirable.of("user/r")) == ["r1", "r4", "r0", "r2"]
+    assert _ids(store.retirable.of("user/other")) == ["r5"]
+    assert first.grants is not None
+    store.remove_grant(first, first.grants.by_id["r4"])
+    store.remove_grant(first, first.grants.by_id["r3"])
+    store.remove_grant(first, first.grants.by_id["r5"])
+    assert _ids(store.retirable.of("user/r")) == ["r1", "r0", "r2"]
+    assert store.retirable.of("user/other") == ()
+    assert _ids(first.grants.in_creation_order()) == ["r1"]
+
+
+def test_removing_a_key_takes_its_retirable_grants(backend: Backend) -> None:
+    store = RegionStore(ACCOUNT, REGION)
+    keys = sorted((_key(backend, store) for _ in range(3)), key=lambda k: k.arn)
+    for number in range(9):
+        key = keys[number % 3]
+        store.add_grant(key, _retirable(number, key, retiring=f"user/{number % 2}"))
+    store.remove_key(keys[1].key_id)
+    assert _ids(store.retirable.of("user/0")) == ["r0", "r6", "r2", "r8"]
+    assert _ids(store.retirable.of("user/1")) == ["r3", "r5"]
+    store.remove_key(keys[0].key_id)
+    store.remove_key(keys[2].key_id)
+    assert store.retirable.of("user/0") == store.retirable.of("user/1") == ()
+
+
+def test_a_regions_stores_share_one_retirable_index(backend: Backend) -> None:
+    ours = backend.region_store(ACCOUNT, REGION)
+    theirs = backend.region_store("111122223333", REGION)
+    elsewhere = backend.region_store(ACCOUNT, "eu-west-1")
+    assert ours.retirable is theirs.retirable is backend.retirable_grants(REGION)
+    assert elsewhere.retirable is not ours.retirable
+    assert RegionStore(ACCOUNT, REGION).retirable is not ours.retirable  # a store alone
+
+
+def test_restored_keys_index_their_retirable_grants(backend: Backend) -> None:
+    made = RegionStore(ACCOUNT, REGION)
+    keys = sorted((_key(backend, made) for _ in range(2)), key=lambda k: k.arn)
+    for number in range(4):
+        made.add_grant(keys[number % 2], _retirable(number, keys[number % 2]))
+    loaded = RegionStore(ACCOUNT, REGION, retirable=RetirableGrants())
+    loaded.restore(keys, (), (), made.next_sequence)
+    assert _ids(loaded.retirable.of("user/r")) == _ids(made.retirable.of("user/r"))
+    assert _ids(loaded.retirable.of("user/r")) == ["r0", "r2", "r1", "r3"]

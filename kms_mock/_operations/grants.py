@@ -1,7 +1,8 @@
 """Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant.
 
 A grant lives on its key (``Key.grants``): deleting the key deletes its grants,
-and a grant token carries its key's ARN, so nothing else holds a grant. Every
+and a grant token carries its key's ARN. Grants come and go through the key's
+store, which keeps the Region's index of them by retiring principal. Every
 operation runs all of its checks before it changes anything, and DryRun stops
 after the last of them. Who may call CreateGrant, ListGrants and RevokeGrant
 is the key's policies' business (key resolution asks them); RetireGrant is
@@ -35,6 +36,7 @@ from .._grants import (
     invalid_grant_token,
     may_retire,
     parse_grant_token,
+    retirable_position,
 )
 from .._keyspecs import is_symmetric_encryption
 from .._lifecycle import shown_state
@@ -78,9 +80,8 @@ def _grant_of(key: Key, grant_id: str) -> Grant:
     return grant
 
 
-def _delete(key: Key, grant: Grant) -> None:
-    assert key.grants is not None  # the key holds ``grant``
-    key.grants.remove(grant)
+def _delete(request: Request, key: Key, grant: Grant) -> None:
+    request.backend.region_store(key.account_id, key.region).remove_grant(key, grant)
 
 
 # -- CreateGrant --------------------------------------------------------------------------------
@@ -207,9 +208,7 @@ def _new_grant(
         encryption_context_subset=subset,
         encryption_context_equals=equals,
     )
-    if key.grants is None:
-        key.grants = KeyGrants()
-    key.grants.add(grant)
+    request.backend.region_store(key.account_id, key.region).add_grant(key, grant)
     return grant
 
 
@@ -291,32 +290,17 @@ def list_grants(request: Request, params: Params) -> Response:
     return _listed(request, grants, params, _serial_token)
 
 
-def _retirable_token(grant: Grant) -> str:
-    return f"{grant.key_arn} {grant.serial:010d}"
-
-
 @operation("ListRetirableGrants")
 def list_retirable_grants(request: Request, params: Params) -> Response:
     """Every grant in the Region whose retiring principal is the given one, on any account's key.
 
     "This can include grants on KMS keys owned by other Amazon Web Services
-    accounts" (ListRetirableGrants in botocore's model). A listing reads every
-    grant in the Region: retiring principals are not indexed, as no other call needs them.
+    accounts" (ListRetirableGrants in botocore's model). Ordered by key ARN, then
+    by creation on the key; a page reads the Region's index of that principal's
+    grants only.
     """
-    retiring = params["RetiringPrincipal"]
-    grants = sorted(
-        (
-            grant
-            for store in request.backend.region_stores()
-            if store.region == request.region
-            for key in store.keys.values()
-            if key.grants is not None
-            for grant in key.grants.by_id.values()
-            if grant.retiring_principal == retiring
-        ),
-        key=_retirable_token,
-    )
-    return _listed(request, grants, params, _retirable_token)
+    grants = request.backend.retirable_grants(request.region).of(params["RetiringPrincipal"])
+    return _listed(request, grants, params, retirable_position)
 
 
 # -- RetireGrant, RevokeGrant ---------------------------------------------------------------------
@@ -380,7 +364,7 @@ def retire_grant(request: Request, params: Params) -> Response:
     if request.backend.enforce_permissions:
         _require_may_retire(request, key, grant)
     dry_run_stop(params)
-    _delete(key, grant)
+    _delete(request, key, grant)
     return {}
 
 
@@ -390,5 +374,5 @@ def revoke_grant(request: Request, params: Params) -> Response:
     key = find_key(request, params["KeyId"])
     grant = _grant_of(key, params["GrantId"])
     dry_run_stop(params)
-    _delete(key, grant)
+    _delete(request, key, grant)
     return {}
