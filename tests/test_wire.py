@@ -1,5 +1,6 @@
-"""The JSON 1.1 wire layer: unreadable bodies (SerializationException, audited), and what
-it reads of an HTTP request (Region, caller, the Authorization header AWS requires)."""
+"""The JSON 1.1 wire layer: unreadable bodies (SerializationException, audited), what
+it reads of an HTTP request (Region, caller, the Authorization header AWS requires),
+and the response bodies it writes."""
 
 from __future__ import annotations
 
@@ -209,7 +210,7 @@ def test_access_denied_carries_its_message_as_aws_does(kms: MockKMS) -> None:
 
 
 # Every kind of value a response holds: text that JSON escapes, numbers, nesting,
-# blobs and timestamps (which only the encoder's fallback can put on the wire).
+# blobs and timestamps (which reach JSON through the encoder's default hook).
 RESPONSE_MEMBERS: dict[str, Any] = {
     "Description": 'quote " backslash \\ tab \t é 中 \U0001f511 \x00',
     "Enabled": True,
