@@ -321,6 +321,24 @@ def test_timestamps_under_freezegun_are_the_instants_botocore_gives(
     assert type(created) is type(expected)
 
 
+def test_timestamps_of_a_zone_whose_offset_changed_equal_botocores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # botocore's tzlocal gives a zone without daylight saving time its offset of
+    # today at every instant; the C library's local time knows that Kolkata's
+    # offset in 1900 was another (+05:21:10).
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        instant = _dt.datetime(1900, 1, 1, tzinfo=_dt.UTC)
+        ours = _botocore_timestamp(instant)
+        theirs = parse_timestamp(instant.timestamp())  # type: ignore[arg-type]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert ours.isoformat() == theirs.isoformat() == "1900-01-01T05:30:00+05:30"
+
+
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Tokyo", "America/New_York", "Europe/London"])
 def test_timestamps_equal_botocores_around_daylight_saving_changes(
     zone: str, monkeypatch: pytest.MonkeyPatch
