@@ -40,10 +40,14 @@ class Entropy:
         """A random version-4 UUID in its lowercase 36-character form.
 
         Formatted by hand (as ``uuid.UUID(bytes=..., version=4)`` would): every
-        request makes two, so this sits on the hot path.
+        request makes two, so this sits on the hot path. The version and variant
+        bits are set on the hex digits, which is cheaper than on the bytes and
+        gives the same text for the same bytes (seeded ids stay as they were).
         """
-        raw = bytearray(self.token_bytes(16))
-        raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-        raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-        h = raw.hex()
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        h = self.token_bytes(16).hex()
+        # Version 4: the high nibble of byte 6; RFC 4122 variant: the top bits of byte 8.
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT_DIGIT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+# The hex digit of byte 8's high nibble once its top two bits are set to 10.
+_VARIANT_DIGIT = {digit: "89ab"[int(digit, 16) & 0b11] for digit in "0123456789abcdef"}

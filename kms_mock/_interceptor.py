@@ -80,25 +80,46 @@ def parse(http_response: AWSResponse, model: OperationModel) -> dict[str, Any]:
     return parsed
 
 
-_local_zones: dict[tuple[object, ...], Any] = {}
+# Per timezone setting (which time-machine may change mid-run): botocore's
+# local zone, and that zone's standard offset as a fixed one.
+_local_zones: dict[tuple[object, ...], tuple[Any, _dt.timezone]] = {}
+# The datetimes given lately, by instant, timezone setting and datetime class
+# (freezegun swaps it): a key's dates come back in every DescribeKey, and
+# converting one costs a call a microsecond. Datetimes are immutable, so
+# handing the same one out again is safe; the table is emptied when full.
+_local_times: dict[tuple[float, tuple[object, ...], type], _dt.datetime] = {}
+_LOCAL_TIMES_KEPT = 256
 
 
 def _botocore_timestamp(value: _dt.datetime) -> _dt.datetime:
     # botocore parses epoch seconds as datetime.fromtimestamp(epoch, tzlocal())
     # (its first tzinfo option), with a new tzlocal each time. One tzlocal per
-    # timezone setting (which time-machine may change mid-run) gives the same
-    # datetime, cheaper.
+    # timezone setting gives the same datetime, cheaper.
     epoch = timestamp_to_wire(value)
     setting = (time.timezone, time.altzone, time.daylight, time.tzname)
-    zone = _local_zones.get(setting)
-    if zone is None:
-        zone = _local_zones[setting] = get_tzinfo_options()[0]()  # botocore's first choice
+    known = (epoch, setting, _dt.datetime)
+    local = _local_times.get(known)
+    if local is None:
+        if len(_local_times) >= _LOCAL_TIMES_KEPT:
+            _local_times.clear()
+        local = _local_times[known] = _local_time(epoch, setting)
+    return local
+
+
+def _local_time(epoch: float, setting: tuple[object, ...]) -> _dt.datetime:
+    zones = _local_zones.get(setting)
+    if zones is None:
+        zone = get_tzinfo_options()[0]()  # botocore's first choice
+        standard = _dt.timezone(_dt.timedelta(seconds=-time.timezone))
+        zones = _local_zones[setting] = (zone, standard)
+    zone, standard = zones
     try:
         if not time.daylight:
-            # A zone without daylight saving time has no ambiguous hours: the
-            # local wall time (computed in C) with the zone attached is exactly
-            # what dateutil's slower fromutc would give.
-            return _dt.datetime.fromtimestamp(epoch).replace(tzinfo=zone)
+            # tzlocal without daylight saving time is always time.timezone off
+            # UTC: the wall time in that fixed offset (computed in C) with the zone
+            # attached is exactly what dateutil's slower fromutc gives. (Not the
+            # naive fromtimestamp: freezegun's reads it in freezegun's own offset.)
+            return _dt.datetime.fromtimestamp(epoch, standard).replace(tzinfo=zone)
         return _dt.datetime.fromtimestamp(epoch, zone)
     except (OSError, OverflowError):  # botocore falls back for such instants
         return DEFAULT_TIMESTAMP_PARSER(epoch)  # type: ignore[arg-type]

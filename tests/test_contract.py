@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import freezegun
 import pytest
 from botocore.utils import parse_timestamp
 
@@ -22,7 +23,7 @@ from kms_mock._interceptor import _botocore_timestamp, _http_response, parse, pa
 from kms_mock._shapes import operation_model
 from kms_mock._validation import check_response
 from kms_mock._wire import CONTENT_TYPE, WireResponse, encode_body
-from tests._helpers import import_key_material
+from tests._helpers import START, import_key_material
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -297,6 +298,45 @@ def test_timestamps_follow_a_timezone_change_as_botocore_does(
         time.tzset()
     assert created.utcoffset() == expected.utcoffset() == _dt.timedelta(hours=9)
     assert type(created.tzinfo) is type(expected.tzinfo)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/New_York"])
+def test_timestamps_under_freezegun_are_the_instants_botocore_gives(
+    client: KMSClient, zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # freezegun's datetime reads a naive fromtimestamp in its own offset (UTC by
+    # default), not in the local zone: a zone without daylight saving time showed it.
+    key_id = client.create_key()["KeyMetadata"]["KeyId"]
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        with freezegun.freeze_time("2030-05-06T07:08:09Z"):
+            created = client.describe_key(KeyId=key_id)["KeyMetadata"]["CreationDate"]
+            expected = parse_timestamp(created.timestamp())  # type: ignore[arg-type]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert created.timestamp() == _dt.datetime.fromisoformat(START).timestamp()
+    assert (created, created.utcoffset()) == (expected, expected.utcoffset())
+    assert type(created) is type(expected)
+
+
+def test_timestamps_of_a_zone_whose_offset_changed_equal_botocores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # botocore's tzlocal gives a zone without daylight saving time its offset of
+    # today at every instant; the C library's local time knows that Kolkata's
+    # offset in 1900 was another (+05:21:10).
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        instant = _dt.datetime(1900, 1, 1, tzinfo=_dt.UTC)
+        ours = _botocore_timestamp(instant)
+        theirs = parse_timestamp(instant.timestamp())  # type: ignore[arg-type]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert ours.isoformat() == theirs.isoformat() == "1900-01-01T05:30:00+05:30"
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Tokyo", "America/New_York", "Europe/London"])

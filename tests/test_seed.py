@@ -7,12 +7,15 @@ supplies the randomness and every run differs.
 
 from __future__ import annotations
 
+import random
+import uuid
 from typing import Any
 
 import boto3
 import pytest
 
 from kms_mock import FrozenClock, mock_kms
+from kms_mock._entropy import Entropy
 from tests._helpers import START
 
 
@@ -104,3 +107,19 @@ def test_seeded_decorator_is_reproducible() -> None:
         return boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["KeyId"]
 
     assert create() == create()
+
+
+def test_ids_are_the_uuid_modules_text_of_the_same_bytes() -> None:
+    # The ids a seed gives must not change with how they are formatted.
+    ids = Entropy(7)
+    same_stream = random.Random(7)
+    for _ in range(200):
+        expected = uuid.UUID(bytes=same_stream.randbytes(16), version=4)
+        assert ids.uuid4() == str(expected)
+
+
+def test_unseeded_ids_are_version_4_uuids() -> None:
+    for _ in range(200):
+        text = Entropy().uuid4()
+        parsed = uuid.UUID(text)
+        assert (str(parsed), parsed.version, parsed.variant) == (text, 4, uuid.RFC_4122)

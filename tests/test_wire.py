@@ -1,15 +1,19 @@
-"""The JSON 1.1 wire layer: unreadable bodies (SerializationException, audited), and what
-it reads of an HTTP request (Region, caller, the Authorization header AWS requires)."""
+"""The JSON 1.1 wire layer: unreadable bodies (SerializationException, audited), what
+it reads of an HTTP request (Region, caller, the Authorization header AWS requires),
+and the response bodies it writes."""
 
 from __future__ import annotations
 
+import base64
+import datetime as _dt
 import json
 from typing import Any
 
 import pytest
 
-from kms_mock import MockKMS
+from kms_mock import MockKMS, _wire
 from kms_mock._wire import (
+    encode_body,
     handle,
     handle_http,
     region_of_host,
@@ -203,3 +207,39 @@ def test_access_denied_carries_its_message_as_aws_does(kms: MockKMS) -> None:
             "kms:CreateKey action",
         },
     )
+
+
+# Every kind of value a response holds: text that JSON escapes, numbers, nesting,
+# blobs and timestamps (which reach JSON through the encoder's default hook).
+RESPONSE_MEMBERS: dict[str, Any] = {
+    "Description": 'quote " backslash \\ tab \t é 中 \U0001f511 \x00',
+    "Enabled": True,
+    "Truncated": False,
+    "NextMarker": None,
+    "ValidTo": _dt.datetime(2025, 1, 1, 12, 30, 15, 250000, tzinfo=_dt.UTC),
+    "Limit": 1000,
+    "Ratio": 0.1,
+    "CiphertextBlob": bytes(range(256)),
+    "Keys": [{"KeyId": "k", "Tags": [], "Blobs": [b"", b"\xff"]}, {}],
+}
+
+
+def _reference_body(members: dict[str, Any]) -> bytes:
+    def wire_form(value: object) -> object:
+        if isinstance(value, bytes):
+            return base64.b64encode(value).decode()
+        assert isinstance(value, _dt.datetime)
+        return value.timestamp()
+
+    return json.dumps(members, default=wire_form, separators=(",", ":")).encode()
+
+
+def test_response_body_is_compact_ascii_json_with_wire_forms() -> None:
+    assert encode_body(RESPONSE_MEMBERS) == _reference_body(RESPONSE_MEMBERS)
+
+
+def test_response_body_is_the_same_without_jsons_c_encoder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_wire, "_C_ENCODE", None)
+    assert encode_body(RESPONSE_MEMBERS) == _reference_body(RESPONSE_MEMBERS)
