@@ -67,33 +67,39 @@ def _encode(value: object) -> object:
 _ENCODER = json.JSONEncoder(default=_encode, separators=(",", ":"))
 _DECODER = json.JSONDecoder()
 # JSONEncoder.encode builds its C encoder anew on every call, a quarter of a
-# DescribeKey body's cost: this is the one it builds, made once (same options;
-# no circular-reference check, which a response of fresh dicts never needs).
-# json.encoder.c_make_encoder is None without json's C accelerator (and not in
-# typeshed's stubs).
-_make_c_encoder: Callable[..., Callable[[object, int], Sequence[str]]] | None = getattr(
-    json_encoder, "c_make_encoder", None
-)
-_C_ENCODE = (
-    None
-    if _make_c_encoder is None
-    else _make_c_encoder(
-        None,  # markers: no circular-reference check
-        _encode,  # default
-        json_encoder.encode_basestring_ascii,  # ensure_ascii
-        None,  # indent
-        ":",  # key separator
-        ",",  # item separator
-        False,  # sort_keys
-        False,  # skipkeys
-        True,  # allow_nan
-    )
-)
+# DescribeKey body's cost: _C_ENCODE is the one it builds, made once (same
+# options; no circular-reference check, which a response of fresh dicts never
+# needs). json.encoder.c_make_encoder is private and not in typeshed's stubs:
+# None without json's C accelerator, or should its arguments ever change.
+_Encode = Callable[[object, int], Sequence[str]]
+
+
+def _c_encoder() -> _Encode | None:
+    make: Callable[..., _Encode] | None = getattr(json_encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    try:
+        return make(
+            None,  # markers: no circular-reference check
+            _encode,  # default
+            json_encoder.encode_basestring_ascii,  # ensure_ascii
+            None,  # indent
+            ":",  # key separator
+            ",",  # item separator
+            False,  # sort_keys
+            False,  # skipkeys
+            True,  # allow_nan
+        )
+    except TypeError:
+        return None
+
+
+_C_ENCODE = _c_encoder()
 
 
 def encode_body(members: dict[str, Any]) -> bytes:
     """JSON body of a response: blobs as base64, timestamps as epoch seconds."""
-    if _C_ENCODE is None:  # an interpreter without json's C accelerator
+    if _C_ENCODE is None:  # json's own path (see _c_encoder)
         return _ENCODER.encode(members).encode()
     return "".join(_C_ENCODE(members, 0)).encode()
 

@@ -243,3 +243,19 @@ def test_response_body_is_the_same_without_jsons_c_encoder(
 ) -> None:
     monkeypatch.setattr(_wire, "_C_ENCODE", None)
     assert encode_body(RESPONSE_MEMBERS) == _reference_body(RESPONSE_MEMBERS)
+
+
+def _c_encoder_of_other_arguments(*arguments: object) -> None:
+    raise TypeError("c_make_encoder() takes other arguments")
+
+
+@pytest.mark.parametrize(
+    "c_make_encoder",
+    [None, _c_encoder_of_other_arguments],
+    ids=["no C accelerator", "other arguments"],
+)
+def test_without_a_usable_c_encoder_json_encodes_the_body(
+    monkeypatch: pytest.MonkeyPatch, c_make_encoder: Any
+) -> None:
+    monkeypatch.setattr(json.encoder, "c_make_encoder", c_make_encoder)
+    assert _wire._c_encoder() is None
