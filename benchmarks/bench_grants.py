@@ -38,7 +38,6 @@ import argparse
 import datetime as _dt
 import statistics
 import sys
-import time
 import timeit
 from collections.abc import Callable
 from dataclasses import asdict
@@ -56,6 +55,7 @@ from bench_foundation import (
     interleaved,
     kms_client,
     measurement_table,
+    per_call,
     write_results,
 )
 from botocore.exceptions import ClientError
@@ -82,18 +82,6 @@ DECRYPT_PARAMS: dict[str, Any] = {
     "CiphertextBlob": b"\x01\x02\x02\x00x",
     "EncryptionContext": {"tenant": "acme", "purpose": "invoice"},
 }
-
-
-def per_call(action: Callable[[], object], batch: int, repeat: int) -> list[float]:
-    """Seconds per call of ``action``: one figure per batch of ``batch`` calls."""
-    samples = []
-    for _ in range(repeat):
-        with gc_off():
-            started = time.perf_counter()
-            for _ in range(batch):
-                action()
-            samples.append((time.perf_counter() - started) / batch)
-    return samples
 
 
 def key_grants(others: int) -> KeyGrants:
@@ -132,8 +120,8 @@ def bench_grants_allow(others: int, repeat: int) -> list[float]:
     def decide() -> None:
         assert grants_allow(grants, grantees, "Decrypt", DECRYPT_PARAMS)
 
-    per_call(decide, 1_000, 1)  # warm up
-    return per_call(decide, BATCH, repeat)
+    per_call(decide, number=1_000, repeat=1)  # warm up
+    return per_call(decide, number=BATCH, repeat=repeat)
 
 
 class CallSamples(NamedTuple):
@@ -169,9 +157,9 @@ def bench_grant_calls(repeat: int) -> CallSamples:
         def list_page() -> None:
             root.list_grants(KeyId=key_id, Limit=50)
 
-        creating = per_call(create, CALL_BATCH, repeat)
-        per_call(list_page, 20, 1)  # warm up
-        listing = per_call(list_page, CALL_BATCH, repeat)
+        creating = per_call(create, number=CALL_BATCH, repeat=repeat)
+        per_call(list_page, number=20, repeat=1)  # warm up
+        listing = per_call(list_page, number=CALL_BATCH, repeat=repeat)
     return CallSamples(granted, ungranted, creating, listing)
 
 

@@ -44,6 +44,7 @@ from bench_foundation import (
     gc_off,
     kms_client,
     measurement_table,
+    per_call,
     write_results,
 )
 
@@ -165,18 +166,6 @@ IDENTITY_POLICY = json.dumps(
 )
 
 
-def per_call(action: Callable[[], object], batch: int, repeat: int) -> list[float]:
-    """Seconds per call of ``action``: one figure per batch of ``batch`` calls."""
-    samples = []
-    for _ in range(repeat):
-        with gc_off():
-            started = time.perf_counter()
-            for _ in range(batch):
-                action()
-            samples.append((time.perf_counter() - started) / batch)
-    return samples
-
-
 def bench_encrypt(repeat: int) -> Measurement:
     with mock_kms(clock=FrozenClock("2025-01-01T00:00:00Z")):
         client = kms_client()
@@ -186,8 +175,8 @@ def bench_encrypt(repeat: int) -> Measurement:
         def encrypt() -> None:
             client.encrypt(KeyId=key_id, Plaintext=b"x" * 64, EncryptionContext=context)
 
-        per_call(encrypt, 20, 1)  # warm up
-        samples = per_call(encrypt, ENCRYPT_BATCH, repeat)
+        per_call(encrypt, number=20, repeat=1)  # warm up
+        samples = per_call(encrypt, number=ENCRYPT_BATCH, repeat=repeat)
     return Measurement(
         "(a) Encrypt per call (boto3, enforcement off)",
         statistics.median(samples),
@@ -202,7 +191,7 @@ def bench_evaluation(
     name: str, decide: Callable[[], object], encrypt_s: float, share: float, repeat: int
 ) -> Measurement:
     decide()  # compiles the texts once
-    samples = per_call(decide, BATCH, repeat)
+    samples = per_call(decide, number=BATCH, repeat=repeat)
     median = statistics.median(samples)
     return Measurement(
         name,
