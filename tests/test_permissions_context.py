@@ -66,7 +66,9 @@ def request(
     return call
 
 
-def key_with(backend: Backend, policy: dict[str, Any] | None = None) -> Key:
+def key_with(
+    backend: Backend, policy: dict[str, Any] | None = None, *, multi_region: bool = False
+) -> Key:
     text = None if policy is None else json.dumps(policy)
     return new_key(
         backend,
@@ -77,6 +79,7 @@ def key_with(backend: Backend, policy: dict[str, Any] | None = None) -> Key:
         key_usage="ENCRYPT_DECRYPT",
         origin="AWS_KMS",
         policy=text,
+        multi_region=multi_region,
     )
 
 
@@ -247,17 +250,8 @@ def test_create_key_conditions_read_the_requested_usage_and_region_type(backend:
 
 
 def test_a_multi_region_keys_type(backend: Backend) -> None:
-    primary = new_key(
-        backend,
-        ACCOUNT,
-        REGION,
-        NOW,
-        key_spec="SYMMETRIC_DEFAULT",
-        key_usage="ENCRYPT_DECRYPT",
-        origin="AWS_KMS",
-        policy=json.dumps(alice_if({"StringEquals": {"kms:MultiRegionKeyType": "PRIMARY"}})),
-        multi_region=True,
-    )
+    policy = alice_if({"StringEquals": {"kms:MultiRegionKeyType": "PRIMARY"}})
+    primary = key_with(backend, policy, multi_region=True)
     authorize(request(backend, "Encrypt", {}), primary)
 
 
